@@ -1,0 +1,398 @@
+//! The sealed wire format, version 1 (the bytes are documented in `FORMAT.md`).
+//!
+//! ```text
+//! value     = base64url-nopad( header || ciphertext || tag )
+//! header    = version (1 = 0x01) || algorithm (1) || key id (4) || nonce (24 or 12)
+//! aad       = header || cookie name
+//! plaintext = flags (1) || body                      flags bit 0: body is LZ4-compressed
+//! body      = session bytes                          (flags = 0x00)
+//!           | varint(uncompressed len) || lz4 block  (flags = 0x01)
+//! ```
+//!
+//! This layer knows nothing of sessions: it seals and opens opaque bodies. Every failure to
+//! open is a [`Rejection`]; opening does work linear in the input and allocates at most the
+//! decoded value plus a decompression buffer of at most [`MAX_PLAINTEXT`] bytes.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+use crate::error::Rejection;
+use crate::keys::{Algorithm, Key, KeyId, KeysAt};
+
+/// The format version this build writes (and the only one it opens).
+pub const VERSION: u8 = 1;
+
+/// The hard cap on an opened body, compressed or not: no cookie can make the server hold
+/// more than this many plaintext bytes. 256 KiB is far above what fits in cookies
+/// (browsers keep about 180 cookies of 4 KB per site, and servers cap request headers
+/// lower still), so only a hostile value comes near it.
+pub const MAX_PLAINTEXT: usize = 256 * 1024;
+
+/// Bodies shorter than this are never compressed: LZ4 cannot win enough on them to pay for
+/// its length prefix, and trying would cost time on every small session.
+pub const COMPRESS_MIN: usize = 64;
+
+const FLAG_LZ4: u8 = 0b0000_0001;
+const KNOWN_FLAGS: u8 = FLAG_LZ4;
+const FIXED_HEADER: usize = 6; // version, algorithm, key id
+const TAG_LEN: usize = 16;
+
+/// Whether to compress session bodies before sealing.
+///
+/// Compression makes large sessions fit in fewer cookies, but the length of a compressed
+/// value reveals how much of it repeats. If an attacker can put chosen data into a session
+/// that also holds a secret (say, a search term next to a CSRF token) and watch the cookie's
+/// length, they can guess the secret piece by piece (the CRIME/BREACH class of attacks). Turn
+/// compression off for such sessions.
+///
+/// ```
+/// use sealed_session::Compression;
+/// assert_eq!(Compression::default(), Compression::Auto);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Compress with LZ4 bodies of at least [`COMPRESS_MIN`] bytes, and keep the result only
+    /// when it is strictly smaller.
+    #[default]
+    Auto,
+    /// Never compress.
+    Off,
+}
+
+/// A successfully opened value.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    /// The body, decompressed.
+    pub body: Vec<u8>,
+    /// True when the key that opened it is the one that seals now.
+    pub primary: bool,
+}
+
+/// The header length for `algorithm`.
+pub(crate) const fn header_len(algorithm: Algorithm) -> usize {
+    FIXED_HEADER + algorithm.nonce_len()
+}
+
+/// Seals `body` for cookie `name` under the sealing key with a fresh random nonce.
+pub(crate) fn seal(
+    keys: &KeysAt<'_>,
+    algorithm: Algorithm,
+    name: &str,
+    body: &[u8],
+    compression: Compression,
+) -> String {
+    let mut nonce = [0u8; 24];
+    let nonce = &mut nonce[..algorithm.nonce_len()];
+    crate::random::fill(nonce);
+    seal_with_nonce(keys.sealing(algorithm), name, body, compression, nonce)
+}
+
+/// Seals with a given nonce. Only known-answer tests pass a fixed one: a repeated nonce
+/// under one key breaks both confidentiality and authenticity.
+pub(crate) fn seal_with_nonce(
+    key: &Key,
+    name: &str,
+    body: &[u8],
+    compression: Compression,
+    nonce: &[u8],
+) -> String {
+    let algorithm = key.algorithm();
+    let hlen = header_len(algorithm);
+    let mut out = Vec::with_capacity(hlen + 1 + body.len() + TAG_LEN + 8);
+    out.push(VERSION);
+    out.push(algorithm.id());
+    out.extend_from_slice(key.id().as_bytes());
+    out.extend_from_slice(nonce);
+    debug_assert_eq!(out.len(), hlen);
+    out.push(0); // flags, set below
+    if !(compression == Compression::Auto && body.len() >= COMPRESS_MIN && compress_into(body, &mut out, hlen))
+    {
+        out.truncate(hlen + 1);
+        out.extend_from_slice(body);
+    }
+
+    let mut aad = Vec::with_capacity(hlen + name.len());
+    aad.extend_from_slice(&out[..hlen]);
+    aad.extend_from_slice(name.as_bytes());
+    let (head, plain) = out.split_at_mut(hlen);
+    let tag = key.seal_detached(&head[FIXED_HEADER..], &aad, plain);
+    out.extend_from_slice(&tag);
+    URL_SAFE_NO_PAD.encode(&out)
+}
+
+/// Appends `flags = LZ4 || varint(len) || lz4(body)` after the flags placeholder at
+/// `out[hlen]`, if that is strictly shorter than the plain body. Returns whether it did.
+fn compress_into(body: &[u8], out: &mut Vec<u8>, hlen: usize) -> bool {
+    if body.len() > MAX_PLAINTEXT {
+        return false; // it could never be opened compressed; leave it plain (and too large)
+    }
+    let start = out.len();
+    write_varint(out, body.len() as u64);
+    let prefix = out.len() - start;
+    let bound = lz4_flex::block::get_maximum_output_size(body.len());
+    out.resize(start + prefix + bound, 0);
+    match lz4_flex::block::compress_into(body, &mut out[start + prefix..]) {
+        Ok(n) if prefix + n < body.len() => {
+            out.truncate(start + prefix + n);
+            out[hlen] = FLAG_LZ4;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Reads the algorithm and key id from the first 8 characters of a sealed value without
+/// decoding the rest or decrypting anything. `None` when the prefix is not a v1 header.
+pub(crate) fn peek_key(value: &str) -> Option<(Algorithm, KeyId)> {
+    let prefix = value.as_bytes().get(..8)?;
+    let mut head = [0u8; 6];
+    match URL_SAFE_NO_PAD.decode_slice(prefix, &mut head) {
+        Ok(6) if head[0] == VERSION => {
+            let alg = Algorithm::from_id(head[1])?;
+            Some((alg, KeyId([head[2], head[3], head[4], head[5]])))
+        }
+        _ => None,
+    }
+}
+
+/// Opens a sealed value for cookie `name`. `max_len` bounds the encoded value's length.
+pub(crate) fn open(
+    keys: &KeysAt<'_>,
+    name: &str,
+    value: &str,
+    max_len: usize,
+) -> Result<Opened, Rejection> {
+    if value.len() > max_len {
+        return Err(Rejection::TooLong);
+    }
+    let mut raw = URL_SAFE_NO_PAD
+        .decode(value.as_bytes())
+        .map_err(|_| Rejection::BadBase64)?;
+    let (version, alg_id) = match raw.as_slice() {
+        [v, a, ..] => (*v, *a),
+        _ => return Err(Rejection::TooShort),
+    };
+    if version != VERSION {
+        return Err(Rejection::UnknownVersion(version));
+    }
+    let algorithm = Algorithm::from_id(alg_id).ok_or(Rejection::UnknownAlgorithm(alg_id))?;
+    let hlen = header_len(algorithm);
+    // The flags byte is inside the ciphertext, so a sealed value has at least one byte there.
+    if raw.len() < hlen + 1 + TAG_LEN {
+        return Err(Rejection::TooShort);
+    }
+    let id = match raw.get(2..6) {
+        Some(&[a, b, c, d]) => KeyId([a, b, c, d]),
+        _ => return Err(Rejection::TooShort),
+    };
+
+    let mut aad = Vec::with_capacity(hlen + name.len());
+    aad.extend_from_slice(&raw[..hlen]);
+    aad.extend_from_slice(name.as_bytes());
+    let ct_end = raw.len() - TAG_LEN;
+
+    let mut found_key = false;
+    let mut primary = None;
+    for (key, is_primary) in keys.candidates(algorithm, id) {
+        found_key = true;
+        let (head, rest) = raw.split_at_mut(hlen);
+        let (ct, tag) = rest.split_at_mut(ct_end - hlen);
+        // A failed open may leave `ct` garbled, so only one candidate can be tried from the
+        // same buffer; on a (2^-32) id collision we restore it from the encoded value.
+        if key
+            .open_detached(&head[FIXED_HEADER..], &aad, ct, tag)
+            .is_ok()
+        {
+            primary = Some(is_primary);
+            break;
+        }
+        raw = URL_SAFE_NO_PAD
+            .decode(value.as_bytes())
+            .map_err(|_| Rejection::BadBase64)?;
+    }
+    let primary = match primary {
+        Some(p) => p,
+        None if found_key => return Err(Rejection::BadTag),
+        None => return Err(Rejection::UnknownKey),
+    };
+    raw.truncate(ct_end);
+    raw.drain(..hlen);
+    let body = decode_plaintext(raw)?;
+    Ok(Opened { body, primary })
+}
+
+/// Turns an authenticated plaintext (`flags || body`) into the body: checks the flags and
+/// inflates, bounded by [`MAX_PLAINTEXT`].
+///
+/// This is the first step that runs on bytes that passed the tag. It is public (hidden) so
+/// that the fuzzer can reach it, since random bytes never pass the tag.
+#[doc(hidden)]
+pub fn decode_plaintext(mut plain: Vec<u8>) -> Result<Vec<u8>, Rejection> {
+    let flags = *plain.first().ok_or(Rejection::TooShort)?;
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(Rejection::BadFlags);
+    }
+    if flags & FLAG_LZ4 == 0 {
+        if plain.len() - 1 > MAX_PLAINTEXT {
+            return Err(Rejection::TooLong);
+        }
+        plain.remove(0);
+        return Ok(plain);
+    }
+    let rest = plain.get(1..).unwrap_or_default();
+    let (len, used) = read_varint(rest).ok_or(Rejection::BadCompression)?;
+    let len = usize::try_from(len).map_err(|_| Rejection::BadCompression)?;
+    if len > MAX_PLAINTEXT {
+        return Err(Rejection::BadCompression);
+    }
+    let block = rest.get(used..).unwrap_or_default();
+    // Any LZ4 block expands at most 255:1; refusing impossible ratios before allocating keeps
+    // the allocation proportional to the input as well as capped.
+    if len > block.len().saturating_mul(255) {
+        return Err(Rejection::BadCompression);
+    }
+    let mut out = vec![0u8; len];
+    match lz4_flex::block::decompress_into(block, &mut out) {
+        Ok(n) if n == len => Ok(out),
+        _ => Err(Rejection::BadCompression),
+    }
+}
+
+/// LEB128, at most 10 bytes (a `u64`).
+fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a LEB128 `u64`; `None` on overflow or truncation. Non-minimal encodings are
+/// rejected so that each length has exactly one encoding.
+fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut v: u64 = 0;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        let chunk = u64::from(b & 0x7f);
+        if i == 9 && b > 1 {
+            return None;
+        }
+        v |= chunk << (7 * i);
+        if b & 0x80 == 0 {
+            if i > 0 && b == 0 {
+                return None;
+            }
+            return Some((v, i + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{Keyring, Keys, Secret};
+
+    fn keys(b: u8) -> Keys {
+        Keys::Ring(Keyring::new(Secret::from_bytes(&[b; 32]).unwrap()))
+    }
+
+    #[test]
+    fn varint_round_trip_and_strictness() {
+        for v in [0u64, 1, 127, 128, 300, 65_536, u64::MAX] {
+            let mut buf = Vec::new();
+            write_varint(&mut buf, v);
+            assert_eq!(read_varint(&buf), Some((v, buf.len())));
+        }
+        assert_eq!(read_varint(&[0x80]), None);
+        assert_eq!(read_varint(&[0x80, 0x00]), None, "non-minimal");
+        assert_eq!(read_varint(&[0xff; 11]), None);
+    }
+
+    #[test]
+    fn seal_open_both_algorithms() {
+        let k = keys(1);
+        let at = k.at(0);
+        for alg in Algorithm::ALL {
+            for body in [&b""[..], b"x", &[7u8; 5000]] {
+                let v = seal(&at, alg, "s", body, Compression::Auto);
+                assert_eq!(peek_key(&v), Some((alg, at.sealing(alg).id())));
+                let o = open(&at, "s", &v, usize::MAX).unwrap();
+                assert_eq!(o.body, body);
+                assert!(o.primary);
+            }
+        }
+    }
+
+    #[test]
+    fn compression_only_when_smaller() {
+        let k = keys(1);
+        let at = k.at(0);
+        let alg = Algorithm::XChaCha20Poly1305;
+        let overhead = header_len(alg) + 1 + TAG_LEN;
+        let b64 = |n: usize| n.div_ceil(3) * 4 - (3 - n % 3) % 3;
+
+        let repetitive = vec![b'a'; 2000];
+        let v = seal(&at, alg, "s", &repetitive, Compression::Auto);
+        assert!(v.len() < b64(overhead + 200), "compressed: {}", v.len());
+        let v = seal(&at, alg, "s", &repetitive, Compression::Off);
+        assert_eq!(v.len(), b64(overhead + 2000));
+
+        let mut random = vec![0u8; 2000];
+        crate::random::fill(&mut random);
+        let v = seal(&at, alg, "s", &random, Compression::Auto);
+        assert_eq!(v.len(), b64(overhead + 2000), "incompressible stays plain");
+
+        let small = vec![b'a'; COMPRESS_MIN - 1];
+        let v = seal(&at, alg, "s", &small, Compression::Auto);
+        assert_eq!(v.len(), b64(overhead + small.len()), "small stays plain");
+    }
+
+    #[test]
+    fn inflate_cap_exact_and_one_over() {
+        let compressed = |len: usize| {
+            let body = vec![0u8; len];
+            let mut plain = vec![FLAG_LZ4];
+            write_varint(&mut plain, len as u64);
+            plain.extend_from_slice(&lz4_flex::block::compress(&body));
+            plain
+        };
+        assert_eq!(decode_plaintext(compressed(MAX_PLAINTEXT)).unwrap().len(), MAX_PLAINTEXT);
+        assert_eq!(
+            decode_plaintext(compressed(MAX_PLAINTEXT + 1)),
+            Err(Rejection::BadCompression)
+        );
+        // A length prefix that lies (larger than the block inflates to) is rejected.
+        let mut lie = compressed(1000);
+        lie[1] = 0xe9; // 1001 = 0xe9 0x07
+        assert_eq!(decode_plaintext(lie), Err(Rejection::BadCompression));
+        // A huge declared length with a tiny block is refused before allocating.
+        let mut plain = vec![FLAG_LZ4];
+        write_varint(&mut plain, 200_000);
+        plain.extend_from_slice(&[0x10, 0x61]);
+        assert_eq!(decode_plaintext(plain), Err(Rejection::BadCompression));
+    }
+
+    #[test]
+    fn unknown_flags_and_empty_plaintext() {
+        assert_eq!(decode_plaintext(vec![0x02, 1]), Err(Rejection::BadFlags));
+        assert_eq!(decode_plaintext(vec![]), Err(Rejection::TooShort));
+        assert_eq!(decode_plaintext(vec![0x00, 9]).unwrap(), vec![9]);
+    }
+
+    #[test]
+    fn header_failures_are_typed() {
+        let k = keys(1);
+        let at = k.at(0);
+        assert_eq!(open(&at, "s", "", 99).unwrap_err(), Rejection::TooShort);
+        assert_eq!(open(&at, "s", "!!", 99).unwrap_err(), Rejection::BadBase64);
+        assert_eq!(open(&at, "s", "AAAA", 99).unwrap_err(), Rejection::UnknownVersion(0));
+        assert_eq!(open(&at, "s", "AQkA", 99).unwrap_err(), Rejection::UnknownAlgorithm(9));
+        assert_eq!(open(&at, "s", "AQEA", 99).unwrap_err(), Rejection::TooShort);
+        let v = seal(&at, Algorithm::Aes256Gcm, "s", b"hi", Compression::Auto);
+        assert_eq!(open(&at, "s", &v, v.len() - 1).unwrap_err(), Rejection::TooLong);
+        assert_eq!(open(&at, "t", &v, 999).unwrap_err(), Rejection::BadTag);
+        let other = keys(2);
+        assert_eq!(open(&other.at(0), "s", &v, 999).unwrap_err(), Rejection::UnknownKey);
+    }
+}
