@@ -39,7 +39,8 @@ struct CookieHeaders<'a>(&'a HeaderMap);
 
 impl<'a> IntoIterator for CookieHeaders<'a> {
     type Item = &'a [u8];
-    type IntoIter = std::iter::Map<http::header::ValueIter<'a, HeaderValue>, fn(&HeaderValue) -> &[u8]>;
+    type IntoIter =
+        std::iter::Map<http::header::ValueIter<'a, HeaderValue>, fn(&HeaderValue) -> &[u8]>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.get_all(COOKIE).iter().map(HeaderValue::as_bytes)
@@ -245,7 +246,12 @@ impl SessionConfig {
             return Ok(None);
         };
         let keys = self.keys.at(now);
-        let opened = format::open(&keys, &self.cookie.name, &value, self.cookie.max_value_len())?;
+        let opened = format::open(
+            &keys,
+            &self.cookie.name,
+            &value,
+            self.cookie.max_value_len(),
+        )?;
         let session = SessionState::decode(&opened.body)?;
         self.expiry.check(&session, now)?;
         let same_alg = format::peek_key(&value).is_some_and(|(a, _)| a == self.algorithm);
@@ -254,7 +260,11 @@ impl SessionConfig {
 
     /// Whether the request's cookie was sealed under something other than the current
     /// primary key and algorithm: read from the header alone, without decrypting.
-    fn reseal_hint<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>, now: u64) -> bool {
+    fn reseal_hint<'h>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+        now: u64,
+    ) -> bool {
         let Ok(found) = self.cookie.find(cookie_headers) else {
             return false;
         };
@@ -334,7 +344,13 @@ impl SessionConfig {
         }
         let body = session.encode_at(now)?;
         let keys = self.keys.at(now);
-        let value = format::seal(&keys, self.algorithm, &self.cookie.name, &body, self.compression);
+        let value = format::seal(
+            &keys,
+            self.algorithm,
+            &self.cookie.name,
+            &body,
+            self.compression,
+        );
         let max_age = self.expiry.deadline(session).map(|d| d.saturating_sub(now));
         self.cookie.set_cookies(&value, max_age, present)
     }
@@ -375,7 +391,13 @@ impl SessionConfig {
         let now = self.now();
         let body = session.encode_at(now)?;
         let keys = self.keys.at(now);
-        Ok(format::seal(&keys, self.algorithm, &self.cookie.name, &body, self.compression))
+        Ok(format::seal(
+            &keys,
+            self.algorithm,
+            &self.cookie.name,
+            &body,
+            self.compression,
+        ))
     }
 
     /// Opens one sealed cookie value (unchunked) as [`load`](SessionConfig::load) would.
@@ -666,7 +688,10 @@ mod tests {
         s.insert("a", &1u8).unwrap();
         let v = c.seal(&mut s).unwrap();
         let h = format!("session={v}");
-        assert!(c.finish([h.as_bytes()], None, LoadOutcome::NoCookie).unwrap().is_empty());
+        assert!(c
+            .finish([h.as_bytes()], None, LoadOutcome::NoCookie)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
@@ -674,26 +699,47 @@ mod tests {
         let c = SessionConfig::builder(secret(1)).build().unwrap();
         let mut l = c.load(std::iter::empty());
         l.session.renew();
-        assert!(c.finish(std::iter::empty(), Some(&mut l.session), l.outcome).unwrap().is_empty());
+        assert!(c
+            .finish(std::iter::empty(), Some(&mut l.session), l.outcome)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
     fn rotation_reseals_under_the_primary_even_when_untouched() {
-        let old = SessionConfig::builder(Keyring::new(secret(1))).build().unwrap();
-        let rotated = SessionConfig::builder(Keyring::from_secrets([secret(2), secret(1)]).unwrap())
+        let old = SessionConfig::builder(Keyring::new(secret(1)))
             .build()
             .unwrap();
-        let only_new = SessionConfig::builder(Keyring::new(secret(2))).build().unwrap();
+        let rotated =
+            SessionConfig::builder(Keyring::from_secrets([secret(2), secret(1)]).unwrap())
+                .build()
+                .unwrap();
+        let only_new = SessionConfig::builder(Keyring::new(secret(2)))
+            .build()
+            .unwrap();
         let mut s = SessionState::new();
         s.insert("user", &"ada").unwrap();
         let h = format!("session={}", old.seal(&mut s).unwrap());
-        assert_eq!(only_new.load([h.as_bytes()]).outcome, LoadOutcome::Rejected(Rejection::UnknownKey));
-        let set = rotated.finish([h.as_bytes()], None, LoadOutcome::NoCookie).unwrap();
+        assert_eq!(
+            only_new.load([h.as_bytes()]).outcome,
+            LoadOutcome::Rejected(Rejection::UnknownKey)
+        );
+        let set = rotated
+            .finish([h.as_bytes()], None, LoadOutcome::NoCookie)
+            .unwrap();
         assert_eq!(set.len(), 1);
         let h2 = cookie_pairs(&set);
         let l = only_new.load([h2.as_bytes()]);
-        assert_eq!(l.outcome, LoadOutcome::Opened { needs_reseal: false });
-        assert_eq!(l.session.get::<String>("user").unwrap().as_deref(), Some("ada"));
+        assert_eq!(
+            l.outcome,
+            LoadOutcome::Opened {
+                needs_reseal: false
+            }
+        );
+        assert_eq!(
+            l.session.get::<String>("user").unwrap().as_deref(),
+            Some("ada")
+        );
     }
 
     #[test]
@@ -710,25 +756,43 @@ mod tests {
         let h = format!("session={}", c.seal(&mut s).unwrap());
         now.fetch_add(10, Ordering::SeqCst);
         let mut l = c.load([h.as_bytes()]);
-        assert_eq!(l.outcome, LoadOutcome::Opened { needs_reseal: false });
-        assert!(c.finish([h.as_bytes()], Some(&mut l.session), l.outcome).unwrap().is_empty());
+        assert_eq!(
+            l.outcome,
+            LoadOutcome::Opened {
+                needs_reseal: false
+            }
+        );
+        assert!(c
+            .finish([h.as_bytes()], Some(&mut l.session), l.outcome)
+            .unwrap()
+            .is_empty());
         now.fetch_add(20, Ordering::SeqCst);
         let mut l = c.load([h.as_bytes()]);
-        let set = c.finish([h.as_bytes()], Some(&mut l.session), l.outcome).unwrap();
+        let set = c
+            .finish([h.as_bytes()], Some(&mut l.session), l.outcome)
+            .unwrap();
         assert_eq!(set.len(), 1);
         assert!(set[0].to_str().unwrap().contains("Max-Age=100"));
         now.fetch_add(100, Ordering::SeqCst);
-        assert_eq!(c.load([h.as_bytes()]).outcome, LoadOutcome::Rejected(Rejection::IdleExpired));
+        assert_eq!(
+            c.load([h.as_bytes()]).outcome,
+            LoadOutcome::Rejected(Rejection::IdleExpired)
+        );
     }
 
     #[test]
     fn rejected_cookie_is_removed_purged_session_is_removed() {
-        let c = SessionConfig::builder(secret(1)).max_cookies(2).build().unwrap();
+        let c = SessionConfig::builder(secret(1))
+            .max_cookies(2)
+            .build()
+            .unwrap();
         let h = b"session=2.AAAA; session.1=BBBB";
         let mut l = c.load([&h[..]]);
         assert!(matches!(l.outcome, LoadOutcome::Rejected(_)));
         let set = c.finish([&h[..]], Some(&mut l.session), l.outcome).unwrap();
         assert_eq!(set.len(), 2);
-        assert!(set.iter().all(|h| h.to_str().unwrap().contains("Max-Age=0")));
+        assert!(set
+            .iter()
+            .all(|h| h.to_str().unwrap().contains("Max-Age=0")));
     }
 }

@@ -151,7 +151,10 @@ impl CookieConfig {
             return bad("the cookie name is too long to leave room for a session value".into());
         }
         if !self.path.starts_with('/') || !self.path.bytes().all(is_attr_byte) {
-            return bad(format!("cookie path {:?} must start with '/' and hold no ';' or control characters", self.path));
+            return bad(format!(
+                "cookie path {:?} must start with '/' and hold no ';' or control characters",
+                self.path
+            ));
         }
         if let Some(d) = &self.domain {
             if d.is_empty() || !d.bytes().all(is_attr_byte) {
@@ -343,8 +346,9 @@ impl CookieConfig {
 }
 
 fn to_header(c: &Cookie<'_>) -> Result<HeaderValue, Error> {
-    HeaderValue::try_from(c.to_string())
-        .map_err(|_| Error::Config("the cookie path or domain holds bytes not allowed in a header".into()))
+    HeaderValue::try_from(c.to_string()).map_err(|_| {
+        Error::Config("the cookie path or domain holds bytes not allowed in a header".into())
+    })
 }
 
 /// The session cookies found in a request.
@@ -411,7 +415,9 @@ fn digits(n: usize) -> usize {
 fn parse_index(d: &[u8]) -> Option<usize> {
     match d {
         [a @ b'1'..=b'9'] => Some(usize::from(a - b'0')),
-        [a @ b'1'..=b'9', b @ b'0'..=b'9'] => Some(usize::from(a - b'0') * 10 + usize::from(b - b'0')),
+        [a @ b'1'..=b'9', b @ b'0'..=b'9'] => {
+            Some(usize::from(a - b'0') * 10 + usize::from(b - b'0'))
+        }
         _ => None,
     }
 }
@@ -451,7 +457,14 @@ mod tests {
     fn secure_defaults_on_the_wire() {
         let h = cfg(1).set_cookies("abc", Some(60), 0).unwrap();
         let s = h[0].to_str().unwrap();
-        for attr in ["session=abc", "HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=60"] {
+        for attr in [
+            "session=abc",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=60",
+        ] {
             assert!(s.contains(attr), "{s}");
         }
     }
@@ -478,7 +491,9 @@ mod tests {
     #[test]
     fn split_and_reassemble_every_chunk_under_the_limit() {
         let c = cfg(3);
-        let value: String = (0..10_000).map(|i| char::from(b'A' + (i % 26) as u8)).collect();
+        let value: String = (0..10_000)
+            .map(|i| char::from(b'A' + (i % 26) as u8))
+            .collect();
         let h = c.set_cookies(&value, Some(10), 0).unwrap();
         let nv = names_and_values(&h);
         assert_eq!(nv.len(), 3);
@@ -498,7 +513,10 @@ mod tests {
         assert_eq!(found.value().unwrap().unwrap(), value);
         // One chunk missing: typed rejection.
         let header = format!("session={}; session.2={}", nv[0].1, nv[2].1);
-        assert_eq!(c.find([header.as_bytes()]).unwrap().value(), Err(Rejection::BadChunks));
+        assert_eq!(
+            c.find([header.as_bytes()]).unwrap().value(),
+            Err(Rejection::BadChunks)
+        );
     }
 
     #[test]
@@ -519,7 +537,14 @@ mod tests {
     fn too_large_even_chunked_names_the_fix() {
         let c = cfg(2);
         let e = c.set_cookies(&"A".repeat(9000), None, 0).unwrap_err();
-        assert!(matches!(e, Error::TooLarge { limit: 8192, max_cookies: 2, .. }));
+        assert!(matches!(
+            e,
+            Error::TooLarge {
+                limit: 8192,
+                max_cookies: 2,
+                ..
+            }
+        ));
         assert!(e.to_string().contains("max_cookies(n)"));
     }
 
@@ -530,7 +555,9 @@ mod tests {
             .find([&b"xsession=1; session_x=2; sessions=3; session.01=4; session.99=5"[..]])
             .unwrap();
         assert_eq!(f.present, 0);
-        let f = c.find([&b"a=b"[..], &b" session = v1 ; session=v2"[..]]).unwrap();
+        let f = c
+            .find([&b"a=b"[..], &b" session = v1 ; session=v2"[..]])
+            .unwrap();
         assert_eq!(f.first(), Some("v1"));
     }
 
@@ -538,9 +565,15 @@ mod tests {
     fn reader_is_bounded() {
         let c = cfg(1);
         let many = "a=b;".repeat(MAX_REQUEST_COOKIES + 1);
-        assert_eq!(c.find([many.as_bytes()]).unwrap_err(), Rejection::HeaderTooLarge);
+        assert_eq!(
+            c.find([many.as_bytes()]).unwrap_err(),
+            Rejection::HeaderTooLarge
+        );
         let big = vec![b'a'; MAX_HEADER_BYTES + 1];
-        assert_eq!(c.find([big.as_slice()]).unwrap_err(), Rejection::HeaderTooLarge);
+        assert_eq!(
+            c.find([big.as_slice()]).unwrap_err(),
+            Rejection::HeaderTooLarge
+        );
     }
 
     #[test]
@@ -565,7 +598,12 @@ mod tests {
         assert!(sec(true).validate().is_ok());
         let e = sec(false).validate().unwrap_err();
         assert!(e.to_string().contains("set secure(true)"), "{e}");
-        assert!(CookieConfig { name: "a b".into(), ..CookieConfig::default() }.validate().is_err());
+        assert!(CookieConfig {
+            name: "a b".into(),
+            ..CookieConfig::default()
+        }
+        .validate()
+        .is_err());
         assert!(cfg(0).validate().is_err());
         assert!(cfg(MAX_CHUNKS + 1).validate().is_err());
     }

@@ -106,7 +106,9 @@ pub(crate) fn seal_with_nonce(
     out.extend_from_slice(nonce);
     debug_assert_eq!(out.len(), hlen);
     out.push(0); // flags, set below
-    if !(compression == Compression::Auto && body.len() >= COMPRESS_MIN && compress_into(body, &mut out, hlen))
+    if !(compression == Compression::Auto
+        && body.len() >= COMPRESS_MIN
+        && compress_into(body, &mut out, hlen))
     {
         out.truncate(hlen + 1);
         out.extend_from_slice(body);
@@ -357,7 +359,10 @@ mod tests {
             plain.extend_from_slice(&lz4_flex::block::compress(&body));
             plain
         };
-        assert_eq!(decode_plaintext(compressed(MAX_PLAINTEXT)).unwrap().len(), MAX_PLAINTEXT);
+        assert_eq!(
+            decode_plaintext(compressed(MAX_PLAINTEXT)).unwrap().len(),
+            MAX_PLAINTEXT
+        );
         assert_eq!(
             decode_plaintext(compressed(MAX_PLAINTEXT + 1)),
             Err(Rejection::BadCompression)
@@ -386,13 +391,25 @@ mod tests {
         let at = k.at(0);
         assert_eq!(open(&at, "s", "", 99).unwrap_err(), Rejection::TooShort);
         assert_eq!(open(&at, "s", "!!", 99).unwrap_err(), Rejection::BadBase64);
-        assert_eq!(open(&at, "s", "AAAA", 99).unwrap_err(), Rejection::UnknownVersion(0));
-        assert_eq!(open(&at, "s", "AQkA", 99).unwrap_err(), Rejection::UnknownAlgorithm(9));
+        assert_eq!(
+            open(&at, "s", "AAAA", 99).unwrap_err(),
+            Rejection::UnknownVersion(0)
+        );
+        assert_eq!(
+            open(&at, "s", "AQkA", 99).unwrap_err(),
+            Rejection::UnknownAlgorithm(9)
+        );
         assert_eq!(open(&at, "s", "AQEA", 99).unwrap_err(), Rejection::TooShort);
         let v = seal(&at, Algorithm::Aes256Gcm, "s", b"hi", Compression::Auto);
-        assert_eq!(open(&at, "s", &v, v.len() - 1).unwrap_err(), Rejection::TooLong);
+        assert_eq!(
+            open(&at, "s", &v, v.len() - 1).unwrap_err(),
+            Rejection::TooLong
+        );
         assert_eq!(open(&at, "t", &v, 999).unwrap_err(), Rejection::BadTag);
         let other = keys(2);
-        assert_eq!(open(&other.at(0), "s", &v, 999).unwrap_err(), Rejection::UnknownKey);
+        assert_eq!(
+            open(&other.at(0), "s", &v, 999).unwrap_err(),
+            Rejection::UnknownKey
+        );
     }
 }

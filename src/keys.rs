@@ -843,14 +843,18 @@ mod tests {
 
     #[test]
     fn epoch_keys_roll_over() {
-        let keys = Keys::Epoch(EpochKeys::new(secret(5), std::time::Duration::from_secs(100)).unwrap());
+        let keys =
+            Keys::Epoch(EpochKeys::new(secret(5), std::time::Duration::from_secs(100)).unwrap());
         let alg = Algorithm::XChaCha20Poly1305;
         let e1 = keys.at(150).sealing(alg).id();
         let e2 = keys.at(250).sealing(alg).id();
         assert_ne!(e1, e2);
         // In epoch 2, epoch 1's key opens (not primary); epoch 0's does not.
         let at = keys.at(250);
-        assert_eq!(at.candidates(alg, e1).map(|(_, p)| p).collect::<Vec<_>>(), vec![false]);
+        assert_eq!(
+            at.candidates(alg, e1).map(|(_, p)| p).collect::<Vec<_>>(),
+            vec![false]
+        );
         let e0 = keys.at(50).sealing(alg).id();
         assert_eq!(keys.at(250).candidates(alg, e0).count(), 0);
         // Epoch 0 has no previous epoch.

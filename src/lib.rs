@@ -52,14 +52,17 @@
 //! Keep timeouts short for sensitive applications, and rotate keys to invalidate every
 //! session at once.
 
-pub mod cookies;
 mod config;
+pub mod cookies;
 mod error;
 pub mod format;
 pub mod keys;
 mod random;
 pub mod session;
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
 
 #[doc(hidden)]
 pub mod fuzzing;

@@ -565,9 +565,7 @@ impl Expiry {
     /// assert_eq!(Expiry::default().absolute_deadline(&s), Some(1000 + 604_800));
     /// ```
     pub fn absolute_deadline(&self, session: &SessionState) -> Option<u64> {
-        session
-            .created_at
-            .map(|c| c.saturating_add(self.absolute))
+        session.created_at.map(|c| c.saturating_add(self.absolute))
     }
 
     /// When `session` expires for inactivity (Unix seconds): `None` before it is sealed or
@@ -656,13 +654,9 @@ mod tests {
 
     #[test]
     fn same_value_again_is_not_a_change() {
-        let mut s = SessionState::decode(
-            &SessionState::new()
-                .with_timestamps(1, 1)
-                .encode()
-                .unwrap(),
-        )
-        .unwrap();
+        let mut s =
+            SessionState::decode(&SessionState::new().with_timestamps(1, 1).encode().unwrap())
+                .unwrap();
         assert!(!s.remove("nothing"));
         s.clear();
         assert_eq!(s.status(), Status::Unchanged);
@@ -679,7 +673,10 @@ mod tests {
         let mut s = SessionState::new();
         s.insert("n", &300u32).unwrap();
         let e = s.get::<bool>("n").unwrap_err();
-        assert!(matches!(&e, Error::Deserialize { key, .. } if key == "n"), "{e}");
+        assert!(
+            matches!(&e, Error::Deserialize { key, .. } if key == "n"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -738,7 +735,13 @@ mod tests {
         let s = SessionState::new().with_timestamps(0, 1000);
         assert!(!e.refresh_due(&s, 1024));
         assert!(e.refresh_due(&s, 1025));
-        let every = Expiry::new(Some(Duration::from_secs(100)), Duration::from_secs(1000), 0.0, Duration::ZERO).unwrap();
+        let every = Expiry::new(
+            Some(Duration::from_secs(100)),
+            Duration::from_secs(1000),
+            0.0,
+            Duration::ZERO,
+        )
+        .unwrap();
         assert!(every.refresh_due(&s, 1000));
         let none = Expiry::new(None, Duration::from_secs(1000), 0.25, Duration::ZERO).unwrap();
         assert!(!none.refresh_due(&s, 1999));
