@@ -400,6 +400,33 @@ impl SessionConfig {
         ))
     }
 
+    /// Seals with a caller-chosen nonce, for known-answer test vectors only: reusing a nonce
+    /// under one key destroys the AEAD's guarantees. The session is stamped with the clock.
+    #[doc(hidden)]
+    pub fn seal_with_fixed_nonce(
+        &self,
+        session: &mut SessionState,
+        nonce: &[u8],
+    ) -> Result<String, Error> {
+        if nonce.len() != self.algorithm.nonce_len() {
+            return Err(Error::Config(format!(
+                "{} takes a {}-byte nonce",
+                self.algorithm,
+                self.algorithm.nonce_len()
+            )));
+        }
+        let now = self.now();
+        let body = session.encode_at(now)?;
+        let keys = self.keys.at(now);
+        Ok(format::seal_with_nonce(
+            keys.sealing(self.algorithm),
+            &self.cookie.name,
+            &body,
+            self.compression,
+            nonce,
+        ))
+    }
+
     /// Opens one sealed cookie value (unchunked) as [`load`](SessionConfig::load) would.
     ///
     /// ```

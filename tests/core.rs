@@ -1,0 +1,544 @@
+//! Core integration tests: round trips, tampering, rotation, epochs, expiry, compression,
+//! chunking and the known-answer vectors of FORMAT.md. No web framework involved.
+
+#[path = "support/workloads.rs"]
+mod workloads;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use proptest::prelude::*;
+use sealed_session::{
+    Algorithm, Compression, EpochKeys, Error, Keyring, LoadOutcome, Rejection, Secret,
+    SessionConfig, SessionState,
+};
+
+const NOW: u64 = 1_800_000_000;
+
+fn secret(b: u8) -> Secret {
+    Secret::from_bytes(&[b; 32]).unwrap()
+}
+
+fn config(ring: Keyring) -> SessionConfig {
+    SessionConfig::builder(ring).clock(|| NOW).build().unwrap()
+}
+
+/// `name=value` pairs of the Set-Cookie headers that set (not remove) a cookie.
+fn cookie_header(set: &[http::HeaderValue]) -> String {
+    set.iter()
+        .map(|h| h.to_str().unwrap().split(';').next().unwrap().to_string())
+        .filter(|p| !p.ends_with('='))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn reference_cookie() -> (SessionConfig, String) {
+    let c = config(Keyring::new(secret(1)));
+    let mut s = SessionState::new();
+    s.insert("user_id", &42u64).unwrap();
+    s.insert("role", &"admin").unwrap();
+    let v = c.seal(&mut s).unwrap();
+    (c, v)
+}
+
+#[test]
+fn every_single_bit_flip_is_rejected() {
+    let (c, v) = reference_cookie();
+    let mut raw = URL_SAFE_NO_PAD.decode(&v).unwrap();
+    for i in 0..raw.len() * 8 {
+        raw[i / 8] ^= 1 << (i % 8);
+        let tampered = URL_SAFE_NO_PAD.encode(&raw);
+        assert!(c.open_value(&tampered).is_err(), "bit {i} flip accepted");
+        raw[i / 8] ^= 1 << (i % 8);
+    }
+    // And flips of the encoded characters themselves (some give invalid base64).
+    let mut chars = v.clone().into_bytes();
+    for i in 0..chars.len() * 7 {
+        chars[i / 7] ^= 1 << (i % 7);
+        if let Ok(s) = std::str::from_utf8(&chars) {
+            assert!(c.open_value(s).is_err(), "char bit {i} flip accepted");
+        }
+        chars[i / 7] ^= 1 << (i % 7);
+    }
+    assert!(c.open_value(&v).is_ok());
+}
+
+#[test]
+fn every_truncation_is_rejected() {
+    let (c, v) = reference_cookie();
+    for n in 0..v.len() {
+        assert!(c.open_value(&v[..n]).is_err(), "truncation to {n} accepted");
+    }
+    let raw = URL_SAFE_NO_PAD.decode(&v).unwrap();
+    for n in 0..raw.len() {
+        let t = URL_SAFE_NO_PAD.encode(&raw[..n]);
+        assert!(c.open_value(&t).is_err());
+    }
+}
+
+#[test]
+fn a_cookie_moved_to_another_name_is_rejected() {
+    let (c, v) = reference_cookie();
+    let other = SessionConfig::builder(Keyring::new(secret(1)))
+        .cookie_name("other")
+        .clock(|| NOW)
+        .build()
+        .unwrap();
+    assert_eq!(
+        other.open_value(&v).unwrap_err(),
+        Error::Rejected(Rejection::BadTag)
+    );
+    assert!(c.open_value(&v).is_ok());
+}
+
+#[test]
+fn wrong_key_and_unknown_key_id() {
+    let (_, v) = reference_cookie();
+    let other = config(Keyring::new(secret(2)));
+    assert_eq!(
+        other.open_value(&v).unwrap_err(),
+        Error::Rejected(Rejection::UnknownKey)
+    );
+    // Same key id, different key: forge the header of a value sealed under key 2 so it
+    // names key 1's id. The id is only a hint; the tag still fails.
+    let mut s = SessionState::new();
+    s.insert("x", &1u8).unwrap();
+    let v2 = other.seal(&mut s).unwrap();
+    let mut raw2 = URL_SAFE_NO_PAD.decode(&v2).unwrap();
+    let raw1 = URL_SAFE_NO_PAD.decode(&v).unwrap();
+    raw2[2..6].copy_from_slice(&raw1[2..6]);
+    let forged = URL_SAFE_NO_PAD.encode(&raw2);
+    assert_eq!(
+        config(Keyring::new(secret(1))).open_value(&forged).unwrap_err(),
+        Error::Rejected(Rejection::BadTag)
+    );
+}
+
+#[test]
+fn rotation_old_key_opens_needs_reseal_dropped_key_does_not() {
+    let (_, v) = reference_cookie();
+    let h = format!("session={v}");
+    let rotated = config(Keyring::from_secrets([secret(2), secret(1)]).unwrap());
+    let loaded = rotated.load([h.as_bytes()]);
+    assert_eq!(loaded.outcome, LoadOutcome::Opened { needs_reseal: true });
+    assert_eq!(loaded.session.get::<u64>("user_id").unwrap(), Some(42));
+    // Rolled out open-only first: [A, B] still seals with A and needs no re-seal.
+    let staged = config(Keyring::from_secrets([secret(1), secret(2)]).unwrap());
+    assert_eq!(
+        staged.load([h.as_bytes()]).outcome,
+        LoadOutcome::Opened { needs_reseal: false }
+    );
+    // The untouched-route path re-seals too, and the new cookie opens under B alone.
+    let set = rotated
+        .finish([h.as_bytes()], None, LoadOutcome::NoCookie)
+        .unwrap();
+    let resealed = cookie_header(&set);
+    let only_b = config(Keyring::new(secret(2)));
+    assert_eq!(
+        only_b.load([h.as_bytes()]).outcome,
+        LoadOutcome::Rejected(Rejection::UnknownKey)
+    );
+    let l = only_b.load([resealed.as_bytes()]);
+    assert_eq!(l.outcome, LoadOutcome::Opened { needs_reseal: false });
+    assert_eq!(l.session.get::<u64>("user_id").unwrap(), Some(42));
+}
+
+#[test]
+fn switching_algorithm_reseals_with_the_new_one() {
+    let (_, v) = reference_cookie();
+    let h = format!("session={v}");
+    let aes = SessionConfig::builder(Keyring::new(secret(1)))
+        .algorithm(Algorithm::Aes256Gcm)
+        .clock(|| NOW)
+        .build()
+        .unwrap();
+    assert_eq!(
+        aes.load([h.as_bytes()]).outcome,
+        LoadOutcome::Opened { needs_reseal: true }
+    );
+}
+
+#[test]
+fn epoch_keys_across_a_period_boundary() {
+    let now = Arc::new(AtomicU64::new(1000 * 100 + 99)); // last second of epoch 1000
+    let t = now.clone();
+    let c = SessionConfig::builder(EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap())
+        .idle_timeout(Some(Duration::from_secs(1000)))
+        .clock(move || t.load(Ordering::SeqCst))
+        .build()
+        .unwrap();
+    let mut s = SessionState::new();
+    s.insert("n", &1u32).unwrap();
+    let h = format!("session={}", c.seal(&mut s).unwrap());
+    assert_eq!(
+        c.load([h.as_bytes()]).outcome,
+        LoadOutcome::Opened { needs_reseal: false }
+    );
+    now.store(1001 * 100, Ordering::SeqCst); // epoch 1001: previous key opens, re-seal due
+    assert_eq!(
+        c.load([h.as_bytes()]).outcome,
+        LoadOutcome::Opened { needs_reseal: true }
+    );
+    let set = c.finish([h.as_bytes()], None, LoadOutcome::NoCookie).unwrap();
+    let h2 = cookie_header(&set);
+    assert_eq!(
+        c.load([h2.as_bytes()]).outcome,
+        LoadOutcome::Opened { needs_reseal: false }
+    );
+    now.store(1002 * 100, Ordering::SeqCst); // two epochs on: the first cookie is gone
+    assert_eq!(
+        c.load([h.as_bytes()]).outcome,
+        LoadOutcome::Rejected(Rejection::UnknownKey)
+    );
+    assert!(matches!(
+        c.load([h2.as_bytes()]).outcome,
+        LoadOutcome::Opened { .. }
+    ));
+}
+
+#[test]
+fn expiry_is_enforced_from_inside_the_cookie() {
+    let now = Arc::new(AtomicU64::new(NOW));
+    let t = now.clone();
+    let c = SessionConfig::builder(secret(1))
+        .idle_timeout(Some(Duration::from_secs(600)))
+        .absolute_timeout(Duration::from_secs(3600))
+        .clock_skew(Duration::from_secs(60))
+        .clock(move || t.load(Ordering::SeqCst))
+        .build()
+        .unwrap();
+    let mut s = SessionState::new();
+    s.insert("a", &1u8).unwrap();
+    let v = c.seal(&mut s).unwrap();
+    now.store(NOW + 599, Ordering::SeqCst);
+    assert!(c.open_value(&v).is_ok());
+    now.store(NOW + 600, Ordering::SeqCst);
+    assert_eq!(
+        c.open_value(&v).unwrap_err(),
+        Error::Rejected(Rejection::IdleExpired)
+    );
+    // Kept active, it still ends at the absolute lifetime.
+    now.store(NOW, Ordering::SeqCst);
+    let mut v = v;
+    for step in 1..=7 {
+        now.store(NOW + step * 500, Ordering::SeqCst);
+        match c.open_value(&v) {
+            Ok(mut s) => {
+                s.touch();
+                v = c.seal(&mut s).unwrap();
+            }
+            Err(e) => {
+                assert_eq!(e, Error::Rejected(Rejection::AbsoluteExpired));
+                assert!(step * 500 >= 3600);
+                break;
+            }
+        }
+        assert!(step < 8);
+    }
+    // Created in the future: within the leeway opens, beyond it does not.
+    now.store(NOW + 60, Ordering::SeqCst);
+    let mut s = SessionState::new();
+    s.insert("a", &1u8).unwrap();
+    let v = c.seal(&mut s).unwrap();
+    now.store(NOW, Ordering::SeqCst);
+    assert!(c.open_value(&v).is_ok(), "60 s ahead is within the leeway");
+    now.store(NOW - 1, Ordering::SeqCst);
+    assert_eq!(
+        c.open_value(&v).unwrap_err(),
+        Error::Rejected(Rejection::FromTheFuture)
+    );
+}
+
+fn workload_session() -> Vec<(&'static str, SessionState)> {
+    let mut small = SessionState::new();
+    small.insert("user", &workloads::small()).unwrap();
+    let mut profile = SessionState::new();
+    profile.insert("profile", &workloads::profile()).unwrap();
+    let mut cart = SessionState::new();
+    cart.insert("cart", &workloads::cart()).unwrap();
+    vec![("small", small), ("profile", profile), ("cart", cart)]
+}
+
+#[test]
+fn workloads_round_trip_with_every_setting() {
+    for alg in Algorithm::ALL {
+        for comp in [Compression::Auto, Compression::Off] {
+            let c = SessionConfig::builder(secret(1))
+                .algorithm(alg)
+                .compression(comp)
+                .clock(|| NOW)
+                .build()
+                .unwrap();
+            for (name, mut s) in workload_session() {
+                let set = c.finish(std::iter::empty(), Some(&mut s), LoadOutcome::NoCookie);
+                let set = set.unwrap_or_else(|e| panic!("{name} {alg} {comp:?}: {e}"));
+                assert_eq!(set.len(), 1, "{name} fits one cookie");
+                let h = cookie_header(&set);
+                assert!(h.len() <= 4096);
+                let back = c.load([h.as_bytes()]).session;
+                match name {
+                    "small" => assert_eq!(back.get("user").unwrap(), Some(workloads::small())),
+                    "profile" => {
+                        assert_eq!(back.get("profile").unwrap(), Some(workloads::profile()))
+                    }
+                    _ => assert_eq!(back.get("cart").unwrap(), Some(workloads::cart())),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn compression_is_used_only_when_it_makes_the_cookie_smaller() {
+    let on = config(Keyring::new(secret(1)));
+    let off = SessionConfig::builder(secret(1))
+        .compression(Compression::Off)
+        .clock(|| NOW)
+        .build()
+        .unwrap();
+    for (name, s) in workload_session() {
+        let a = on.seal(&mut s.clone()).unwrap().len();
+        let b = off.seal(&mut s.clone()).unwrap().len();
+        assert!(a <= b, "{name}: compressed {a} > plain {b}");
+        if name == "cart" {
+            assert!(a < b, "the cart compresses");
+        }
+    }
+    let mut random = SessionState::new();
+    let mut bytes = vec![0u8; 3000];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = (i as u32).wrapping_mul(2_654_435_761).to_be_bytes()[0];
+    }
+    random.insert("r", &bytes).unwrap();
+    let a = on.seal(&mut random.clone()).unwrap().len();
+    let b = off.seal(&mut random.clone()).unwrap().len();
+    assert!(a <= b);
+}
+
+#[test]
+fn chunked_session_reassembles_in_any_order_and_shrinks() {
+    let c = SessionConfig::builder(secret(1))
+        .max_cookies(4)
+        .compression(Compression::Off)
+        .clock(|| NOW)
+        .build()
+        .unwrap();
+    let mut s = SessionState::new();
+    s.insert("blob", &vec![7u8; 9000]).unwrap();
+    let set = c.finish(std::iter::empty(), Some(&mut s), LoadOutcome::NoCookie).unwrap();
+    assert_eq!(set.len(), 3);
+    let mut pairs: Vec<String> = cookie_header(&set).split("; ").map(String::from).collect();
+    pairs.reverse();
+    let h = pairs.join("; ");
+    let mut l = c.load([h.as_bytes()]);
+    assert_eq!(l.session.get::<Vec<u8>>("blob").unwrap().unwrap().len(), 9000);
+    l.session.insert("blob", &vec![1u8; 10]).unwrap();
+    let set = c.finish([h.as_bytes()], Some(&mut l.session), l.outcome).unwrap();
+    let texts: Vec<&str> = set.iter().map(|v| v.to_str().unwrap()).collect();
+    assert_eq!(texts.len(), 3);
+    assert!(texts[0].starts_with("session=") && !texts[0].contains("Max-Age=0"));
+    assert!(texts[1].starts_with("session.1=;") && texts[1].contains("Max-Age=0"));
+    assert!(texts[2].starts_with("session.2=;") && texts[2].contains("Max-Age=0"));
+}
+
+#[test]
+fn too_large_names_the_size_the_limit_and_the_fix() {
+    let mut s = SessionState::new();
+    s.insert("blob", &vec![3u8; 5000]).unwrap();
+    let c = SessionConfig::builder(secret(1))
+        .compression(Compression::Off)
+        .clock(|| NOW)
+        .build()
+        .unwrap();
+    let e = c
+        .finish(std::iter::empty(), Some(&mut s), LoadOutcome::NoCookie)
+        .unwrap_err();
+    match &e {
+        Error::TooLarge {
+            size,
+            limit: 4096,
+            max_cookies: 1,
+        } => assert!(*size > 4096),
+        other => panic!("{other:?}"),
+    }
+    let msg = e.to_string();
+    assert!(
+        msg.contains("the limit is 4 KB per cookie") && msg.contains("max_cookies(n)"),
+        "{msg}"
+    );
+}
+
+/// The known-answer vectors of FORMAT.md: fixed secret, nonce, clock and session, exact
+/// cookie value. Another implementation can check itself against these.
+mod vectors {
+    use super::*;
+    use hkdf::Hkdf;
+    use sha2::{Digest, Sha256};
+
+    pub const SECRET_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    pub const CLOCK: u64 = 1_800_000_000;
+
+    pub fn secret() -> Secret {
+        Secret::from_bytes(&hex(SECRET_HEX)).unwrap()
+    }
+
+    pub fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    pub fn to_hex(b: &[u8]) -> String {
+        b.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn session() -> SessionState {
+        let mut s = SessionState::new();
+        s.insert("user_id", &42u64).unwrap();
+        s.insert("role", &"admin").unwrap();
+        s
+    }
+
+    pub fn seal(alg: Algorithm, comp: Compression, s: &mut SessionState) -> String {
+        let c = SessionConfig::builder(secret())
+            .algorithm(alg)
+            .compression(comp)
+            .clock(|| CLOCK)
+            .build()
+            .unwrap();
+        let nonce: Vec<u8> = (0x40..0x40 + alg.nonce_len() as u8).collect();
+        c.seal_with_fixed_nonce(s, &nonce).unwrap()
+    }
+
+    /// HKDF-SHA256(salt "sealed-session", ikm secret, info ".../<alg>") and the key id.
+    pub fn derived(alg: Algorithm) -> ([u8; 32], [u8; 4]) {
+        let hk = Hkdf::<Sha256>::new(Some(b"sealed-session"), &hex(SECRET_HEX));
+        let mut key = [0u8; 32];
+        hk.expand(
+            format!("sealed-session/v1/session-cookie/{}", alg.name()).as_bytes(),
+            &mut key,
+        )
+        .unwrap();
+        let mut h = Sha256::new();
+        h.update(b"sealed-session/v1/key-id");
+        h.update([alg.id()]);
+        h.update(key);
+        let d = h.finalize();
+        (key, [d[0], d[1], d[2], d[3]])
+    }
+}
+
+#[test]
+fn known_answer_vectors() {
+    use vectors::*;
+    let x = derived(Algorithm::XChaCha20Poly1305);
+    let a = derived(Algorithm::Aes256Gcm);
+    let mut lines = vec![
+        format!("xchacha key    {}", to_hex(&x.0)),
+        format!("xchacha key id {}", to_hex(&x.1)),
+        format!("aes key        {}", to_hex(&a.0)),
+        format!("aes key id     {}", to_hex(&a.1)),
+    ];
+    let v1 = seal(Algorithm::XChaCha20Poly1305, Compression::Auto, &mut session());
+    let v2 = seal(Algorithm::Aes256Gcm, Compression::Auto, &mut session());
+    let mut big = SessionState::new();
+    big.insert("pages", &vec!["/orders/12345"; 20]).unwrap();
+    let v3 = seal(Algorithm::XChaCha20Poly1305, Compression::Auto, &mut big.clone());
+    lines.push(format!("vector 1 {v1}"));
+    lines.push(format!("vector 2 {v2}"));
+    lines.push(format!("vector 3 {v3}"));
+    let got = lines.join("\n");
+    let format_md = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/FORMAT.md"))
+        .expect("FORMAT.md holds the vectors");
+    for line in &lines {
+        let (label, value) = line.rsplit_once(' ').unwrap();
+        assert!(
+            format_md.contains(value),
+            "FORMAT.md lacks {label}: {value}\n--- all computed values ---\n{got}"
+        );
+    }
+    // And they open, with the expected contents.
+    let c = SessionConfig::builder(secret()).clock(|| CLOCK).build().unwrap();
+    for v in [&v1, &v2] {
+        let s = c.open_value(v).unwrap();
+        assert_eq!(s.get::<u64>("user_id").unwrap(), Some(42));
+        assert_eq!(s.created_at(), Some(CLOCK));
+    }
+    let s = c.open_value(&v3).unwrap();
+    assert_eq!(s.get::<Vec<String>>("pages").unwrap().unwrap().len(), 20);
+    // Vector 3 is compressed: shorter than the same session sealed without compression.
+    let plain = seal(Algorithm::XChaCha20Poly1305, Compression::Off, &mut big);
+    assert!(v3.len() < plain.len());
+}
+
+fn arb_session() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
+    proptest::collection::vec(
+        ("[a-z0-9_]{1,12}", proptest::collection::vec(any::<u8>(), 0..300)),
+        0..12,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn arbitrary_maps_round_trip(
+        entries in arb_session(),
+        aes in any::<bool>(),
+        compress in any::<bool>(),
+        max_cookies in 1usize..4,
+    ) {
+        let c = SessionConfig::builder(Keyring::new(secret(1)))
+            .algorithm(if aes { Algorithm::Aes256Gcm } else { Algorithm::XChaCha20Poly1305 })
+            .compression(if compress { Compression::Auto } else { Compression::Off })
+            .max_cookies(max_cookies)
+            .clock(|| NOW)
+            .build()
+            .unwrap();
+        let mut s = SessionState::new();
+        for (k, v) in &entries {
+            s.insert(k.clone(), v).unwrap();
+        }
+        let expected = s.clone();
+        match c.finish(std::iter::empty(), Some(&mut s), LoadOutcome::NoCookie) {
+            Ok(set) => {
+                let h = cookie_header(&set);
+                let l = c.load([h.as_bytes()]);
+                if expected.is_empty() {
+                    prop_assert!(set.is_empty());
+                    prop_assert_eq!(l.outcome, LoadOutcome::NoCookie);
+                } else {
+                    prop_assert_eq!(l.outcome, LoadOutcome::Opened { needs_reseal: false });
+                    for (k, _) in &entries {
+                        // A key inserted twice holds its last value.
+                        let last = entries.iter().rev().find(|(k2, _)| k2 == k).unwrap();
+                        prop_assert_eq!(l.session.get::<Vec<u8>>(k).unwrap(), Some(last.1.clone()));
+                    }
+                    prop_assert_eq!(l.session.len(), expected.len());
+                }
+            }
+            Err(Error::TooLarge { size, limit, .. }) => prop_assert!(size > limit),
+            Err(e) => prop_assert!(false, "unexpected error {}", e),
+        }
+    }
+
+    #[test]
+    fn tampering_anywhere_is_rejected(pos in any::<prop::sample::Index>(), bit in 0u8..8) {
+        let (c, v) = reference_cookie();
+        let mut raw = URL_SAFE_NO_PAD.decode(&v).unwrap();
+        let i = pos.index(raw.len());
+        raw[i] ^= 1 << bit;
+        prop_assert!(c.open_value(&URL_SAFE_NO_PAD.encode(&raw)).is_err());
+    }
+
+    #[test]
+    fn arbitrary_cookie_headers_never_panic(header in proptest::collection::vec(any::<u8>(), 0..2000)) {
+        let c = SessionConfig::builder(secret(1)).max_cookies(3).clock(|| NOW).build().unwrap();
+        let mut l = c.load([header.as_slice()]);
+        let _ = c.finish([header.as_slice()], Some(&mut l.session), l.outcome);
+    }
+}
