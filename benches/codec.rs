@@ -1,0 +1,585 @@
+//! Codec benchmarks (issue 5): seal, open and seal+open of the three reference workloads,
+//! for each algorithm with compression on and off, beside actix-session's cookie store and
+//! the raw floor (postcard + AEAD + base64url), plus allocation counts.
+//!
+//! ```text
+//! cargo bench --bench codec                      # criterion + the summary at the end
+//! cargo bench --bench codec -- profile           # criterion filter (summary still runs)
+//! CODEC_SUMMARY_ONLY=1 cargo bench --bench codec # only allocations and interleaved ratios
+//! ```
+//!
+//! Operations, per system:
+//!
+//! * `seal`: session state -> cookie value. Ours: `config.seal(&mut state)` of a state holding
+//!   the typed value under one key. actix-session: `CookieSessionStore::save` of its state map
+//!   (value already JSON, as `Session::insert` leaves it) + private-cookie encryption. Floor:
+//!   postcard of the typed value + AEAD + base64url (it has no state, so it serializes the
+//!   typed value here: compare the floor on `roundtrip`).
+//! * `open`: cookie value -> session state. Ours: `config.open_value(&value)`; actix-session:
+//!   private-cookie decryption + `CookieSessionStore::load`; floor: base64url + AEAD +
+//!   postcard into the typed value.
+//! * `roundtrip` (seal+open): typed value in, typed value out, as a handler sees it: insert
+//!   into a new session, seal, open, get. This is the like-for-like comparison.
+//!
+//! The summary printed after criterion ("same run") gives allocations per operation, the
+//! criterion medians of `roundtrip` with the ratios ours/actix-session and ours/floor, and the
+//! same ratios from an interleaved A/B/C pass (systems alternate in short rounds, so drift from
+//! other load on the machine hits them alike); the interleaved ratios are the ones to quote.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/support/workloads.rs"]
+mod workloads;
+
+#[path = "support/compare.rs"]
+mod compare;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use compare::{ActixCookie, Floor, FloorAlg};
+use criterion::Criterion;
+use sealed_session::{Algorithm, Compression, Keyring, Secret, SessionConfig, SessionState};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+// ---------------------------------------------------------------------------------------
+// Allocation counting: `System` plus two counters, switched on only around the one call
+// being counted (a relaxed load when off, so timing runs are not skewed).
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static REALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
+// counters are atomics and never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            ALLOCS.fetch_add(1, Relaxed);
+        }
+        // SAFETY: forwarded unchanged (the caller upholds `GlobalAlloc::alloc`'s contract).
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            ALLOCS.fetch_add(1, Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            REALLOCS.fetch_add(1, Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// (allocations, reallocations) made by one call of `f`; the result is dropped uncounted.
+fn count_allocs<R>(f: impl FnOnce() -> R) -> (u64, u64) {
+    ALLOCS.store(0, Relaxed);
+    REALLOCS.store(0, Relaxed);
+    COUNTING.store(true, Relaxed);
+    let r = black_box(f());
+    COUNTING.store(false, Relaxed);
+    drop(r);
+    (ALLOCS.load(Relaxed), REALLOCS.load(Relaxed))
+}
+
+fn fmt_allocs((a, r): (u64, u64)) -> String {
+    if r == 0 {
+        format!("{a}")
+    } else {
+        format!("{a} (+{r} realloc)")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The systems.
+
+const ALGS: [(Algorithm, &str); 2] = [
+    (Algorithm::XChaCha20Poly1305, "xchacha"),
+    (Algorithm::Aes256Gcm, "aes"),
+];
+const COMPS: [(Compression, &str); 2] = [(Compression::Auto, "lz4"), (Compression::Off, "nolz4")];
+
+fn secret(b: u8) -> Secret {
+    Secret::from_bytes(&[b; 32]).unwrap()
+}
+
+fn config(alg: Algorithm, comp: Compression) -> SessionConfig {
+    SessionConfig::builder(secret(7))
+        .algorithm(alg)
+        .compression(comp)
+        .build()
+        .unwrap()
+}
+
+/// Ours, typed value in, typed value out.
+fn ours_roundtrip<T: Serialize + DeserializeOwned>(c: &SessionConfig, key: &str, v: &T) -> T {
+    let mut s = SessionState::new();
+    s.insert(key, v).unwrap();
+    let value = c.seal(&mut s).unwrap();
+    c.open_value(&value)
+        .unwrap()
+        .get::<T>(key)
+        .unwrap()
+        .unwrap()
+}
+
+fn actix_roundtrip<T: Serialize + DeserializeOwned>(a: &ActixCookie, key: &str, v: &T) -> T {
+    let state = ActixCookie::state_of(key, v);
+    let sealed = a.seal(&state);
+    let opened = a.open(&sealed.value).unwrap();
+    ActixCookie::get::<T>(&opened, key).unwrap()
+}
+
+fn floor_roundtrip<T: Serialize + DeserializeOwned>(f: &Floor, v: &T) -> T {
+    let value = f.seal(v);
+    f.open::<T>(&value).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// One workload, type-erased so that the three can sit in one list.
+
+struct Workload {
+    name: &'static str,
+    run: Box<dyn Fn(&mut Ctx)>,
+}
+
+fn workload<T>(name: &'static str, key: &'static str, value: T) -> Workload
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug + 'static,
+{
+    Workload {
+        name,
+        run: Box::new(move |ctx| run_workload(ctx, name, key, &value)),
+    }
+}
+
+fn workloads() -> Vec<Workload> {
+    vec![
+        workload("small", "user", workloads::small()),
+        workload("profile", "profile", workloads::profile()),
+        workload("cart", "cart", workloads::cart()),
+    ]
+}
+
+/// What `main` asked for and what the workloads report back for the summary.
+struct Ctx<'c> {
+    criterion: Option<&'c mut Criterion>,
+    summary: Vec<String>,
+    ratios: Vec<RatioRow>,
+}
+
+struct RatioRow {
+    workload: &'static str,
+    /// ns per roundtrip, interleaved medians: ours default, ours aes, actix, floor x, floor aes.
+    medians: [f64; 5],
+    /// Medians of per-round ratios: ours/actix, ours/floor-x, ours-aes/actix, ours-aes/floor-aes.
+    ratios: [f64; 4],
+    /// The spread of ours/actix and ours/floor-x over rounds: (min, max).
+    spread: [(f64, f64); 2],
+}
+
+fn run_workload<T>(ctx: &mut Ctx, name: &'static str, key: &'static str, v: &T)
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let actix = ActixCookie::new();
+    let floor_x = Floor::new(FloorAlg::XChaCha);
+    let floor_a = Floor::new(FloorAlg::Aes);
+
+    // Sanity: every path round-trips, and our actix-session reproduction matches its store.
+    let state_actix = ActixCookie::state_of(key, v);
+    let sealed_actix = actix.seal(&state_actix);
+    if !sealed_actix.refused {
+        let via_store = actix.save_via_store(state_actix.clone()).unwrap();
+        assert_eq!(via_store, serde_json::to_string(&state_actix).unwrap());
+    }
+    assert_eq!(&actix_roundtrip(&actix, key, v), v);
+    assert_eq!(&floor_roundtrip(&floor_x, v), v);
+    assert_eq!(&floor_roundtrip(&floor_a, v), v);
+
+    struct Ours {
+        id: String,
+        config: SessionConfig,
+        state: SessionState,
+        value: String,
+    }
+    let mut ours: Vec<Ours> = Vec::new();
+    for (alg, an) in ALGS {
+        for (comp, cn) in COMPS {
+            let config = config(alg, comp);
+            let mut state = SessionState::new();
+            state.insert(key, v).unwrap();
+            let value = config.seal(&mut state).unwrap();
+            assert_eq!(&ours_roundtrip(&config, key, v), v);
+            ours.push(Ours {
+                id: format!("ours_{an}_{cn}"),
+                config,
+                state,
+                value,
+            });
+        }
+    }
+
+    // --- allocations --------------------------------------------------------------------
+    let mut lines = vec![format!("{name}: allocations per call (allocs, + reallocs)")];
+    lines.push(format!(
+        "  {:<22} {:>16} {:>16} {:>18}",
+        "system", "seal", "open", "seal+open typed"
+    ));
+    for o in &mut ours {
+        let seal = count_allocs(|| o.config.seal(&mut o.state).unwrap());
+        let open = count_allocs(|| o.config.open_value(&o.value).unwrap());
+        let rt = count_allocs(|| ours_roundtrip(&o.config, key, v));
+        lines.push(format!(
+            "  {:<22} {:>16} {:>16} {:>18}",
+            o.id,
+            fmt_allocs(seal),
+            fmt_allocs(open),
+            fmt_allocs(rt)
+        ));
+    }
+    {
+        let seal = count_allocs(|| actix.seal(&state_actix));
+        let open = count_allocs(|| actix.open(&sealed_actix.value).unwrap());
+        let rt = count_allocs(|| actix_roundtrip(&actix, key, v));
+        lines.push(format!(
+            "  {:<22} {:>16} {:>16} {:>18}",
+            "actix_session",
+            fmt_allocs(seal),
+            fmt_allocs(open),
+            fmt_allocs(rt)
+        ));
+    }
+    for (f, id) in [(&floor_x, "floor_xchacha"), (&floor_a, "floor_aes")] {
+        let value = f.seal(v);
+        let seal = count_allocs(|| f.seal(v));
+        let open = count_allocs(|| f.open::<T>(&value).unwrap());
+        let rt = count_allocs(|| floor_roundtrip(f, v));
+        lines.push(format!(
+            "  {:<22} {:>16} {:>16} {:>18}",
+            id,
+            fmt_allocs(seal),
+            fmt_allocs(open),
+            fmt_allocs(rt)
+        ));
+    }
+    // Keyrings of 1, 4 and 16 secrets: open a value sealed under the primary and one sealed
+    // under the oldest secret (the last candidate).
+    let mut ring_line = String::from("  open_value with keyring of N secrets (primary / oldest):");
+    for n in [1u8, 4, 16] {
+        let ring = || Keyring::from_secrets((0..n).map(|i| secret(7 + i))).unwrap();
+        let c = SessionConfig::builder(ring()).build().unwrap();
+        let oldest = SessionConfig::builder(secret(7 + n - 1)).build().unwrap();
+        let mut s = SessionState::new();
+        s.insert(key, v).unwrap();
+        let vp = c.seal(&mut s).unwrap();
+        let vo = oldest.seal(&mut s).unwrap();
+        let p = count_allocs(|| c.open_value(&vp).unwrap());
+        let o = count_allocs(|| c.open_value(&vo).unwrap());
+        ring_line.push_str(&format!("  N={n}: {} / {}", fmt_allocs(p), fmt_allocs(o)));
+    }
+    lines.push(ring_line);
+    let sizes: Vec<String> = ours
+        .iter()
+        .map(|o| format!("{}={}", o.id, o.value.len()))
+        .chain([format!(
+            "actix_session={}{}",
+            sealed_actix.value.len(),
+            if sealed_actix.refused {
+                " (refused by actix-session: state > 4064 B)"
+            } else {
+                ""
+            }
+        )])
+        .collect();
+    lines.push(format!("  cookie value bytes: {}", sizes.join(", ")));
+    ctx.summary.extend(lines);
+
+    // --- criterion ----------------------------------------------------------------------
+    if let Some(c) = ctx.criterion.as_deref_mut() {
+        let mut g = c.benchmark_group(format!("{name}-seal"));
+        for o in &mut ours {
+            let (config, state) = (&o.config, &mut o.state);
+            g.bench_function(o.id.as_str(), |b| {
+                b.iter(|| config.seal(black_box(&mut *state)).unwrap())
+            });
+        }
+        g.bench_function("actix_session", |b| {
+            b.iter(|| actix.seal(black_box(&state_actix)))
+        });
+        g.bench_function("floor_xchacha", |b| b.iter(|| floor_x.seal(black_box(v))));
+        g.bench_function("floor_aes", |b| b.iter(|| floor_a.seal(black_box(v))));
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("{name}-open"));
+        for o in &ours {
+            let (config, value) = (&o.config, o.value.as_str());
+            g.bench_function(o.id.as_str(), |b| {
+                b.iter(|| config.open_value(black_box(value)).unwrap())
+            });
+        }
+        g.bench_function("actix_session", |b| {
+            b.iter(|| actix.open(black_box(&sealed_actix.value)).unwrap())
+        });
+        for (f, id) in [(&floor_x, "floor_xchacha"), (&floor_a, "floor_aes")] {
+            let value = f.seal(v);
+            g.bench_function(id, |b| b.iter(|| f.open::<T>(black_box(&value)).unwrap()));
+        }
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("{name}-roundtrip"));
+        for o in &ours {
+            let config = &o.config;
+            g.bench_function(o.id.as_str(), |b| {
+                b.iter(|| ours_roundtrip(config, key, black_box(v)))
+            });
+        }
+        g.bench_function("actix_session", |b| {
+            b.iter(|| actix_roundtrip(&actix, key, black_box(v)))
+        });
+        g.bench_function("floor_xchacha", |b| {
+            b.iter(|| floor_roundtrip(&floor_x, black_box(v)))
+        });
+        g.bench_function("floor_aes", |b| {
+            b.iter(|| floor_roundtrip(&floor_a, black_box(v)))
+        });
+        g.finish();
+    }
+
+    // --- interleaved ratios -------------------------------------------------------------
+    let ours_x = &ours[0].config; // xchacha + lz4: the defaults
+    let ours_a = &ours[2].config; // aes + lz4
+    let systems: [&dyn Fn(); 5] = [
+        &|| drop(black_box(ours_roundtrip(ours_x, key, black_box(v)))),
+        &|| drop(black_box(ours_roundtrip(ours_a, key, black_box(v)))),
+        &|| drop(black_box(actix_roundtrip(&actix, key, black_box(v)))),
+        &|| drop(black_box(floor_roundtrip(&floor_x, black_box(v)))),
+        &|| drop(black_box(floor_roundtrip(&floor_a, black_box(v)))),
+    ];
+    ctx.ratios.push(interleave(name, &systems));
+}
+
+/// Rounds of (each system for ~10 ms), rotating the order each round; per-round ns/iter.
+fn interleave(workload: &'static str, systems: &[&dyn Fn(); 5]) -> RatioRow {
+    const ROUNDS: usize = 21;
+    // Iterations per round, per system, from a short calibration.
+    let iters: Vec<u64> = systems
+        .iter()
+        .map(|f| {
+            for _ in 0..100 {
+                f();
+            }
+            let t = Instant::now();
+            let mut n = 0u64;
+            while t.elapsed() < Duration::from_millis(20) {
+                f();
+                n += 1;
+            }
+            (n / 2).max(1)
+        })
+        .collect();
+    let mut ns: Vec<[f64; 5]> = Vec::with_capacity(ROUNDS);
+    for r in 0..ROUNDS {
+        let mut row = [0f64; 5];
+        for k in 0..5 {
+            let i = (k + r) % 5;
+            let t = Instant::now();
+            for _ in 0..iters[i] {
+                systems[i]();
+            }
+            row[i] = t.elapsed().as_nanos() as f64 / iters[i] as f64;
+        }
+        ns.push(row);
+    }
+    let med = |mut xs: Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    };
+    let col = |i: usize| med(ns.iter().map(|r| r[i]).collect());
+    let ratio = |a: usize, b: usize| med(ns.iter().map(|r| r[a] / r[b]).collect());
+    let spread = |a: usize, b: usize| {
+        let xs: Vec<f64> = ns.iter().map(|r| r[a] / r[b]).collect();
+        (
+            xs.iter().copied().fold(f64::MAX, f64::min),
+            xs.iter().copied().fold(0.0, f64::max),
+        )
+    };
+    RatioRow {
+        workload,
+        medians: [col(0), col(1), col(2), col(3), col(4)],
+        ratios: [ratio(0, 2), ratio(0, 3), ratio(1, 2), ratio(1, 4)],
+        spread: [spread(0, 2), spread(0, 3)],
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Criterion's medians, read back from its output directory after the run.
+
+fn criterion_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(d);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("criterion")
+}
+
+/// (median, lower, upper) of criterion's median estimate, in ns.
+fn criterion_median(dir: &std::path::Path, group: &str, id: &str) -> Option<(f64, f64, f64)> {
+    let path = dir.join(group).join(id).join("new").join("estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let m = &v["median"];
+    Some((
+        m["point_estimate"].as_f64()?,
+        m["confidence_interval"]["lower_bound"].as_f64()?,
+        m["confidence_interval"]["upper_bound"].as_f64()?,
+    ))
+}
+
+fn us(ns: f64) -> String {
+    if ns >= 1000.0 {
+        format!("{:.2} us", ns / 1000.0)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let benching = args.iter().any(|a| a == "--bench");
+    let listing = args.iter().any(|a| a == "--list");
+    let summary_only = std::env::var_os("CODEC_SUMMARY_ONLY").is_some();
+    let dir = criterion_dir();
+
+    let mut criterion = Criterion::default()
+        .output_directory(&dir)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+
+    let mut ctx = Ctx {
+        criterion: if summary_only {
+            None
+        } else {
+            Some(&mut criterion)
+        },
+        summary: Vec::new(),
+        ratios: Vec::new(),
+    };
+    let list = workloads();
+    for w in &list {
+        (w.run)(&mut ctx);
+    }
+    let Ctx {
+        summary, ratios, ..
+    } = ctx;
+    if !summary_only {
+        criterion.final_summary();
+    }
+    if listing || !(benching || summary_only) {
+        return; // `cargo test --benches` runs each bench once; no summary then
+    }
+
+    println!("\n==== codec summary (this run) ====");
+    #[allow(unexpected_cfgs)]
+    println!(
+        "poly1305 backend cfg: {}",
+        if cfg!(poly1305_backend = "soft") {
+            "soft"
+        } else {
+            "default"
+        }
+    );
+    for l in &summary {
+        println!("{l}");
+    }
+
+    if !summary_only {
+        println!("\nseal+open (typed round trip), criterion medians [95% CI of the median]:");
+        for w in &list {
+            let g = format!("{}-roundtrip", w.name);
+            let get = |id: &str| criterion_median(&dir, &g, id);
+            let (Some(o), Some(oa), Some(a), Some(fx), Some(fa)) = (
+                get("ours_xchacha_lz4"),
+                get("ours_aes_lz4"),
+                get("actix_session"),
+                get("floor_xchacha"),
+                get("floor_aes"),
+            ) else {
+                continue; // filtered out
+            };
+            let show = |(m, l, u): (f64, f64, f64)| format!("{} [{}..{}]", us(m), us(l), us(u));
+            println!("  {}:", w.name);
+            println!("    ours xchacha+lz4 (default) {}", show(o));
+            println!("    ours aes+lz4               {}", show(oa));
+            println!("    actix-session              {}", show(a));
+            println!("    floor xchacha              {}", show(fx));
+            println!("    floor aes                  {}", show(fa));
+            println!(
+                "    ours/actix-session {:.2}x   ours/floor {:.2}x   ours-aes/actix-session {:.2}x   ours-aes/floor-aes {:.2}x",
+                o.0 / a.0,
+                o.0 / fx.0,
+                oa.0 / a.0,
+                oa.0 / fa.0
+            );
+        }
+    }
+
+    println!(
+        "\nseal+open (typed round trip), interleaved (21 rounds, systems alternating; medians of ns/op and of per-round ratios, [min..max] over rounds):"
+    );
+    println!(
+        "  {:<8} {:>11} {:>11} {:>11} {:>11} {:>11} | {:>22} {:>22} {:>10} {:>12}",
+        "workload",
+        "ours",
+        "ours-aes",
+        "actix",
+        "floor-x",
+        "floor-aes",
+        "ours/actix",
+        "ours/floor",
+        "aes/actix",
+        "aes/flr-aes"
+    );
+    for r in &ratios {
+        println!(
+            "  {:<8} {:>11} {:>11} {:>11} {:>11} {:>11} | {:>5.2}x [{:.2}..{:.2}] {:>5.2}x [{:.2}..{:.2}] {:>9.2}x {:>11.2}x",
+            r.workload,
+            us(r.medians[0]),
+            us(r.medians[1]),
+            us(r.medians[2]),
+            us(r.medians[3]),
+            us(r.medians[4]),
+            r.ratios[0],
+            r.spread[0].0,
+            r.spread[0].1,
+            r.ratios[1],
+            r.spread[1].0,
+            r.spread[1].1,
+            r.ratios[2],
+            r.ratios[3]
+        );
+    }
+}
