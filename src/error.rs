@@ -257,7 +257,7 @@ impl fmt::Display for Error {
 fn kb(bytes: usize) -> String {
     if bytes < 1024 {
         format!("{bytes} bytes")
-    } else if bytes % 1024 == 0 {
+    } else if bytes.is_multiple_of(1024) {
         format!("{} KB", bytes / 1024)
     } else {
         format!("{:.1} KB", bytes as f64 / 1024.0)
