@@ -254,8 +254,8 @@ impl SessionConfig {
         )?;
         let session = SessionState::decode(&opened.body)?;
         self.expiry.check(&session, now)?;
-        let same_alg = format::peek_key(&value).is_some_and(|(a, _)| a == self.algorithm);
-        Ok(Some((session, !opened.primary || !same_alg)))
+        let needs_reseal = !opened.primary || opened.algorithm != self.algorithm;
+        Ok(Some((session, needs_reseal)))
     }
 
     /// Whether the request's cookie was sealed under something other than the current

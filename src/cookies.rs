@@ -277,12 +277,13 @@ impl CookieConfig {
             let cap = self.capacity(i, total);
             let (part, tail) = rest.split_at(cap.min(rest.len()));
             rest = tail;
-            let v = if i == 0 && total > 1 {
-                format!("{total}.{part}")
+            let name = self.chunk_name(i).to_string();
+            let h = if i == 0 && total > 1 {
+                self.header(&name, &format!("{total}.{part}"), max_age)
             } else {
-                part.to_string()
+                self.header(&name, part, max_age)
             };
-            out.push(self.header(self.chunk_name(i).to_string(), v, max_age)?);
+            out.push(h?);
         }
         debug_assert!(rest.is_empty());
         out.extend(self.removals(present & !((1u64 << total) - 1))?);
@@ -294,7 +295,8 @@ impl CookieConfig {
         (0..MAX_CHUNKS)
             .filter(|i| mask & (1 << i) != 0)
             .map(|i| {
-                let mut c = self.base(self.chunk_name(i).to_string(), String::new());
+                let name = self.chunk_name(i).to_string();
+                let mut c = self.base(&name, "");
                 c.make_removal();
                 to_header(&c)
             })
@@ -317,11 +319,13 @@ impl CookieConfig {
         })
     }
 
-    fn base(&self, name: String, value: String) -> Cookie<'static> {
+    /// A cookie with this configuration's attributes, borrowing every string so that the
+    /// only allocation is the final header text.
+    fn base<'a>(&'a self, name: &'a str, value: &'a str) -> Cookie<'a> {
         let mut c = Cookie::new(name, value);
-        c.set_path(self.path.clone());
+        c.set_path(self.path.as_str());
         if let Some(d) = &self.domain {
-            c.set_domain(d.clone());
+            c.set_domain(d.as_str());
         }
         c.set_secure(self.secure);
         c.set_http_only(self.http_only);
@@ -329,12 +333,7 @@ impl CookieConfig {
         c
     }
 
-    fn header(
-        &self,
-        name: String,
-        value: String,
-        max_age: Option<u64>,
-    ) -> Result<HeaderValue, Error> {
+    fn header(&self, name: &str, value: &str, max_age: Option<u64>) -> Result<HeaderValue, Error> {
         debug_assert!(name.len() + value.len() <= MAX_COOKIE_BYTES);
         let mut c = self.base(name, value);
         if let (true, Some(secs)) = (self.persistent, max_age) {

@@ -67,6 +67,8 @@ pub(crate) struct Opened {
     pub body: Vec<u8>,
     /// True when the key that opened it is the one that seals now.
     pub primary: bool,
+    /// The algorithm it was sealed with.
+    pub algorithm: Algorithm,
 }
 
 /// The header length for `algorithm`.
@@ -114,13 +116,45 @@ pub(crate) fn seal_with_nonce(
         out.extend_from_slice(body);
     }
 
-    let mut aad = Vec::with_capacity(hlen + name.len());
-    aad.extend_from_slice(&out[..hlen]);
-    aad.extend_from_slice(name.as_bytes());
     let (head, plain) = out.split_at_mut(hlen);
-    let tag = key.seal_detached(&head[FIXED_HEADER..], &aad, plain);
+    let aad = Aad::new(head, name);
+    let tag = key.seal_detached(&head[FIXED_HEADER..], aad.as_bytes(), plain);
     out.extend_from_slice(&tag);
     URL_SAFE_NO_PAD.encode(&out)
+}
+
+/// The associated data `header || name`, on the stack for every realistic cookie name so
+/// that sealing and opening allocate nothing for it.
+enum Aad {
+    Inline([u8; AAD_INLINE], usize),
+    Heap(Vec<u8>),
+}
+
+const AAD_INLINE: usize = 30 + 98; // the longest header plus a generous cookie name
+
+impl Aad {
+    fn new(header: &[u8], name: &str) -> Aad {
+        let len = header.len() + name.len();
+        if len <= AAD_INLINE {
+            let mut buf = [0u8; AAD_INLINE];
+            let (h, n) = buf.split_at_mut(header.len());
+            h.copy_from_slice(header);
+            n[..name.len()].copy_from_slice(name.as_bytes());
+            Aad::Inline(buf, len)
+        } else {
+            let mut v = Vec::with_capacity(len);
+            v.extend_from_slice(header);
+            v.extend_from_slice(name.as_bytes());
+            Aad::Heap(v)
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Aad::Inline(buf, len) => buf.get(..*len).unwrap_or_default(),
+            Aad::Heap(v) => v,
+        }
+    }
 }
 
 /// Appends `flags = LZ4 || varint(len) || lz4(body)` after the flags placeholder at
@@ -189,9 +223,7 @@ pub(crate) fn open(
         _ => return Err(Rejection::TooShort),
     };
 
-    let mut aad = Vec::with_capacity(hlen + name.len());
-    aad.extend_from_slice(&raw[..hlen]);
-    aad.extend_from_slice(name.as_bytes());
+    let aad = Aad::new(&raw[..hlen], name);
     let ct_end = raw.len() - TAG_LEN;
 
     let mut found_key = false;
@@ -203,7 +235,7 @@ pub(crate) fn open(
         // A failed open may leave `ct` garbled, so only one candidate can be tried from the
         // same buffer; on a (2^-32) id collision we restore it from the encoded value.
         if key
-            .open_detached(&head[FIXED_HEADER..], &aad, ct, tag)
+            .open_detached(&head[FIXED_HEADER..], aad.as_bytes(), ct, tag)
             .is_ok()
         {
             primary = Some(is_primary);
@@ -221,7 +253,11 @@ pub(crate) fn open(
     raw.truncate(ct_end);
     raw.drain(..hlen);
     let body = decode_plaintext(raw)?;
-    Ok(Opened { body, primary })
+    Ok(Opened {
+        body,
+        primary,
+        algorithm,
+    })
 }
 
 /// Turns an authenticated plaintext (`flags || body`) into the body: checks the flags and

@@ -402,7 +402,15 @@ impl SessionState {
             refreshed_at: self.refreshed_at.unwrap_or(0),
             entries: &self.entries,
         };
-        postcard::to_allocvec(&wire).map_err(|e| Error::Serialize {
+        // Reserve the exact-or-slightly-more size up front: growing a Vec byte by byte from
+        // empty would reallocate several times per response.
+        let estimate = 24
+            + self
+                .entries
+                .iter()
+                .map(|(k, v)| k.len() + v.0.len() + 10)
+                .sum::<usize>();
+        postcard::to_extend(&wire, Vec::with_capacity(estimate)).map_err(|e| Error::Serialize {
             key: String::new(),
             reason: e.to_string(),
         })
