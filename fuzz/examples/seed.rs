@@ -1,0 +1,337 @@
+//! Writes the seed corpora of the fuzz targets into `fuzz/corpus/<target>/` (run through
+//! `fuzz/seed.sh`): real sealed cookies and `Cookie` headers of the reference workloads
+//! (`../shared/workloads/*.json`), real decrypted plaintexts, session descriptions for
+//! `roundtrip`, and edge cases. Every file is named by what it is, so reruns overwrite.
+
+#[path = "../../tests/support/workloads.rs"]
+mod workloads;
+
+use std::path::{Path, PathBuf};
+
+use sealed_session::cookies::MAX_CHUNKS;
+use sealed_session::format::MAX_PLAINTEXT;
+use sealed_session::fuzzing::{
+    compressed_plaintext, plaintext_seed, seed_config, COOKIE_NAME, NOW,
+};
+use sealed_session::{Algorithm, Compression, LoadOutcome, SessionConfig, SessionState};
+
+struct Out(PathBuf);
+
+impl Out {
+    fn put(&self, target: &str, name: &str, bytes: &[u8]) {
+        let dir = self.0.join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+/// The first byte of a `cookie_headers` input: the configuration it opens with.
+fn config_byte(max_cookies: usize, alg: Algorithm, comp: Compression) -> u8 {
+    let mut b = (max_cookies - 1) as u8;
+    if alg == Algorithm::Aes256Gcm {
+        b |= 0x20;
+    }
+    if comp == Compression::Off {
+        b |= 0x40;
+    }
+    b
+}
+
+/// The `name=value` pairs a response sets for `session`.
+fn sealed_pairs(cfg: &SessionConfig, session: &SessionState) -> Vec<String> {
+    let mut s = session.clone();
+    s.renew(); // force a write
+    let out = cfg
+        .finish(
+            std::iter::empty::<&[u8]>(),
+            Some(&mut s),
+            LoadOutcome::NoCookie,
+        )
+        .unwrap();
+    out.iter()
+        .map(|h| h.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect()
+}
+
+fn workload_sessions() -> Vec<(&'static str, SessionState)> {
+    let mut small = SessionState::new();
+    small.insert("user", &workloads::small()).unwrap();
+    let mut profile = SessionState::new();
+    profile.insert("profile", &workloads::profile()).unwrap();
+    let mut cart = SessionState::new();
+    cart.insert("cart", &workloads::cart()).unwrap();
+    let mut mixed = SessionState::new();
+    mixed.insert("user", &workloads::small()).unwrap();
+    mixed.insert("csrf", &"p2Q9yX0c1b8aWm3k").unwrap();
+    mixed.insert("flash", &vec!["saved".to_string()]).unwrap();
+    mixed.insert("n", &7u64).unwrap();
+    mixed.insert("ok", &true).unwrap();
+    mixed
+        .set_data(&(42u32, "whole".to_string(), Some(vec![1u16, 2])))
+        .unwrap();
+    let mut big = SessionState::new();
+    // ~20 KB that does not compress: several chunks.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..20_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    big.insert("blob", &noise).unwrap();
+    vec![
+        ("small", small),
+        ("profile", profile),
+        ("cart", cart),
+        ("mixed", mixed),
+        ("big", big),
+    ]
+}
+
+fn main() {
+    let root = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"));
+    let out = Out(root);
+    let sessions = workload_sessions();
+
+    // --- open_value and cookie_headers: real sealed cookies -------------------------------
+    for (name, session) in &sessions {
+        for alg in Algorithm::ALL {
+            for comp in [Compression::Auto, Compression::Off] {
+                for old_key in [false, true] {
+                    let tag = format!(
+                        "{name}-{}-{}{}",
+                        alg.name(),
+                        if comp == Compression::Auto {
+                            "auto"
+                        } else {
+                            "off"
+                        },
+                        if old_key { "-oldkey" } else { "" }
+                    );
+                    // Enough cookies for the largest workload, and one more.
+                    let n = if *name == "big" { 8 } else { 2 };
+                    let cfg = seed_config(n, alg, comp, old_key);
+                    let pairs = sealed_pairs(&cfg, session);
+                    if pairs.len() == 1 {
+                        let value = pairs[0].split_once('=').unwrap().1;
+                        out.put("open_value", &format!("{tag}"), value.as_bytes());
+                    }
+                    // One header, in order.
+                    let mut h = vec![config_byte(n, alg, comp)];
+                    h.extend_from_slice(pairs.join("; ").as_bytes());
+                    out.put("cookie_headers", &format!("{tag}-one-header"), &h);
+                    // Reversed, one header per cookie, among other cookies.
+                    let mut h = vec![config_byte(
+                        n,
+                        Algorithm::XChaCha20Poly1305,
+                        Compression::Auto,
+                    )];
+                    h.extend_from_slice(b"theme=dark; lang=en");
+                    for p in pairs.iter().rev() {
+                        h.push(0);
+                        h.extend_from_slice(p.as_bytes());
+                    }
+                    h.push(0xff);
+                    h.extend_from_slice(
+                        format!("{COOKIE_NAME}.31=stale; {COOKIE_NAME}=AQ").as_bytes(),
+                    );
+                    out.put("cookie_headers", &format!("{tag}-many-headers"), &h);
+                }
+            }
+        }
+    }
+
+    // --- open_value edge cases -------------------------------------------------------------
+    let cfg = seed_config(1, Algorithm::XChaCha20Poly1305, Compression::Auto, false);
+    let mut s = sessions[3].1.clone();
+    let good = cfg.seal(&mut s).unwrap();
+    let edge: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", vec![]),
+        ("one-byte", b"A".to_vec()),
+        ("version-only", b"AQ".to_vec()),
+        ("header-xchacha", good[..8].as_bytes().to_vec()),
+        ("header-and-nonce", good[..40].as_bytes().to_vec()),
+        ("truncated", good[..good.len() - 1].as_bytes().to_vec()),
+        ("flipped", {
+            let mut v = good.clone().into_bytes();
+            let i = v.len() / 2;
+            v[i] = if v[i] == b'A' { b'B' } else { b'A' };
+            v
+        }),
+        ("padded", format!("{good}==").into_bytes()),
+        (
+            "standard-alphabet",
+            good.replace('-', "+").replace('_', "/").into_bytes(),
+        ),
+        ("max-len-one-cookie", vec![b'A'; 4096 - COOKIE_NAME.len()]),
+        ("max-len-plus-one", vec![b'A'; 4096 - COOKIE_NAME.len() + 1]),
+        ("non-utf8", vec![0xc3, 0x28, 0xff, 0xfe]),
+        ("unknown-version", b"AgEAAAAA".to_vec()),
+        ("unknown-algorithm", b"AQMAAAAA".to_vec()),
+    ];
+    for (name, v) in &edge {
+        out.put("open_value", name, v);
+    }
+
+    // --- cookie_headers edge cases -----------------------------------------------------------
+    out.put("cookie_headers", "empty", b"");
+    out.put("cookie_headers", "one-byte", b"\x1f");
+    out.put(
+        "cookie_headers",
+        "no-session-cookie",
+        b"\x00theme=dark; a=b",
+    );
+    out.put(
+        "cookie_headers",
+        "bad-count",
+        b"\x03session=99.AAAA; session.1=BBBB",
+    );
+    out.put(
+        "cookie_headers",
+        "missing-chunk",
+        b"\x03session=3.AAAA; session.2=BBBB",
+    );
+    out.put(
+        "cookie_headers",
+        "non-utf8-chunk",
+        b"\x03session=2.AAAA; session.1=\xc3\x28",
+    );
+    let mut many = vec![0u8];
+    many.extend_from_slice("a=b;".repeat(1025).as_bytes());
+    out.put("cookie_headers", "too-many-cookies", &many);
+    // ~32 KiB (actix's default header limit) of chunk cookies announcing 32 chunks.
+    let mut h = vec![config_byte(
+        32,
+        Algorithm::XChaCha20Poly1305,
+        Compression::Auto,
+    )];
+    h.extend_from_slice(format!("{COOKIE_NAME}=32.{}", "A".repeat(1000)).as_bytes());
+    for i in 1..32 {
+        h.extend_from_slice(format!("; {COOKIE_NAME}.{i}={}", "A".repeat(1000)).as_bytes());
+    }
+    out.put("cookie_headers", "32k-32-chunks-garbage", &h);
+    // A real value cut into 32 small chunks (readers do not check chunk sizes).
+    let cfg32 = seed_config(32, Algorithm::XChaCha20Poly1305, Compression::Auto, false);
+    let mut s = sessions[4].1.clone();
+    let value = cfg32.seal(&mut s).unwrap();
+    let part = value.len().div_ceil(MAX_CHUNKS);
+    let parts: Vec<&str> = value
+        .as_bytes()
+        .chunks(part)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    assert_eq!(parts.len(), MAX_CHUNKS);
+    let mut h = vec![config_byte(
+        32,
+        Algorithm::XChaCha20Poly1305,
+        Compression::Auto,
+    )];
+    h.extend_from_slice(format!("{COOKIE_NAME}=32.{}", parts[0]).as_bytes());
+    for (i, p) in parts.iter().enumerate().skip(1).rev() {
+        h.extend_from_slice(format!("; {COOKIE_NAME}.{i}={p}").as_bytes());
+    }
+    out.put("cookie_headers", "32-chunks-real", &h);
+
+    // --- plaintext: real decrypted plaintexts ---------------------------------------------
+    for (name, session) in &sessions {
+        let s = session.clone().with_timestamps(NOW - 100, NOW - 10);
+        out.put(
+            "plaintext",
+            &format!("{name}-plain"),
+            &plaintext_seed(&s, false),
+        );
+        out.put(
+            "plaintext",
+            &format!("{name}-lz4"),
+            &plaintext_seed(&s, true),
+        );
+    }
+    let expired = sessions[3].1.clone().with_timestamps(1, 2);
+    out.put("plaintext", "expired", &plaintext_seed(&expired, false));
+    let future = sessions[3]
+        .1
+        .clone()
+        .with_timestamps(u64::MAX - 1, u64::MAX);
+    out.put("plaintext", "future", &plaintext_seed(&future, false));
+    // Inflating to exactly MAX_PLAINTEXT, and one byte over.
+    out.put(
+        "plaintext",
+        "inflate-max",
+        &compressed_plaintext(&vec![0u8; MAX_PLAINTEXT]),
+    );
+    out.put(
+        "plaintext",
+        "inflate-max-plus-one",
+        &compressed_plaintext(&vec![0u8; MAX_PLAINTEXT + 1]),
+    );
+    // A session whose body is exactly MAX_PLAINTEXT bytes.
+    let mut s = SessionState::new().with_timestamps(NOW, NOW);
+    s.insert("k", &vec![7u8; MAX_PLAINTEXT - 32]).unwrap();
+    let base = plaintext_seed(&s, false).len() - 1;
+    let mut s = SessionState::new().with_timestamps(NOW, NOW);
+    s.insert("k", &vec![7u8; MAX_PLAINTEXT - 32 + (MAX_PLAINTEXT - base)])
+        .unwrap();
+    let p = plaintext_seed(&s, true);
+    out.put("plaintext", "session-body-max-lz4", &p);
+    for (name, v) in [
+        ("empty", vec![]),
+        ("flags-only", vec![0]),
+        ("lz4-flag-only", vec![1]),
+        ("unknown-flags", vec![2, 0]),
+        ("empty-session", vec![0, 0, 0, 0]),
+    ] {
+        out.put("plaintext", name, &v);
+    }
+
+    // --- roundtrip: session descriptions -----------------------------------------------------
+    // Layout (see `fuzzing::roundtrip`): settings, max_cookies-1, entry count, then per entry
+    // key length, key, kind, payload; then shuffle and grouping bytes.
+    let entry_str = |k: &str, v: &str| {
+        let mut e = vec![k.len() as u8];
+        e.extend_from_slice(k.as_bytes());
+        e.push(1);
+        e.push(v.len() as u8);
+        e.extend_from_slice(v.as_bytes());
+        e
+    };
+    let mut rt = vec![0, 0, 2];
+    rt.extend(entry_str("user", "ada"));
+    rt.extend(entry_str("csrf", "p2Q9yX0c1b8aWm3k"));
+    out.put("roundtrip", "two-strings", &rt);
+    // Large compressible (kind 4, x8): 8 * 0x8000 bytes = 256 KiB, pattern "ab".
+    out.put(
+        "roundtrip",
+        "large-compressible-aes",
+        &[1, 3, 1, 1, b'k', 4 | (7 << 3), 0x00, 0x80, 1, b'a', b'b'],
+    );
+    out.put(
+        "roundtrip",
+        "max-plaintext-plus",
+        &[0, 31, 1, 1, b'k', 4 | (8 << 3), 0x00, 0x80, 0, 0],
+    );
+    // Large incompressible (kind 5): 60 KB over 32 cookies, shuffled.
+    let mut rt = vec![2, 31, 1, 1, b'k', 5 | (1 << 3), 0x30, 0x75, 1, 2, 3, 4];
+    rt.extend((0..40).map(|i| (i * 37 % 251) as u8));
+    out.put("roundtrip", "incompressible-32-chunks", &rt);
+    // Too large for one cookie.
+    out.put(
+        "roundtrip",
+        "too-large-one-cookie",
+        &[2, 0, 1, 1, b'k', 5, 0x00, 0x20, 9, 9, 9, 9],
+    );
+    // Whole-struct data and every kind.
+    let mut rt = vec![0, 1, 7];
+    rt.extend([0, 6, 1, 0, 0, 0, 3, b'a', b'd', b'a', 1, 3]);
+    rt.extend([1, b'n', 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    rt.extend([1, b'b', 3, 1]);
+    rt.extend([1, b'v', 2, 3, 0, 1, 2, 3]);
+    rt.extend([2, 0xc3, 0xa9, 1, 2, b'h', b'i']);
+    out.put("roundtrip", "every-kind", &rt);
+    out.put("roundtrip", "empty", b"");
+    println!("seeds written to {}", out.0.display());
+}

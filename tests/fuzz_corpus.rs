@@ -1,0 +1,229 @@
+//! Replays the fuzz corpora (`fuzz/corpus/<target>/`, and `fuzz/artifacts/<target>/` when a
+//! local campaign left crashes there) through the same functions the fuzz targets call, so
+//! every input the fuzzer kept, including past crashes, is a regression test on stable Rust.
+//! Also the hand-made edge cases: a 32 KiB header of 32 chunks, and plaintexts that inflate
+//! to exactly `MAX_PLAINTEXT` and one byte more.
+
+use std::path::{Path, PathBuf};
+
+use sealed_session::cookies::{MAX_CHUNKS, MAX_COOKIE_BYTES};
+use sealed_session::format::{decode_plaintext, MAX_PLAINTEXT};
+use sealed_session::fuzzing::{self, compressed_plaintext, seed_config, COOKIE_NAME, NOW};
+use sealed_session::{Algorithm, Compression, LoadOutcome, Rejection, SessionState};
+
+const TARGETS: [(&str, fn(&[u8])); 4] = [
+    ("open_value", fuzzing::open_value),
+    ("cookie_headers", fuzzing::cookie_headers),
+    ("plaintext", fuzzing::plaintext),
+    ("roundtrip", fuzzing::roundtrip),
+];
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    v.sort();
+    v
+}
+
+fn run(target: &str, f: fn(&[u8]), path: &Path) {
+    let data = std::fs::read(path).unwrap();
+    let r = std::panic::catch_unwind(|| f(&data));
+    if r.is_err() {
+        panic!("fuzz target {target} fails on {}", path.display());
+    }
+}
+
+#[test]
+fn corpus_replays() {
+    for (target, f) in TARGETS {
+        let dir = fuzz_dir().join("corpus").join(target);
+        let corpus = files(&dir);
+        assert!(
+            !corpus.is_empty(),
+            "{} is missing or empty: run fuzz/seed.sh (see fuzz/README.md)",
+            dir.display()
+        );
+        for path in &corpus {
+            run(target, f, path);
+        }
+    }
+}
+
+#[test]
+fn artifacts_replay() {
+    let dir = fuzz_dir().join("artifacts");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return; // no local campaign left anything
+    };
+    for entry in rd {
+        let sub = entry.unwrap().path();
+        let name = sub.file_name().unwrap().to_string_lossy().into_owned();
+        let Some((target, f)) = TARGETS.iter().find(|(t, _)| *t == name) else {
+            panic!("{} is not a fuzz target's directory", sub.display());
+        };
+        for path in files(&sub) {
+            run(target, *f, &path);
+        }
+    }
+}
+
+fn cookie_headers_input(max_cookies: usize, header: &str) -> Vec<u8> {
+    let mut v = vec![(max_cookies - 1) as u8];
+    v.extend_from_slice(header.as_bytes());
+    v
+}
+
+#[test]
+fn header_of_32_kib_with_32_chunks() {
+    let cfg = fuzzing::config(MAX_CHUNKS, Algorithm::XChaCha20Poly1305, Compression::Auto);
+
+    // Garbage: ~32 KiB, 32 chunks announced and present.
+    let mut h = format!("{COOKIE_NAME}=32.{}", "A".repeat(1000));
+    for i in 1..MAX_CHUNKS {
+        h.push_str(&format!("; {COOKIE_NAME}.{i}={}", "A".repeat(1000)));
+    }
+    assert!(h.len() > 32_000 && h.len() <= 32 * 1024, "{}", h.len());
+    let loaded = cfg.load([h.as_bytes()]);
+    assert!(
+        matches!(loaded.outcome, LoadOutcome::Rejected(_)),
+        "{:?}",
+        loaded.outcome
+    );
+    let set = cfg
+        .finish([h.as_bytes()], None, LoadOutcome::NoCookie)
+        .unwrap();
+    assert!(
+        set.is_empty(),
+        "not resealed: the header names no key of ours"
+    );
+    let mut s = loaded.session;
+    let set = cfg
+        .finish([h.as_bytes()], Some(&mut s), loaded.outcome)
+        .unwrap();
+    assert_eq!(set.len(), MAX_CHUNKS, "every chunk is removed");
+    fuzzing::cookie_headers(&cookie_headers_input(MAX_CHUNKS, &h));
+
+    // 32 announced, the last one missing.
+    let cut = h.rfind("; ").unwrap();
+    assert_eq!(
+        cfg.load([h[..cut].as_bytes()]).outcome,
+        LoadOutcome::Rejected(Rejection::BadChunks)
+    );
+    fuzzing::cookie_headers(&cookie_headers_input(MAX_CHUNKS, &h[..cut]));
+
+    // A real ~30 KB value cut into 32 small chunks, sent in reverse order: it opens.
+    let seal = seed_config(
+        MAX_CHUNKS,
+        Algorithm::XChaCha20Poly1305,
+        Compression::Off,
+        false,
+    );
+    let mut session = SessionState::new();
+    let blob: Vec<u8> = (0..22_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    session.insert("blob", &blob).unwrap();
+    let value = seal.seal(&mut session).unwrap();
+    let part = value.len().div_ceil(MAX_CHUNKS);
+    let parts: Vec<&str> = value
+        .as_bytes()
+        .chunks(part)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    assert_eq!(parts.len(), MAX_CHUNKS);
+    let mut h = String::new();
+    for (i, p) in parts.iter().enumerate().rev() {
+        if i == 0 {
+            h.push_str(&format!("{COOKIE_NAME}=32.{p}"));
+        } else {
+            h.push_str(&format!("{COOKIE_NAME}.{i}={p}; "));
+        }
+    }
+    assert!(h.len() <= 32 * 1024, "{}", h.len());
+    let loaded = cfg.load([h.as_bytes()]);
+    assert_eq!(
+        loaded.outcome,
+        LoadOutcome::Opened {
+            needs_reseal: false
+        }
+    );
+    assert_eq!(loaded.session.get::<Vec<u8>>("blob").unwrap(), Some(blob));
+    fuzzing::cookie_headers(&cookie_headers_input(MAX_CHUNKS, &h));
+}
+
+#[test]
+fn inflate_to_exactly_max_plaintext_and_one_over() {
+    let exact = compressed_plaintext(&vec![0u8; MAX_PLAINTEXT]);
+    assert_eq!(
+        decode_plaintext(exact.clone()).unwrap().len(),
+        MAX_PLAINTEXT
+    );
+    fuzzing::plaintext(&exact);
+    let over = compressed_plaintext(&vec![0u8; MAX_PLAINTEXT + 1]);
+    assert_eq!(
+        decode_plaintext(over.clone()),
+        Err(Rejection::BadCompression)
+    );
+    fuzzing::plaintext(&over);
+
+    // A real session body of exactly MAX_PLAINTEXT bytes decodes; one byte more does not.
+    let seed = |n: usize, compress: bool| {
+        let mut s = SessionState::new().with_timestamps(NOW, NOW);
+        s.insert("k", &vec![7u8; n]).unwrap();
+        fuzzing::plaintext_seed(&s, compress)
+    };
+    let guess = MAX_PLAINTEXT - 64;
+    let n = MAX_PLAINTEXT - (seed(guess, false).len() - 1 - guess);
+    let plain = seed(n, true);
+    assert_eq!(
+        decode_plaintext(plain.clone()).unwrap().len(),
+        MAX_PLAINTEXT
+    );
+    fuzzing::plaintext(&plain);
+    assert_eq!(
+        decode_plaintext(seed(n + 1, true)),
+        Err(Rejection::BadCompression)
+    );
+    // Uncompressed, the same bound holds.
+    let mut s = SessionState::new().with_timestamps(NOW, NOW);
+    s.insert("k", &vec![7u8; n]).unwrap();
+    let plain = fuzzing::plaintext_seed(&s, false);
+    assert_eq!(plain.len(), MAX_PLAINTEXT + 1);
+    assert_eq!(
+        decode_plaintext(plain.clone()).unwrap().len(),
+        MAX_PLAINTEXT
+    );
+    let mut over = plain;
+    over.push(0);
+    assert_eq!(decode_plaintext(over), Err(Rejection::TooLong));
+}
+
+#[test]
+fn every_set_cookie_fits_in_a_browser() {
+    // The largest value each max_cookies accepts is split into cookies of <= 4096 bytes.
+    for n in [1, 2, 31, 32] {
+        let cfg = fuzzing::config(n, Algorithm::Aes256Gcm, Compression::Off);
+        let mut s = SessionState::new();
+        let blob = vec![0x5au8; n * 2900];
+        s.insert("b", &blob).unwrap();
+        let set = cfg.finish(
+            std::iter::empty::<&[u8]>(),
+            Some(&mut s),
+            LoadOutcome::NoCookie,
+        );
+        let set = set.unwrap();
+        for h in &set {
+            let pair = h.to_str().unwrap().split(';').next().unwrap();
+            assert!(pair.len() - 1 <= MAX_COOKIE_BYTES, "{n}: {}", pair.len());
+        }
+    }
+}
