@@ -318,6 +318,23 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session outside any request, for unit tests of code that takes a `Session` and for
+    /// the examples in these docs. `cookie` is the `Cookie` header the request would carry.
+    #[doc(hidden)]
+    pub fn detached(config: SessionConfig, cookie: Option<&str>) -> Session {
+        let mut req = actix_web::test::TestRequest::default();
+        if let Some(c) = cookie {
+            req = req.insert_header((header::COOKIE, c));
+        }
+        Session {
+            slot: SlotHandle(Rc::new(RefCell::new(Slot {
+                config: Arc::new(config),
+                state: None,
+            }))),
+            req: req.to_http_request(),
+        }
+    }
+
     fn state(&self) -> RefMut<'_, SessionState> {
         let mut slot = self.slot.0.borrow_mut();
         if slot.state.is_none() {
@@ -341,6 +358,15 @@ impl Session {
     /// Reads the value under `key` as a `T` (`Ok(None)` when absent).
     ///
     /// See [`SessionState::get`].
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// session.insert("n", &5u32)?;
+    /// assert_eq!(session.get::<u32>("n")?, Some(5));
+    /// assert_eq!(session.get::<u32>("missing")?, None);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         self.read().get(key)
     }
@@ -348,6 +374,14 @@ impl Session {
     /// Stores `value` under `key`; the response carries the new cookie.
     ///
     /// See [`SessionState::insert`].
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// session.insert("theme", "dark")?;
+    /// assert_eq!(session.status(), Status::Changed);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn insert<T: Serialize + ?Sized>(
         &self,
         key: impl Into<String>,
@@ -357,51 +391,134 @@ impl Session {
     }
 
     /// Removes `key`; returns whether it was present.
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// session.insert("a", &1u8)?;
+    /// assert!(session.remove("a"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn remove(&self, key: &str) -> bool {
         self.state().remove(key)
     }
 
     /// Removes `key` and returns its value as a `T`.
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// session.insert("flash", "saved")?;
+    /// assert_eq!(session.remove_as::<String>("flash")?.as_deref(), Some("saved"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn remove_as<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         self.state().remove_as(key)
     }
 
     /// Removes every entry (the session and its lifetime go on).
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// session.insert("a", &1u8)?;
+    /// session.clear();
+    /// assert!(session.is_empty());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn clear(&self) {
         self.state().clear()
     }
 
     /// Starts a new lifetime with the same data; do it at login. See [`SessionState::renew`].
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// session.renew();
+    /// assert_eq!(session.status(), Status::Renewed);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn renew(&self) {
         self.state().renew()
     }
 
     /// Destroys the session and removes its cookies. See [`SessionState::purge`].
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// session.insert("a", &1u8)?;
+    /// session.purge();
+    /// assert_eq!(session.status(), Status::Purged);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn purge(&self) {
         self.state().purge()
     }
 
     /// Refreshes the idle deadline on this response.
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// session.touch();
+    /// assert_eq!(session.status(), Status::Unchanged); // but the response refreshes the cookie
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn touch(&self) {
         self.state().touch()
     }
 
     /// What happened to the session so far in this request.
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// assert_eq!(session.status(), Status::Unchanged);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn status(&self) -> Status {
         self.read().status()
     }
 
     /// Reads a whole-struct session. See [`SessionState::data`].
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Cart { items: Vec<String> }
+    /// assert!(session.data::<Cart>()?.is_none());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn data<T: DeserializeOwned>(&self) -> Result<Option<T>, Error> {
         self.read().data()
     }
 
     /// Stores a whole-struct session. See [`SessionState::set_data`].
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Cart { items: Vec<String> }
+    /// session.set_data(&Cart { items: vec!["SKU-1".into()] })?;
+    /// assert_eq!(session.data::<Cart>()?.unwrap().items.len(), 1);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn set_data<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Error> {
         self.state().set_data(value)
     }
 
     /// Whether the session holds no data.
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// assert!(session.is_empty());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.read().is_empty()
     }
@@ -410,6 +527,16 @@ impl Session {
     ///
     /// A session written, renewed or touched in this request is stamped "now" when the
     /// response is sealed, so its deadlines are computed from now.
+    ///
+    /// ```
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
+    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// session.insert("a", &1u8)?;
+    /// let d = session.deadlines();
+    /// assert_eq!(d.absolute_expires_at, d.created_at + 7 * 86_400);
+    /// assert!(d.idle_expires_at.unwrap() <= d.absolute_expires_at);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn deadlines(&self) -> Deadlines {
         let state = self.read();
         let slot = self.slot.0.borrow();
@@ -422,8 +549,16 @@ impl Session {
         } else {
             state.created_at().unwrap_or(now)
         };
-        let written =
-            matches!(state.status(), Status::Changed | Status::Renewed) || state.is_touched();
+        // An opened session due for an idle refresh or a re-seal is also stamped now.
+        let resealed = match slot.state.as_ref().map(|(_, outcome)| *outcome) {
+            Some(LoadOutcome::Opened { needs_reseal }) => {
+                needs_reseal || expiry.refresh_due(&state, now)
+            }
+            _ => false,
+        };
+        let written = matches!(state.status(), Status::Changed | Status::Renewed)
+            || state.is_touched()
+            || resealed;
         let refreshed = if written || fresh {
             now
         } else {
@@ -441,6 +576,15 @@ impl Session {
 }
 
 /// When a session was created and when it expires, in Unix seconds.
+///
+/// Serializes as `{"createdAt", "idleExpiresAt", "absoluteExpiresAt"}`.
+///
+/// ```
+/// # use sealed_session::{actix::Session, Secret, SessionConfig};
+/// let config = SessionConfig::builder(Secret::generate()).clock(|| 1000).build().unwrap();
+/// let d = Session::detached(config, None).deadlines();
+/// assert_eq!((d.created_at, d.idle_expires_at), (1000, Some(1000 + 86_400)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deadlines {

@@ -14,7 +14,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`keys`] | secrets, HKDF derivation, key ids, rotation order, epoch keys |
-//! | [`format`] | the sealed wire format (see `FORMAT.md`), compression, base64url |
+//! | [`format`](mod@format) | the sealed wire format (see `FORMAT.md`), compression, base64url |
 //! | [`session`] | the session map, change tracking, timestamps and expiry |
 //! | [`cookies`] | cookie attributes, the size limit, chunking, on `http` types |
 //! | [`SessionConfig`] | the pipeline an adapter drives: `load` then `finish` |
