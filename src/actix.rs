@@ -231,11 +231,17 @@ where
             let result = match taken {
                 Some((mut state, outcome)) => {
                     if let LoadOutcome::Rejected(reason) = outcome {
-                        tracing::info!(
-                            reason = reason.as_str(),
-                            detail = %reason,
-                            "session cookie rejected; treating the request as a new session"
-                        );
+                        // Expiry is routine; anything else is a client sending bytes we did
+                        // not seal (or a retired key). Neither is a server error.
+                        if reason.is_expiry() {
+                            tracing::debug!(reason = reason.as_str(), "session expired");
+                        } else {
+                            tracing::info!(
+                                reason = reason.as_str(),
+                                detail = %reason,
+                                "session cookie rejected; treating the request as a new session"
+                            );
+                        }
                     }
                     config.finish(headers, Some(&mut state), outcome)
                 }

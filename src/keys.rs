@@ -236,7 +236,7 @@ impl Secret {
     /// ```
     pub fn generate() -> Secret {
         let mut bytes = Zeroizing::new(vec![0u8; Self::MIN_LEN]);
-        crate::random::fill(&mut bytes);
+        crate::random::fill_from_os(&mut bytes);
         Secret(bytes)
     }
 
