@@ -1,0 +1,1061 @@
+//! Integration tests for the actix-web adapter (issue 3): every rule of `SessionMiddleware`
+//! and the `Session` extractor, driven through `actix_web::test` with an injectable clock and
+//! fixed secrets.
+#![cfg(feature = "actix")]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{test, web, App, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use sealed_session::actix::{Session, SessionMiddleware, TooLargePolicy};
+use sealed_session::{
+    EpochKeys, Keyring, Keys, LoadOutcome, Secret, SessionConfig, SessionConfigBuilder, Status,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+const T0: u64 = 1_700_000_000;
+
+fn secret(n: u8) -> Secret {
+    Secret::from_bytes(&[n; 32]).unwrap()
+}
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+struct TestClock(Arc<AtomicU64>);
+
+impl TestClock {
+    fn new(t: u64) -> TestClock {
+        TestClock(Arc::new(AtomicU64::new(t)))
+    }
+    fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+    fn set(&self, t: u64) {
+        self.0.store(t, Ordering::SeqCst);
+    }
+}
+
+fn builder(keys: impl Into<Keys>, clock: &TestClock) -> SessionConfigBuilder {
+    let t = Arc::clone(&clock.0);
+    SessionConfig::builder(keys).clock(move || t.load(Ordering::SeqCst))
+}
+
+fn mw(b: SessionConfigBuilder) -> SessionMiddleware {
+    SessionMiddleware::new(b.build().unwrap())
+}
+
+/// One parsed `Set-Cookie` header.
+#[derive(Debug, Clone)]
+struct SetCookie {
+    name: String,
+    value: String,
+    raw: String,
+}
+
+impl SetCookie {
+    fn is_removal(&self) -> bool {
+        self.max_age() == Some(0)
+    }
+    fn max_age(&self) -> Option<i64> {
+        self.attr("Max-Age")
+            .and_then(|v| v.map(|v| v.parse().unwrap()))
+    }
+    /// `None`: absent; `Some(None)`: a flag; `Some(Some(v))`: a value (names case-insensitive).
+    fn attr(&self, name: &str) -> Option<Option<&str>> {
+        self.raw.split(';').skip(1).find_map(|a| {
+            let a = a.trim();
+            let (k, v) = match a.split_once('=') {
+                Some((k, v)) => (k.trim(), Some(v.trim())),
+                None => (a, None),
+            };
+            k.eq_ignore_ascii_case(name).then_some(v)
+        })
+    }
+    fn pair(&self) -> String {
+        format!("{}={}", self.name, self.value)
+    }
+}
+
+fn set_cookies(res: &ServiceResponse<impl actix_web::body::MessageBody>) -> Vec<SetCookie> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .map(|v| {
+            let raw = v.to_str().unwrap().to_string();
+            let first = raw.split(';').next().unwrap();
+            let (name, value) = first.split_once('=').unwrap();
+            SetCookie {
+                name: name.trim().to_string(),
+                value: value.trim().to_string(),
+                raw,
+            }
+        })
+        .collect()
+}
+
+/// The request `Cookie` header a client would send after this response: the `name=value`
+/// pairs of the response's `Set-Cookie` headers, skipping removals.
+fn cookie_header(cookies: &[SetCookie]) -> String {
+    cookies
+        .iter()
+        .filter(|c| !c.is_removal())
+        .map(SetCookie::pair)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A minimal cookie jar: applies `Set-Cookie` headers (removals delete) like a browser.
+#[derive(Debug, Default, Clone)]
+struct Jar(BTreeMap<String, String>);
+
+impl Jar {
+    fn apply(&mut self, cookies: &[SetCookie]) {
+        for c in cookies {
+            if c.is_removal() {
+                self.0.remove(&c.name);
+            } else {
+                self.0.insert(c.name.clone(), c.value.clone());
+            }
+        }
+    }
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Deterministic incompressible bytes (xorshift64*).
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
+        })
+        .collect()
+}
+
+fn req(method: &str, uri: &str, cookie: &str) -> test::TestRequest {
+    let r = match method {
+        "GET" => test::TestRequest::get(),
+        "POST" => test::TestRequest::post(),
+        other => panic!("method {other}"),
+    }
+    .uri(uri);
+    if cookie.is_empty() {
+        r
+    } else {
+        r.insert_header((header::COOKIE, cookie.to_string()))
+    }
+}
+
+/// Sends a request; returns status, parsed Set-Cookies and the body as JSON (or a string).
+macro_rules! call {
+    ($app:expr, $method:expr, $uri:expr, $cookie:expr) => {{
+        let r = req($method, $uri, &$cookie);
+        let res = test::call_service(&$app, r.to_request()).await;
+        let status = res.status();
+        let cookies = set_cookies(&res);
+        let bytes = test::read_body(res).await;
+        let body: Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, cookies, body)
+    }};
+}
+
+macro_rules! app {
+    ($mw:expr) => {
+        test::init_service(App::new().wrap($mw).configure(routes)).await
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Profile {
+    user: String,
+    visits: u32,
+}
+
+#[derive(Deserialize)]
+struct Size {
+    size: usize,
+}
+
+fn state(s: &Session) -> Value {
+    json!({
+        "n": s.get::<u64>("n").unwrap(),
+        "empty": s.is_empty(),
+        "status": format!("{:?}", s.status()),
+    })
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/noop",
+        web::get().to(|| async { HttpResponse::Ok().body("noop") }),
+    )
+    .route(
+        "/read",
+        web::get().to(|s: Session| async move { HttpResponse::Ok().json(state(&s)) }),
+    )
+    .route(
+        "/set/{n}",
+        web::post().to(|s: Session, n: web::Path<u64>| async move {
+            s.insert("n", &n.into_inner()).unwrap();
+            HttpResponse::Ok().json(state(&s))
+        }),
+    )
+    .route(
+        "/incr",
+        web::post().to(|s: Session| async move {
+            let n = s.get::<u64>("n").unwrap().unwrap_or(0) + 1;
+            s.insert("n", &n).unwrap();
+            HttpResponse::Ok().json(state(&s))
+        }),
+    )
+    .route(
+        "/blob",
+        web::post().to(|s: Session, q: web::Query<Size>| async move {
+            s.insert("blob", &noise(q.size, q.size as u64 + 7)).unwrap();
+            HttpResponse::Created().json(json!({ "size": q.size }))
+        }),
+    )
+    .route(
+        "/blob",
+        web::get().to(|s: Session| async move {
+            let b = s.get::<Vec<u8>>("blob").unwrap();
+            HttpResponse::Ok().json(json!({ "size": b.map(|b| b.len()) }))
+        }),
+    )
+    .route(
+        "/renew",
+        web::post().to(|s: Session| async move {
+            s.renew();
+            HttpResponse::Ok().json(json!({ "state": state(&s), "deadlines": s.deadlines() }))
+        }),
+    )
+    .route(
+        "/purge",
+        web::post().to(|s: Session| async move {
+            s.purge();
+            HttpResponse::Ok().json(state(&s))
+        }),
+    )
+    .route(
+        "/touch",
+        web::post().to(|s: Session| async move {
+            s.touch();
+            HttpResponse::Ok().json(state(&s))
+        }),
+    )
+    .route(
+        "/clear",
+        web::post().to(|s: Session| async move {
+            s.clear();
+            HttpResponse::Ok().json(state(&s))
+        }),
+    )
+    .route(
+        "/remove-n",
+        web::post().to(|s: Session| async move {
+            let old = s.remove_as::<u64>("n").unwrap();
+            HttpResponse::Ok().json(json!({ "old": old, "state": state(&s) }))
+        }),
+    )
+    .route(
+        "/remove-missing",
+        web::post().to(|s: Session| async move {
+            let was = s.remove("missing");
+            HttpResponse::Ok().json(json!({ "was": was, "state": state(&s) }))
+        }),
+    )
+    .route(
+        "/data",
+        web::post().to(|s: Session, p: web::Json<Profile>| async move {
+            s.set_data(&p.into_inner()).unwrap();
+            HttpResponse::Ok().json(state(&s))
+        }),
+    )
+    .route(
+        "/data",
+        web::get().to(|s: Session| async move {
+            HttpResponse::Ok().json(json!({ "data": s.data::<Profile>().unwrap() }))
+        }),
+    )
+    .route(
+        "/deadlines",
+        web::get().to(|s: Session| async move { HttpResponse::Ok().json(s.deadlines()) }),
+    )
+    .route(
+        "/twice",
+        web::post().to(|a: Session, b: Session| async move {
+            let before = b.get::<u64>("n").unwrap();
+            a.insert("n", &(before.unwrap_or(0) + 10)).unwrap();
+            HttpResponse::Ok().json(json!({
+                "before": before,
+                "b_sees": b.get::<u64>("n").unwrap(),
+                "b_status": format!("{:?}", b.status()),
+                "a_status": format!("{:?}", a.status()),
+            }))
+        }),
+    );
+}
+
+/// Sends a request that writes `n` and returns the response's session cookie header.
+macro_rules! login {
+    ($app:expr, $n:expr) => {{
+        let (st, cookies, _) = call!($app, "POST", &format!("/set/{}", $n), "");
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(cookies.len(), 1, "{cookies:?}");
+        cookie_header(&cookies)
+    }};
+}
+
+fn only_session(cookies: &[SetCookie]) -> &SetCookie {
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    assert_eq!(cookies[0].name, "session");
+    &cookies[0]
+}
+
+fn assert_removed(cookies: &[SetCookie], name: &str) {
+    assert!(
+        cookies.iter().any(|c| c.name == name && c.is_removal()),
+        "expected a removal of {name}: {cookies:?}"
+    );
+}
+
+/// Opens a `Cookie` header with `config`: the outcome and the value of `n`.
+fn open(config: &SessionConfig, cookie: &str) -> (LoadOutcome, Option<u64>) {
+    let loaded = config.load([cookie.as_bytes()]);
+    (loaded.outcome, loaded.session.get::<u64>("n").unwrap())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes that never extract the session
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn untouched_route_sends_no_cookie_even_with_a_valid_one() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let cookie = login!(app, 5);
+
+    let (st, cookies, body) = call!(app, "GET", "/noop", cookie);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body, "noop");
+    assert!(cookies.is_empty(), "{cookies:?}");
+
+    // Even with the idle refresh long due, an untouched route costs nothing.
+    clock.advance(80_000);
+    let (_, cookies, _) = call!(app, "GET", "/noop", cookie);
+    assert!(cookies.is_empty(), "{cookies:?}");
+
+    // And a garbage cookie on an untouched route is left alone too.
+    let (st, cookies, _) = call!(app, "GET", "/noop", "session=garbage");
+    assert_eq!(st, StatusCode::OK);
+    assert!(cookies.is_empty(), "{cookies:?}");
+}
+
+#[actix_web::test]
+async fn untouched_route_reseals_a_cookie_sealed_under_a_fallback_key() {
+    let clock = TestClock::new(T0);
+    let old_app = app!(mw(builder(secret(1), &clock)));
+    let cookie = login!(old_app, 42);
+
+    let ring = Keyring::new(secret(2)).with_fallback(secret(1));
+    let app = app!(mw(builder(ring, &clock)));
+    let (st, cookies, body) = call!(app, "GET", "/noop", cookie);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body, "noop");
+    let c = only_session(&cookies);
+    assert!(!c.is_removal());
+    assert_ne!(c.pair(), cookie);
+
+    // The new cookie opens with a config that only holds the new key, as primary.
+    let new_only = builder(secret(2), &clock).build().unwrap();
+    assert_eq!(
+        open(&new_only, &c.pair()),
+        (
+            LoadOutcome::Opened {
+                needs_reseal: false
+            },
+            Some(42)
+        )
+    );
+    // The old one does not.
+    assert!(matches!(
+        open(&new_only, &cookie).0,
+        LoadOutcome::Rejected(_)
+    ));
+
+    // Sending the re-sealed cookie back to the untouched route: nothing more to do.
+    let (_, cookies, _) = call!(app, "GET", "/noop", c.pair());
+    assert!(cookies.is_empty(), "{cookies:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// When Set-Cookie is sent
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn new_session_nothing_written_sends_no_cookie() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let (st, cookies, body) = call!(app, "GET", "/read", "");
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["empty"], true);
+    assert_eq!(body["status"], "Unchanged");
+    assert!(cookies.is_empty(), "{cookies:?}");
+
+    // Removing a key that is not there changes nothing either.
+    let (_, cookies, body) = call!(app, "POST", "/remove-missing", "");
+    assert_eq!(body["was"], false);
+    assert!(cookies.is_empty(), "{cookies:?}");
+}
+
+#[actix_web::test]
+async fn changed_session_sends_a_cookie_that_reads_back() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let (_, cookies, body) = call!(app, "POST", "/incr", "");
+    assert_eq!(body["status"], "Changed");
+    let mut cookie = cookie_header(&cookies);
+    only_session(&cookies);
+    for expected in 2..=4u64 {
+        let (_, cookies, body) = call!(app, "POST", "/incr", cookie);
+        assert_eq!(body["n"], expected);
+        let c = only_session(&cookies);
+        assert!(!c.is_removal());
+        cookie = c.pair();
+    }
+    let (_, _, body) = call!(app, "GET", "/read", cookie);
+    assert_eq!(body["n"], 4);
+}
+
+#[actix_web::test]
+async fn unchanged_session_within_the_refresh_share_sends_no_cookie() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)
+        .idle_timeout(Some(Duration::from_secs(1000)))
+        .refresh_share(0.25)));
+    let cookie = login!(app, 7);
+    clock.advance(249);
+    let (st, cookies, body) = call!(app, "GET", "/read", cookie);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["n"], 7);
+    assert_eq!(body["status"], "Unchanged");
+    assert!(cookies.is_empty(), "{cookies:?}");
+}
+
+#[actix_web::test]
+async fn writing_the_same_value_again_sends_no_cookie() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let cookie = login!(app, 7);
+    let (_, cookies, body) = call!(app, "POST", "/set/7", cookie);
+    assert_eq!(body["status"], "Unchanged");
+    assert!(cookies.is_empty(), "{cookies:?}");
+    // A different value does.
+    let (_, cookies, _) = call!(app, "POST", "/set/8", cookie);
+    only_session(&cookies);
+}
+
+#[actix_web::test]
+async fn idle_refresh_due_resends_the_cookie() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)
+        .idle_timeout(Some(Duration::from_secs(1000)))
+        .refresh_share(0.25)));
+    let cookie = login!(app, 3);
+    clock.advance(250); // refresh_share * idle
+    let (_, cookies, body) = call!(app, "GET", "/read", cookie);
+    assert_eq!(body["status"], "Unchanged");
+    let c = only_session(&cookies);
+    assert!(!c.is_removal());
+    // The refreshed cookie carries the idle deadline from now.
+    assert_eq!(c.max_age(), Some(1000));
+    let refreshed = c.pair();
+
+    // Past the original idle deadline, the old cookie is dead but the refreshed one lives.
+    clock.advance(800); // T0 + 1050
+    let (_, cookies, body) = call!(app, "GET", "/read", cookie);
+    assert_eq!(body["empty"], true);
+    assert_removed(&cookies, "session");
+    let (_, _, body) = call!(app, "GET", "/read", refreshed);
+    assert_eq!(body["n"], 3);
+}
+
+#[actix_web::test]
+async fn refresh_share_zero_resends_on_every_request() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock).refresh_share(0.0)));
+    let cookie = login!(app, 3);
+    let (_, cookies, _) = call!(app, "GET", "/read", cookie);
+    only_session(&cookies);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key rotation
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn rotation_a_then_b_a_then_b() {
+    let clock = TestClock::new(T0);
+    let app_a = app!(mw(builder(Keyring::new(secret(0xA)), &clock)));
+    let cookie_a = login!(app_a, 11);
+
+    // [B, A]: A's cookie opens and is re-sealed under B although the handler changed nothing.
+    let ring_ba = Keyring::from_secrets([secret(0xB), secret(0xA)]).unwrap();
+    let app_ba = app!(mw(builder(ring_ba, &clock)));
+    let (st, cookies, body) = call!(app_ba, "GET", "/read", cookie_a);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["n"], 11);
+    assert_eq!(body["status"], "Unchanged");
+    let resealed = only_session(&cookies).pair();
+    let b_only = builder(secret(0xB), &clock).build().unwrap();
+    assert_eq!(
+        open(&b_only, &resealed),
+        (
+            LoadOutcome::Opened {
+                needs_reseal: false
+            },
+            Some(11)
+        )
+    );
+    // Under [B, A] the re-sealed cookie is current: no further Set-Cookie.
+    let (_, cookies, _) = call!(app_ba, "GET", "/read", resealed);
+    assert!(cookies.is_empty(), "{cookies:?}");
+
+    // [B]: A's original cookie is a new session (removed, 200); the re-sealed one opens.
+    let app_b = app!(mw(builder(Keyring::new(secret(0xB)), &clock)));
+    let (st, cookies, body) = call!(app_b, "GET", "/read", cookie_a);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["empty"], true);
+    assert_removed(&cookies, "session");
+    let (st, cookies, body) = call!(app_b, "GET", "/read", resealed);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["n"], 11);
+    assert!(cookies.is_empty(), "{cookies:?}");
+}
+
+#[actix_web::test]
+async fn epoch_keys_across_period_boundaries() {
+    let clock = TestClock::new(1_000_000); // epoch 10_000 with a 100 s period
+    let keys = EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap();
+    let app = app!(mw(builder(keys, &clock)));
+    let cookie_e = login!(app, 21);
+
+    // Same epoch: current key, nothing to re-seal.
+    clock.advance(50);
+    let (_, cookies, _) = call!(app, "GET", "/read", cookie_e);
+    assert!(cookies.is_empty(), "{cookies:?}");
+
+    // Epoch e+1: opens under the previous epoch's key and is re-sealed.
+    clock.set(1_000_100);
+    let (st, cookies, body) = call!(app, "GET", "/read", cookie_e);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["n"], 21);
+    let resealed = only_session(&cookies).pair();
+    assert_ne!(resealed, cookie_e);
+    // The untouched route re-seals too.
+    let (_, cookies, _) = call!(app, "GET", "/noop", cookie_e);
+    only_session(&cookies);
+
+    // Epoch e+2: the cookie unused for two epochs no longer opens; the re-sealed one does.
+    clock.set(1_000_200);
+    let (st, cookies, body) = call!(app, "GET", "/read", cookie_e);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["empty"], true);
+    assert_removed(&cookies, "session");
+    let (_, cookies, body) = call!(app, "GET", "/read", resealed);
+    assert_eq!(body["n"], 21);
+    only_session(&cookies); // sealed in e+1, re-sealed again in e+2
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad cookies
+// ---------------------------------------------------------------------------------------------
+
+/// `cookie` is treated as no session: empty, removed, never a 5xx.
+macro_rules! assert_rejected {
+    ($app:expr, $cookie:expr, $name:expr) => {{
+        let cookie: String = $cookie;
+        let (st, cookies, body) = call!($app, "GET", "/read", cookie);
+        assert_eq!(st, StatusCode::OK, "{cookie}: {body}");
+        assert_eq!(body["empty"], true, "{cookie}");
+        assert_eq!(body["n"], Value::Null, "{cookie}");
+        assert_removed(&cookies, $name);
+        assert!(
+            cookies.iter().all(|c| c.is_removal()),
+            "only removals: {cookies:?}"
+        );
+    }};
+}
+
+#[actix_web::test]
+async fn garbage_truncated_and_bit_flipped_cookies_are_no_session() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let cookie = login!(app, 1);
+    let value = cookie.strip_prefix("session=").unwrap().to_string();
+
+    assert_rejected!(app, "session=garbage".into(), "session");
+    assert_rejected!(app, "session=".into(), "session");
+    assert_rejected!(app, "session=%%%%%%%%".into(), "session");
+    assert_rejected!(app, "session=3.abc".into(), "session"); // announces missing chunks
+    assert_rejected!(
+        app,
+        format!("session={}", &value[..value.len() / 2]),
+        "session"
+    );
+    assert_rejected!(
+        app,
+        format!("session={}", &value[..value.len() - 1]),
+        "session"
+    );
+    for pos in [0, 3, value.len() / 2, value.len() - 2] {
+        let mut bytes = value.clone().into_bytes();
+        bytes[pos] = if bytes[pos] == b'A' { b'B' } else { b'A' };
+        let flipped = String::from_utf8(bytes).unwrap();
+        assert_rejected!(app, format!("session={flipped}"), "session");
+    }
+    // Still fine untouched.
+    let (_, _, body) = call!(app, "GET", "/read", cookie);
+    assert_eq!(body["n"], 1);
+}
+
+#[actix_web::test]
+async fn a_cookie_moved_to_another_name_does_not_open() {
+    let clock = TestClock::new(T0);
+    let alpha = app!(mw(builder(secret(1), &clock).cookie_name("alpha")));
+    let beta = app!(mw(builder(secret(1), &clock).cookie_name("beta")));
+    let (_, cookies, _) = call!(alpha, "POST", "/set/5", "");
+    assert_eq!(cookies[0].name, "alpha");
+    let value = cookies[0].value.clone();
+    // Same key, other name: the name is bound into the seal.
+    assert_rejected!(beta, format!("beta={value}"), "beta");
+    // Under its own name it opens.
+    let (_, _, body) = call!(alpha, "GET", "/read", format!("alpha={value}"));
+    assert_eq!(body["n"], 5);
+}
+
+#[actix_web::test]
+async fn idle_expired_cookie_is_no_session() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(
+        builder(secret(1), &clock).idle_timeout(Some(Duration::from_secs(100)))
+    ));
+    let cookie = login!(app, 1);
+    clock.advance(100);
+    assert_rejected!(app, cookie.clone(), "session");
+}
+
+#[actix_web::test]
+async fn absolute_expired_cookie_is_no_session_even_when_kept_fresh() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)
+        .idle_timeout(Some(Duration::from_secs(100)))
+        .absolute_timeout(Duration::from_secs(250))));
+    let mut cookie = login!(app, 1);
+    // Keep it fresh with touches every 60 s: the absolute deadline still ends it.
+    for _ in 0..4 {
+        clock.advance(60);
+        let (_, cookies, _) = call!(app, "POST", "/touch", cookie);
+        cookie = only_session(&cookies).pair();
+    }
+    clock.set(T0 + 250);
+    assert_rejected!(app, cookie.clone(), "session");
+
+    // Without an idle limit, the absolute one alone applies.
+    let app = app!(mw(builder(secret(1), &clock)
+        .idle_timeout(None)
+        .absolute_timeout(Duration::from_secs(100))));
+    let cookie = login!(app, 2);
+    clock.advance(99);
+    let (_, _, body) = call!(app, "GET", "/read", cookie);
+    assert_eq!(body["n"], 2);
+    clock.advance(1);
+    assert_rejected!(app, cookie.clone(), "session");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Too large
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn too_large_session_is_a_500_with_size_and_limit_and_no_cookie() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock).max_cookies(1)));
+    let cookie = login!(app, 3);
+    let (st, cookies, body) = call!(app, "POST", "/blob?size=10240", cookie);
+    assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(cookies.is_empty(), "{cookies:?}");
+    let size = body["size"].as_u64().expect("size");
+    let limit = body["limit"].as_u64().expect("limit");
+    assert_eq!(limit, 4096);
+    assert!(size > limit, "{body}");
+    assert!(body["error"].is_string(), "{body}");
+    // The client keeps its last good cookie.
+    let (_, _, body) = call!(app, "GET", "/read", cookie);
+    assert_eq!(body["n"], 3);
+}
+
+#[actix_web::test]
+async fn too_large_with_keep_response_keeps_the_handler_status_and_sends_no_cookie() {
+    let clock = TestClock::new(T0);
+    let app =
+        app!(mw(builder(secret(1), &clock).max_cookies(1))
+            .on_too_large(TooLargePolicy::KeepResponse));
+    let (st, cookies, body) = call!(app, "POST", "/blob?size=10240", "");
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(body, json!({ "size": 10240 }));
+    assert!(cookies.is_empty(), "{cookies:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunking
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn chunks_fit_read_back_in_any_order_and_stale_ones_are_removed() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock).max_cookies(3)));
+    let (st, cookies, _) = call!(app, "POST", "/blob?size=8000", "");
+    assert_eq!(st, StatusCode::CREATED);
+    let names: Vec<&str> = cookies.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["session", "session.1", "session.2"]);
+    for c in &cookies {
+        assert!(c.name.len() + c.value.len() <= 4096, "{}", c.name);
+        assert!(!c.is_removal());
+    }
+    let mut jar = Jar::default();
+    jar.apply(&cookies);
+
+    // Any order.
+    let mut pairs: Vec<String> = cookies.iter().map(SetCookie::pair).collect();
+    for _ in 0..3 {
+        pairs.rotate_left(1);
+        let (st, cookies, body) = call!(app, "GET", "/blob", pairs.join("; "));
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(body["size"], 8000);
+        assert!(cookies.is_empty(), "{cookies:?}");
+    }
+    pairs.reverse();
+    let (_, _, body) = call!(app, "GET", "/blob", pairs.join("; "));
+    assert_eq!(body["size"], 8000);
+    // Or as separate Cookie headers.
+    let r = pairs
+        .iter()
+        .fold(test::TestRequest::get().uri("/blob"), |r, p| {
+            r.append_header((header::COOKIE, p.clone()))
+        })
+        .to_request();
+    let body: Value = test::call_and_read_body_json(&app, r).await;
+    assert_eq!(body["size"], 8000);
+
+    // A missing chunk: no session, every chunk sent is removed.
+    let (st, cookies, body) = call!(app, "GET", "/blob", format!("{}; {}", pairs[0], pairs[2]));
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["size"], Value::Null);
+    assert!(cookies.iter().all(SetCookie::is_removal), "{cookies:?}");
+
+    // Shrinking: one cookie, and removals for the stale chunks.
+    let (st, cookies, _) = call!(app, "POST", "/blob?size=100", jar.header());
+    assert_eq!(st, StatusCode::CREATED);
+    let live: Vec<&SetCookie> = cookies.iter().filter(|c| !c.is_removal()).collect();
+    assert_eq!(live.len(), 1, "{cookies:?}");
+    assert_eq!(live[0].name, "session");
+    assert!(
+        !live[0].value.contains('.'),
+        "a single cookie has no count prefix"
+    );
+    assert_removed(&cookies, "session.1");
+    assert_removed(&cookies, "session.2");
+    for c in cookies.iter().filter(|c| c.is_removal()) {
+        assert_eq!(c.attr("Path"), Some(Some("/")), "{}", c.raw);
+    }
+    jar.apply(&cookies);
+    assert_eq!(jar.0.len(), 1);
+    let (_, _, body) = call!(app, "GET", "/blob", jar.header());
+    assert_eq!(body["size"], 100);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attributes
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn secure_attributes_by_default() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let (_, cookies, _) = call!(app, "POST", "/set/1", "");
+    let c = only_session(&cookies);
+    assert_eq!(c.attr("HttpOnly"), Some(None), "{}", c.raw);
+    assert_eq!(c.attr("Secure"), Some(None), "{}", c.raw);
+    assert_eq!(c.attr("SameSite"), Some(Some("Lax")), "{}", c.raw);
+    assert_eq!(c.attr("Path"), Some(Some("/")), "{}", c.raw);
+    assert_eq!(c.attr("Domain"), None, "{}", c.raw);
+    // Default idle timeout: 24 h.
+    assert_eq!(c.max_age(), Some(86_400));
+
+    // Removals carry the same attributes.
+    let (_, cookies, _) = call!(app, "POST", "/purge", c.pair());
+    let r = only_session(&cookies);
+    assert!(r.is_removal());
+    assert_eq!(r.attr("HttpOnly"), Some(None), "{}", r.raw);
+    assert_eq!(r.attr("Secure"), Some(None), "{}", r.raw);
+    assert_eq!(r.attr("Path"), Some(Some("/")), "{}", r.raw);
+
+    // And Secure can be turned off (for plain-HTTP development).
+    let app = app!(mw(builder(secret(1), &clock).secure(false)));
+    let (_, cookies, _) = call!(app, "POST", "/set/1", "");
+    assert_eq!(only_session(&cookies).attr("Secure"), None);
+}
+
+#[actix_web::test]
+async fn max_age_never_exceeds_the_absolute_deadline() {
+    let clock = TestClock::new(T0);
+    let absolute = 300u64;
+    let app = app!(mw(builder(secret(1), &clock)
+        .idle_timeout(Some(Duration::from_secs(1000)))
+        .absolute_timeout(Duration::from_secs(absolute))));
+    let (_, cookies, _) = call!(app, "POST", "/set/1", "");
+    let c = only_session(&cookies);
+    assert!(c.max_age().unwrap() <= absolute as i64, "{}", c.raw);
+    let mut cookie = c.pair();
+    for (elapsed, path) in [(40u64, "/touch"), (120, "/incr"), (299, "/touch")] {
+        clock.set(T0 + elapsed);
+        let (_, cookies, _) = call!(app, "POST", path, cookie);
+        let c = only_session(&cookies);
+        let max_age = c.max_age().unwrap();
+        assert!(max_age > 0, "{}", c.raw);
+        assert!(
+            max_age <= (absolute - elapsed) as i64,
+            "{elapsed}: {}",
+            c.raw
+        );
+        cookie = c.pair();
+    }
+    // Renewing restarts the absolute lifetime.
+    let (_, cookies, body) = call!(app, "POST", "/renew", cookie);
+    assert_eq!(only_session(&cookies).max_age(), Some(absolute as i64));
+    assert_eq!(body["deadlines"]["absoluteExpiresAt"], T0 + 299 + absolute);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Session extractor
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn renew_keeps_data_restarts_lifetime_and_sends_a_cookie() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let cookie = login!(app, 4);
+    clock.advance(10);
+    let (_, _, before) = call!(app, "GET", "/deadlines", cookie);
+    assert_eq!(before["createdAt"], T0);
+    assert_eq!(before["absoluteExpiresAt"], T0 + 7 * 86_400);
+
+    let (st, cookies, body) = call!(app, "POST", "/renew", cookie);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["state"]["status"], "Renewed");
+    assert_eq!(body["state"]["n"], 4);
+    assert_eq!(body["deadlines"]["createdAt"], T0 + 10);
+    let renewed = only_session(&cookies).pair();
+    assert_ne!(renewed, cookie);
+    let (_, cookies, after) = call!(app, "GET", "/deadlines", renewed);
+    assert!(cookies.is_empty());
+    assert_eq!(after["createdAt"], T0 + 10);
+    assert_eq!(after["absoluteExpiresAt"], T0 + 10 + 7 * 86_400);
+    assert_eq!(after["idleExpiresAt"], T0 + 10 + 86_400);
+
+    // Renewing an empty new session sends nothing (there is nothing to keep).
+    let (_, cookies, _) = call!(app, "POST", "/renew", "");
+    assert!(cookies.is_empty(), "{cookies:?}");
+}
+
+#[actix_web::test]
+async fn purge_removes_the_cookie_and_empties_the_session() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let cookie = login!(app, 4);
+    let (st, cookies, body) = call!(app, "POST", "/purge", cookie);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["status"], "Purged");
+    assert_eq!(body["empty"], true);
+    let c = only_session(&cookies);
+    assert!(c.is_removal());
+    assert_eq!(c.value, "");
+    assert!(c.raw.contains("Max-Age=0"), "{}", c.raw);
+
+    // Purging without a cookie: nothing to remove.
+    let (_, cookies, _) = call!(app, "POST", "/purge", "");
+    assert!(cookies.is_empty(), "{cookies:?}");
+}
+
+#[actix_web::test]
+async fn touch_resends_with_a_fresh_idle_deadline() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(
+        builder(secret(1), &clock).idle_timeout(Some(Duration::from_secs(1000)))
+    ));
+    let cookie = login!(app, 4);
+    clock.advance(10); // well within the refresh share
+    let (_, cookies, body) = call!(app, "POST", "/touch", cookie);
+    assert_eq!(body["status"], "Unchanged");
+    let c = only_session(&cookies);
+    assert_eq!(c.max_age(), Some(1000));
+    let touched = c.pair();
+    clock.set(T0 + 1005); // past the first cookie's idle deadline, within the touched one's
+    let (_, _, body) = call!(app, "GET", "/read", touched);
+    assert_eq!(body["n"], 4);
+    assert_rejected!(app, cookie.clone(), "session");
+
+    // Touching an empty new session sends nothing.
+    let (_, cookies, _) = call!(app, "POST", "/touch", "");
+    assert!(cookies.is_empty(), "{cookies:?}");
+}
+
+#[actix_web::test]
+async fn status_reports_what_happened() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let (_, _, body) = call!(app, "GET", "/read", "");
+    assert_eq!(body["status"], format!("{:?}", Status::Unchanged));
+    let (_, _, body) = call!(app, "POST", "/set/1", "");
+    assert_eq!(body["status"], format!("{:?}", Status::Changed));
+    let (_, _, body) = call!(app, "POST", "/renew", "");
+    assert_eq!(body["state"]["status"], format!("{:?}", Status::Renewed));
+    let (_, _, body) = call!(app, "POST", "/purge", "");
+    assert_eq!(body["status"], format!("{:?}", Status::Purged));
+}
+
+#[actix_web::test]
+async fn data_and_set_data_round_trip_a_struct() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let (_, _, body) = call!(app, "GET", "/data", "");
+    assert_eq!(body["data"], Value::Null);
+    let profile = Profile {
+        user: "ada".into(),
+        visits: 3,
+    };
+    let r = test::TestRequest::post()
+        .uri("/data")
+        .set_json(&profile)
+        .to_request();
+    let res = test::call_service(&app, r).await;
+    let cookie = cookie_header(&set_cookies(&res));
+    assert!(!cookie.is_empty());
+    let (_, cookies, body) = call!(app, "GET", "/data", cookie);
+    assert!(cookies.is_empty());
+    let back: Profile = serde_json::from_value(body["data"].clone()).unwrap();
+    assert_eq!(back, profile);
+}
+
+#[actix_web::test]
+async fn remove_as_and_clear() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let cookie = login!(app, 9);
+    let (_, cookies, body) = call!(app, "POST", "/remove-n", cookie);
+    assert_eq!(body["old"], 9);
+    assert_eq!(body["state"]["n"], Value::Null);
+    assert_eq!(body["state"]["status"], "Changed");
+    // The only entry is gone: the emptied session's cookie is removed.
+    assert!(only_session(&cookies).is_removal());
+
+    let (_, cookies, body) = call!(app, "POST", "/clear", cookie);
+    assert_eq!(body["empty"], true);
+    assert!(only_session(&cookies).is_removal());
+
+    // Clearing an empty session changes nothing.
+    let (_, cookies, body) = call!(app, "POST", "/clear", "");
+    assert_eq!(body["status"], "Unchanged");
+    assert!(cookies.is_empty());
+}
+
+#[actix_web::test]
+async fn extracting_session_twice_shares_one_state() {
+    let clock = TestClock::new(T0);
+    let app = app!(mw(builder(secret(1), &clock)));
+    let (_, cookies, body) = call!(app, "POST", "/twice", "");
+    assert_eq!(body["before"], Value::Null);
+    assert_eq!(body["b_sees"], 10);
+    assert_eq!(body["b_status"], "Changed");
+    assert_eq!(body["a_status"], "Changed");
+    let cookie = only_session(&cookies).pair();
+    let (_, cookies, body) = call!(app, "POST", "/twice", cookie);
+    assert_eq!(body["before"], 10);
+    assert_eq!(body["b_sees"], 20);
+    assert!(!only_session(&cookies).value.is_empty());
+    // A rejected cookie is opened once: one removal, not one per extractor.
+    let (_, cookies, body) = call!(app, "POST", "/twice", "session=garbage");
+    assert_eq!(body["before"], Value::Null);
+    let c = only_session(&cookies);
+    assert!(!c.is_removal(), "the new session was written: {cookies:?}");
+}
+
+#[actix_web::test]
+async fn session_without_the_middleware_is_a_500_naming_it() {
+    let app = test::init_service(App::new().route(
+        "/read",
+        web::get().to(|s: Session| async move { HttpResponse::Ok().json(state(&s)) }),
+    ))
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/read").to_request()).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    let body = test::read_body(res).await;
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("SessionMiddleware"), "{body}");
+}
+
+#[actix_web::test]
+async fn deadlines_match_the_cookie_the_response_sends() {
+    let clock = TestClock::new(T0);
+    let idle = 1000u64;
+    let ring = Keyring::new(secret(2)).with_fallback(secret(1));
+    let app = app!(mw(builder(ring, &clock)
+        .idle_timeout(Some(Duration::from_secs(idle)))
+        .refresh_share(0.25)));
+    let old_app = app!(mw(builder(secret(1), &clock)));
+    let cookie = login!(app, 1);
+    let old_cookie = login!(old_app, 1);
+
+    // Within the share: no cookie, the deadline stays where the cookie put it.
+    clock.set(T0 + 100);
+    let (_, cookies, body) = call!(app, "GET", "/deadlines", cookie);
+    assert!(cookies.is_empty());
+    assert_eq!(body["idleExpiresAt"], T0 + idle);
+
+    // Refresh due: the response re-seals, so the deadline moves to now + idle.
+    clock.set(T0 + 300);
+    let (_, cookies, body) = call!(app, "GET", "/deadlines", cookie);
+    let max_age = only_session(&cookies).max_age().unwrap() as u64;
+    assert_eq!(body["idleExpiresAt"], T0 + 300 + max_age, "{body}");
+
+    // Re-sealed under the primary: stamped now as well.
+    clock.set(T0 + 310);
+    let (_, cookies, body) = call!(app, "GET", "/deadlines", old_cookie);
+    let max_age = only_session(&cookies).max_age().unwrap() as u64;
+    assert_eq!(body["idleExpiresAt"], T0 + 310 + max_age, "{body}");
+}

@@ -1,0 +1,705 @@
+//! End-to-end tests of the example server (`examples/server.rs`): the real binary, started
+//! on a free loopback port and driven over HTTP/1.1 with a minimal `TcpStream` client.
+#![cfg(feature = "actix")]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use sealed_session::Secret;
+
+const STARTUP: Duration = Duration::from_secs(15);
+
+/// Every variable the server reads, cleared so the caller's environment cannot leak in.
+const SERVER_VARS: &[&str] = &[
+    "PORT",
+    "SESSION_KEYS",
+    "SESSION_EPOCH_SECS",
+    "SESSION_COOKIE_NAME",
+    "SESSION_IDLE_SECS",
+    "SESSION_ABSOLUTE_SECS",
+    "SESSION_MAX_COOKIES",
+    "SESSION_SECURE",
+    "SESSION_COMPRESSION",
+    "SESSION_ALGORITHM",
+    "RUST_LOG",
+];
+
+fn key(n: u8) -> String {
+    Secret::from_bytes(&[n; 32]).unwrap().to_base64()
+}
+
+/// The example binary. `cargo test` builds examples before running tests, but
+/// `cargo test --test server` does not: if the binary is missing or older than its sources,
+/// build it once (cargo does not hold the build lock while tests run).
+fn server_bin() -> &'static PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let exe = format!("server{}", std::env::consts::EXE_SUFFIX);
+        let bin = root.join("target/debug/examples").join(exe);
+        if !bin.exists() || is_stale(&root, &bin) {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .current_dir(&root)
+                .args(["build", "--example", "server", "--features", "actix"])
+                .env("CARGO_TARGET_DIR", root.join("target"))
+                .status()
+                .expect("run cargo build --example server");
+            assert!(status.success(), "cargo build --example server failed");
+        }
+        assert!(bin.exists(), "{} is missing", bin.display());
+        bin
+    })
+}
+
+/// Whether a source of the example changed after `bin` was built.
+fn is_stale(root: &std::path::Path, bin: &std::path::Path) -> bool {
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(built) = modified(bin) else {
+        return true;
+    };
+    let mut sources = vec![
+        root.join("Cargo.toml"),
+        root.join("examples/server.rs"),
+        root.join("examples/demo.html"),
+    ];
+    if let Ok(dir) = std::fs::read_dir(root.join("src")) {
+        sources.extend(dir.flatten().map(|e| e.path()));
+    }
+    sources
+        .iter()
+        .filter_map(|p| modified(p))
+        .any(|m| m > built)
+}
+
+/// A running example server; killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(server_bin());
+    for v in SERVER_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env("PORT", "0").env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Collects a child's stderr in the background (so the pipe never fills).
+fn drain_stderr(child: &mut Child) -> Arc<Mutex<String>> {
+    let buf = Arc::new(Mutex::new(String::new()));
+    let mut err = child.stderr.take().unwrap();
+    let sink = Arc::clone(&buf);
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = err.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    buf
+}
+
+impl Server {
+    /// Starts the server with fixed keys `[key(1)]`, `SESSION_SECURE=0` and `env` on top.
+    fn start(env: &[(&str, &str)]) -> Server {
+        let k = key(1);
+        let mut all = vec![("SESSION_KEYS", k.as_str()), ("SESSION_SECURE", "0")];
+        all.extend_from_slice(env);
+        Server::start_raw(&all)
+    }
+
+    /// Starts the server with exactly `env` (plus `PORT=0`) and waits for its listening line.
+    fn start_raw(env: &[(&str, &str)]) -> Server {
+        let mut child = command(env).spawn().expect("spawn the example server");
+        let stderr = drain_stderr(&mut child);
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if !sent {
+                    if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                        let port: u16 = rest.trim().parse().expect("port");
+                        let _ = tx.send(port);
+                        sent = true;
+                    }
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            port: 0,
+            stderr,
+        };
+        match rx.recv_timeout(STARTUP) {
+            Ok(port) => server.port = port,
+            Err(_) => panic!(
+                "the server did not print its listening line; stderr:\n{}",
+                server.stderr.lock().unwrap()
+            ),
+        }
+        server
+    }
+
+    fn client(&self) -> Client {
+        Client {
+            port: self.port,
+            jar: Jar::default(),
+        }
+    }
+}
+
+/// Runs the server expecting it to exit by itself; returns its status and stderr.
+fn run_to_exit(env: &[(&str, &str)]) -> (ExitStatus, String) {
+    let mut child = command(env).spawn().expect("spawn the example server");
+    let stderr = drain_stderr(&mut child);
+    let deadline = Instant::now() + STARTUP;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            // Let the drain thread see EOF.
+            std::thread::sleep(Duration::from_millis(50));
+            let text = stderr.lock().unwrap().clone();
+            return (status, text);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the server did not exit; stderr:\n{}",
+                stderr.lock().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Polls `buf` until it contains `needle` (or times out).
+fn wait_for(buf: &Mutex<String>, needle: &str) -> String {
+    let deadline = Instant::now() + STARTUP;
+    loop {
+        let text = buf.lock().unwrap().clone();
+        if text.contains(needle) || Instant::now() > deadline {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A minimal HTTP/1.1 client
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct SetCookie {
+    name: String,
+    value: String,
+    raw: String,
+}
+
+impl SetCookie {
+    fn parse(raw: &str) -> SetCookie {
+        let first = raw.split(';').next().unwrap();
+        let (name, value) = first.split_once('=').expect("name=value");
+        SetCookie {
+            name: name.trim().into(),
+            value: value.trim().into(),
+            raw: raw.into(),
+        }
+    }
+    fn has_attr(&self, name: &str) -> bool {
+        self.raw.split(';').skip(1).any(|a| {
+            let k = a.split('=').next().unwrap().trim();
+            k.eq_ignore_ascii_case(name)
+        })
+    }
+    fn is_removal(&self) -> bool {
+        self.raw
+            .split(';')
+            .skip(1)
+            .any(|a| a.trim().eq_ignore_ascii_case("Max-Age=0"))
+    }
+}
+
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn set_cookies(&self) -> Vec<SetCookie> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| SetCookie::parse(v))
+            .collect()
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+fn decode_chunked(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("chunk size");
+        let size_text = std::str::from_utf8(&data[..line_end]).unwrap();
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// One request on a fresh connection (`Connection: close`), read to EOF.
+fn http(port: u16, method: &str, path: &str, cookie: &str, body: Option<&Value>) -> Response {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    if !cookie.is_empty() {
+        req.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    if !body.is_empty() {
+        req.push_str("Content-Type: application/json\r\n");
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the response");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut res = Response {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    };
+    if res
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        res.body = decode_chunked(&res.body);
+    }
+    res
+}
+
+/// A browser-like cookie jar.
+#[derive(Debug, Default, Clone)]
+struct Jar(BTreeMap<String, String>);
+
+impl Jar {
+    fn apply(&mut self, cookies: &[SetCookie]) {
+        for c in cookies {
+            if c.is_removal() {
+                self.0.remove(&c.name);
+            } else {
+                self.0.insert(c.name.clone(), c.value.clone());
+            }
+        }
+    }
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// A client with a cookie jar, like a browser tab.
+struct Client {
+    port: u16,
+    jar: Jar,
+}
+
+impl Client {
+    fn send(&mut self, method: &str, path: &str, body: Option<Value>) -> Response {
+        let res = http(self.port, method, path, &self.jar.header(), body.as_ref());
+        self.jar.apply(&res.set_cookies());
+        res
+    }
+    fn get(&mut self, path: &str) -> Response {
+        self.send("GET", path, None)
+    }
+    fn post(&mut self, path: &str, body: Option<Value>) -> Response {
+        self.send("POST", path, body)
+    }
+    fn login(&mut self, username: &str, password: &str) -> Response {
+        self.post(
+            "/login",
+            Some(json!({ "username": username, "password": password })),
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn counter_increments_across_requests() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    for n in 1..=3 {
+        let res = c.get("/counter");
+        assert_eq!(res.status, 200);
+        assert_eq!(res.json(), json!({ "count": n }));
+        assert_eq!(res.set_cookies().len(), 1);
+    }
+    // Another client starts from scratch.
+    let mut other = server.client();
+    assert_eq!(other.get("/counter").json(), json!({ "count": 1 }));
+    // The first client's session was not affected by the second one.
+    assert_eq!(c.get("/counter").json(), json!({ "count": 4 }));
+}
+
+#[test]
+fn login_profile_and_admin() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+
+    assert_eq!(c.get("/profile").status, 401);
+    assert_eq!(c.get("/admin/dashboard").status, 401);
+
+    // Bad credentials: 401 and the session is not touched.
+    let res = c.login("user", "wrong");
+    assert_eq!(res.status, 401);
+    assert!(res.set_cookies().is_empty(), "{:?}", res.headers);
+    assert!(c.jar.0.is_empty());
+
+    let res = c.login("user", "user123");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json()["user"]["role"], "user");
+    assert_eq!(res.set_cookies().len(), 1);
+
+    let res = c.get("/profile");
+    assert_eq!(res.status, 200);
+    let body = res.json();
+    assert_eq!(body["user"]["username"], "user");
+    assert_eq!(body["user"]["role"], "user");
+    assert_eq!(body["loginCount"], 1);
+    assert!(res.set_cookies().is_empty(), "reading sends no cookie");
+
+    let res = c.get("/admin/dashboard");
+    assert_eq!(res.status, 403);
+
+    // A failed login while logged in leaves the session alone.
+    let res = c.login("admin", "nope");
+    assert_eq!(res.status, 401);
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(c.get("/profile").json()["user"]["username"], "user");
+
+    // Logging in as admin in the same session.
+    let res = c.login("admin", "admin123");
+    assert_eq!(res.status, 200);
+    let res = c.get("/admin/dashboard");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json()["user"]["role"], "admin");
+    let body = c.get("/profile").json();
+    assert_eq!(body["loginCount"], 2);
+    assert_eq!(
+        body["user"]["permissions"],
+        json!(["read", "write", "delete"])
+    );
+}
+
+#[test]
+fn session_data_returns_null_for_unset() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let res = c.send("PUT", "/session-data", Some(json!({ "theme": "dark" })));
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json(), json!({ "theme": "dark", "language": null }));
+    let res = c.send("PUT", "/session-data", Some(json!({ "language": "fr" })));
+    assert_eq!(res.json(), json!({ "theme": "dark", "language": "fr" }));
+    let res = c.send("PUT", "/session-data", Some(json!({})));
+    assert_eq!(res.json(), json!({ "theme": "dark", "language": "fr" }));
+    assert!(res.set_cookies().is_empty(), "nothing changed");
+}
+
+#[test]
+fn session_info_and_refresh() {
+    let server = Server::start(&[
+        ("SESSION_IDLE_SECS", "600"),
+        ("SESSION_ABSOLUTE_SECS", "3600"),
+    ]);
+    let mut c = server.client();
+    assert_eq!(c.get("/session-info").status, 401);
+
+    c.login("user", "user123");
+    let res = c.get("/session-info");
+    assert_eq!(res.status, 200);
+    let body = res.json();
+    let created = body["createdAt"].as_u64().expect("createdAt");
+    let idle = body["idleExpiresAt"].as_u64().expect("idleExpiresAt");
+    let absolute = body["absoluteExpiresAt"]
+        .as_u64()
+        .expect("absoluteExpiresAt");
+    assert!(created < idle && idle <= absolute, "{body}");
+    assert_eq!(idle - created, 600);
+    assert_eq!(absolute - created, 3600);
+
+    let res = c.post("/refresh-session", None);
+    assert_eq!(res.status, 200);
+    let refreshed = res.json()["idleExpiresAt"].as_u64().expect("idleExpiresAt");
+    assert!(refreshed >= idle && refreshed <= absolute);
+    let cookies = res.set_cookies();
+    assert_eq!(cookies.len(), 1, "touch re-sends the cookie");
+    assert!(!cookies[0].is_removal());
+    assert_eq!(c.get("/profile").status, 200);
+}
+
+#[test]
+fn logout_removes_the_cookie() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    c.login("admin", "admin123");
+    assert_eq!(c.get("/profile").status, 200);
+    let res = c.post("/logout", None);
+    assert_eq!(res.status, 200);
+    let cookies = res.set_cookies();
+    assert!(!cookies.is_empty());
+    assert!(
+        cookies
+            .iter()
+            .all(|c| c.is_removal() && c.name == "session"),
+        "{cookies:?}"
+    );
+    assert!(c.jar.0.is_empty());
+    assert_eq!(c.get("/profile").status, 401);
+}
+
+#[test]
+fn blob_store_read_delete_and_too_large() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let res = c.post("/blob?size=100", None);
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json(), json!({ "size": 100 }));
+    assert_eq!(c.get("/blob").json(), json!({ "size": 100 }));
+
+    // Too large for one cookie: 500 with the numbers, and no Set-Cookie at all.
+    let res = c.post("/blob?size=5000", None);
+    assert_eq!(res.status, 500);
+    assert!(res.set_cookies().is_empty(), "{:?}", res.headers);
+    let body = res.json();
+    let size = body["size"].as_u64().expect("size");
+    let limit = body["limit"].as_u64().expect("limit");
+    assert_eq!(limit, 4096);
+    assert!(size > limit, "{body}");
+    // The client kept its last good session.
+    assert_eq!(c.get("/blob").json(), json!({ "size": 100 }));
+
+    let res = c.send("DELETE", "/blob", None);
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json(), json!({ "size": 0 }));
+    assert_eq!(c.get("/blob").json(), json!({ "size": 0 }));
+}
+
+#[test]
+fn chunked_blob_spans_cookies_and_shrinks() {
+    let server = Server::start(&[("SESSION_MAX_COOKIES", "3")]);
+    let mut c = server.client();
+    let res = c.post("/blob?size=6000", None);
+    assert_eq!(res.status, 200);
+    let cookies = res.set_cookies();
+    assert!(cookies.len() >= 2, "{cookies:?}");
+    for k in &cookies {
+        assert!(!k.is_removal());
+        assert!(
+            k.name == "session" || k.name.starts_with("session."),
+            "{}",
+            k.name
+        );
+        assert!(k.name.len() + k.value.len() <= 4096, "{}", k.name);
+    }
+    let n = cookies.len();
+    assert_eq!(c.get("/blob").json(), json!({ "size": 6000 }));
+    let stats = c.get("/cookie-stats").json();
+    assert_eq!(stats["cookies"], n);
+
+    // Any order.
+    let mut pairs: Vec<String> = c.jar.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.reverse();
+    let res = http(server.port, "GET", "/blob", &pairs.join("; "), None);
+    assert_eq!(res.json(), json!({ "size": 6000 }));
+
+    // Shrinking removes the stale chunks.
+    let res = c.post("/blob?size=100", None);
+    assert_eq!(res.status, 200);
+    let cookies = res.set_cookies();
+    let live: Vec<_> = cookies.iter().filter(|k| !k.is_removal()).collect();
+    assert_eq!(live.len(), 1, "{cookies:?}");
+    assert_eq!(live[0].name, "session");
+    for i in 1..n {
+        let name = format!("session.{i}");
+        assert!(
+            cookies.iter().any(|k| k.name == name && k.is_removal()),
+            "{name} not removed: {cookies:?}"
+        );
+    }
+    assert_eq!(c.jar.0.len(), 1);
+    assert_eq!(c.get("/blob").json(), json!({ "size": 100 }));
+    assert_eq!(c.get("/cookie-stats").json()["cookies"], 1);
+}
+
+#[test]
+fn secure_by_default_and_off_with_zero() {
+    let k = key(1);
+    let server = Server::start_raw(&[("SESSION_KEYS", &k)]);
+    let res = server.client().get("/counter");
+    let cookies = res.set_cookies();
+    assert_eq!(cookies.len(), 1);
+    assert!(cookies[0].has_attr("Secure"), "{}", cookies[0].raw);
+    assert!(cookies[0].has_attr("HttpOnly"), "{}", cookies[0].raw);
+    assert!(
+        cookies[0].raw.contains("SameSite=Lax"),
+        "{}",
+        cookies[0].raw
+    );
+    assert!(cookies[0].raw.contains("Path=/"), "{}", cookies[0].raw);
+    drop(server);
+
+    let server = Server::start(&[]); // SESSION_SECURE=0
+    let res = server.client().get("/counter");
+    let cookies = res.set_cookies();
+    assert_eq!(cookies.len(), 1);
+    assert!(!cookies[0].has_attr("Secure"), "{}", cookies[0].raw);
+    assert!(cookies[0].has_attr("HttpOnly"), "{}", cookies[0].raw);
+}
+
+#[test]
+fn garbage_cookie_is_a_new_session_and_removed() {
+    let server = Server::start(&[]);
+    let res = http(server.port, "GET", "/blob", "session=garbage", None);
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json(), json!({ "size": 0 }));
+    let cookies = res.set_cookies();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.name == "session" && c.is_removal()),
+        "{cookies:?}"
+    );
+    let res = http(server.port, "GET", "/profile", "session=AAAA.BBBB", None);
+    assert_eq!(res.status, 401);
+    assert!(res.set_cookies().iter().all(SetCookie::is_removal));
+}
+
+#[test]
+fn invalid_keys_exit_non_zero_with_a_message() {
+    for bad in ["not base64 at all!", "c2hvcnQ=", ","] {
+        let (status, stderr) = run_to_exit(&[("SESSION_KEYS", bad)]);
+        assert!(!status.success(), "{bad:?}: {status}");
+        assert!(stderr.contains("SESSION_KEYS"), "{bad:?}: {stderr}");
+    }
+}
+
+#[test]
+fn unset_keys_warn_on_stderr() {
+    let server = Server::start_raw(&[("SESSION_SECURE", "0")]);
+    let stderr = wait_for(&server.stderr, "SESSION_KEYS");
+    assert!(stderr.contains("warning"), "{stderr}");
+    assert!(stderr.contains("SESSION_KEYS"), "{stderr}");
+    // It still serves, with a random key.
+    assert_eq!(
+        server.client().get("/counter").json(),
+        json!({ "count": 1 })
+    );
+}
+
+#[test]
+fn restart_with_rotated_keys_keeps_the_session() {
+    let (a, b) = (key(0xA), key(0xB));
+    let ba = format!("{b},{a}");
+
+    let server = Server::start_raw(&[("SESSION_KEYS", &a), ("SESSION_SECURE", "0")]);
+    let mut c = server.client();
+    assert_eq!(c.login("user", "user123").status, 200);
+    let cookie_a = c.jar.header();
+    drop(server);
+
+    // [B, A]: the session opens and is re-sealed under B on a read-only request.
+    let server = Server::start_raw(&[("SESSION_KEYS", &ba), ("SESSION_SECURE", "0")]);
+    c.port = server.port;
+    let res = c.get("/profile");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json()["user"]["username"], "user");
+    let cookies = res.set_cookies();
+    assert_eq!(cookies.len(), 1, "re-sealed under the new primary");
+    assert!(!cookies[0].is_removal());
+    assert_ne!(c.jar.header(), cookie_a);
+    drop(server);
+
+    // [B]: the re-sealed session still opens; A's original cookie does not.
+    let server = Server::start_raw(&[("SESSION_KEYS", &b), ("SESSION_SECURE", "0")]);
+    c.port = server.port;
+    let res = c.get("/profile");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json()["loginCount"], 1);
+    assert!(res.set_cookies().is_empty());
+    let res = http(server.port, "GET", "/profile", &cookie_a, None);
+    assert_eq!(res.status, 401);
+    assert!(res.set_cookies().iter().any(SetCookie::is_removal));
+}
