@@ -6,7 +6,11 @@
 //! cargo bench --bench codec                      # criterion + the summary at the end
 //! cargo bench --bench codec -- profile           # criterion filter (summary still runs)
 //! CODEC_SUMMARY_ONLY=1 cargo bench --bench codec # only allocations and interleaved ratios
+//! CODEC_CLOCK=wall cargo bench --bench codec     # wall time instead of thread CPU time
 //! ```
+//!
+//! Times are this thread's CPU time by default: the machine's two cores are shared with other
+//! jobs, and CPU time leaves out the time the bench sits descheduled.
 //!
 //! Operations, per system:
 //!
@@ -40,6 +44,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use compare::{ActixCookie, Floor, FloorAlg};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::Criterion;
 use sealed_session::{Algorithm, Compression, Keyring, Secret, SessionConfig, SessionState};
 use serde::de::DeserializeOwned;
@@ -107,6 +112,73 @@ fn fmt_allocs((a, r): (u64, u64)) -> String {
         format!("{a}")
     } else {
         format!("{a} (+{r} realloc)")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The clock: this thread's CPU time by default (CLOCK_THREAD_CPUTIME_ID), so that time the
+// bench spends descheduled while other jobs share the two cores is not counted;
+// `CODEC_CLOCK=wall` measures wall time instead. The code measured is single-threaded.
+
+struct Clock {
+    wall: bool,
+    base: Instant,
+}
+
+static WALL: WallTime = WallTime;
+
+impl Clock {
+    fn from_env() -> Clock {
+        Clock {
+            wall: std::env::var("CODEC_CLOCK").is_ok_and(|v| v == "wall"),
+            base: Instant::now(),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        if self.wall {
+            "wall time"
+        } else {
+            "thread CPU time (CLOCK_THREAD_CPUTIME_ID)"
+        }
+    }
+
+    fn now(&self) -> Duration {
+        if self.wall {
+            return self.base.elapsed();
+        }
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
+}
+
+impl Measurement for Clock {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        self.now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        self.now().saturating_sub(start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, v: &Duration) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WALL.formatter()
     }
 }
 
@@ -183,7 +255,11 @@ fn workloads() -> Vec<Workload> {
 
 /// What `main` asked for and what the workloads report back for the summary.
 struct Ctx<'c> {
-    criterion: Option<&'c mut Criterion>,
+    criterion: Option<&'c mut Criterion<Clock>>,
+    /// The clock of the interleaved pass (criterion has its own copy).
+    clock: Clock,
+    /// Run the interleaved ratio pass (not under `cargo test --benches`).
+    interleave: bool,
     summary: Vec<String>,
     ratios: Vec<RatioRow>,
 }
@@ -367,6 +443,9 @@ where
     }
 
     // --- interleaved ratios -------------------------------------------------------------
+    if !ctx.interleave {
+        return;
+    }
     let ours_x = &ours[0].config; // xchacha + lz4: the defaults
     let ours_a = &ours[2].config; // aes + lz4
     let systems: [&dyn Fn(); 5] = [
@@ -376,11 +455,11 @@ where
         &|| drop(black_box(floor_roundtrip(&floor_x, black_box(v)))),
         &|| drop(black_box(floor_roundtrip(&floor_a, black_box(v)))),
     ];
-    ctx.ratios.push(interleave(name, &systems));
+    ctx.ratios.push(interleave(&ctx.clock, name, &systems));
 }
 
 /// Rounds of (each system for ~10 ms), rotating the order each round; per-round ns/iter.
-fn interleave(workload: &'static str, systems: &[&dyn Fn(); 5]) -> RatioRow {
+fn interleave(clock: &Clock, workload: &'static str, systems: &[&dyn Fn(); 5]) -> RatioRow {
     const ROUNDS: usize = 21;
     // Iterations per round, per system, from a short calibration.
     let iters: Vec<u64> = systems
@@ -389,9 +468,9 @@ fn interleave(workload: &'static str, systems: &[&dyn Fn(); 5]) -> RatioRow {
             for _ in 0..100 {
                 f();
             }
-            let t = Instant::now();
+            let t = clock.now();
             let mut n = 0u64;
-            while t.elapsed() < Duration::from_millis(20) {
+            while clock.now() - t < Duration::from_millis(20) {
                 f();
                 n += 1;
             }
@@ -403,11 +482,11 @@ fn interleave(workload: &'static str, systems: &[&dyn Fn(); 5]) -> RatioRow {
         let mut row = [0f64; 5];
         for k in 0..5 {
             let i = (k + r) % 5;
-            let t = Instant::now();
+            let t = clock.now();
             for _ in 0..iters[i] {
                 systems[i]();
             }
-            row[i] = t.elapsed().as_nanos() as f64 / iters[i] as f64;
+            row[i] = (clock.now() - t).as_nanos() as f64 / iters[i] as f64;
         }
         ns.push(row);
     }
@@ -466,6 +545,12 @@ fn us(ns: f64) -> String {
     }
 }
 
+/// Whether `.cargo/config.toml`'s `--cfg poly1305_backend="soft"` reached this build.
+#[allow(unexpected_cfgs)]
+fn poly1305_soft() -> bool {
+    cfg!(poly1305_backend = "soft")
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let benching = args.iter().any(|a| a == "--bench");
@@ -474,6 +559,7 @@ fn main() {
     let dir = criterion_dir();
 
     let mut criterion = Criterion::default()
+        .with_measurement(Clock::from_env())
         .output_directory(&dir)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(2))
@@ -485,6 +571,8 @@ fn main() {
         } else {
             Some(&mut criterion)
         },
+        interleave: (benching || summary_only) && !listing,
+        clock: Clock::from_env(),
         summary: Vec::new(),
         ratios: Vec::new(),
     };
@@ -503,11 +591,11 @@ fn main() {
     }
 
     println!("\n==== codec summary (this run) ====");
-    #[allow(unexpected_cfgs)]
+    println!("clock: {}", Clock::from_env().name());
     println!(
-        "poly1305 backend cfg: {}",
-        if cfg!(poly1305_backend = "soft") {
-            "soft"
+        "poly1305 backend: {}",
+        if poly1305_soft() {
+            "soft (--cfg poly1305_backend=\"soft\")"
         } else {
             "default"
         }

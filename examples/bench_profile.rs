@@ -1,0 +1,109 @@
+//! A loop of one codec operation, for profilers (issue 5): where does the time of a seal+open
+//! go?
+//!
+//! ```text
+//! cargo build --release --example bench_profile
+//! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
+//!     target/release/examples/bench_profile ours profile roundtrip 2000
+//! callgrind_annotate --inclusive=yes /tmp/cg.out | head -60
+//! ```
+//!
+//! Arguments: system (`ours`, `ours-aes`, `actix`, `floor`, `floor-aes`), workload (`small`,
+//! `profile`, `cart`), operation (`seal`, `open`, `roundtrip`), iterations.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/support/workloads.rs"]
+mod workloads;
+
+#[path = "../benches/support/compare.rs"]
+mod compare;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use compare::{ActixCookie, Floor, FloorAlg};
+use sealed_session::{Algorithm, Secret, SessionConfig, SessionState};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str, iters: u64) {
+    let start = Instant::now();
+    match system {
+        "ours" | "ours-aes" => {
+            let alg = if system == "ours" {
+                Algorithm::XChaCha20Poly1305
+            } else {
+                Algorithm::Aes256Gcm
+            };
+            let c = SessionConfig::builder(Secret::from_bytes(&[7; 32]).unwrap())
+                .algorithm(alg)
+                .build()
+                .unwrap();
+            let mut state = SessionState::new();
+            state.insert(key, v).unwrap();
+            let value = c.seal(&mut state).unwrap();
+            for _ in 0..iters {
+                match op {
+                    "seal" => drop(black_box(c.seal(&mut state).unwrap())),
+                    "open" => drop(black_box(c.open_value(black_box(&value)).unwrap())),
+                    _ => {
+                        let mut s = SessionState::new();
+                        s.insert(key, black_box(v)).unwrap();
+                        let value = c.seal(&mut s).unwrap();
+                        let t: T = c.open_value(&value).unwrap().get(key).unwrap().unwrap();
+                        drop(black_box(t));
+                    }
+                }
+            }
+        }
+        "actix" => {
+            let a = ActixCookie::new();
+            let state = ActixCookie::state_of(key, v);
+            let value = a.seal(&state).value;
+            for _ in 0..iters {
+                match op {
+                    "seal" => drop(black_box(a.seal(&state))),
+                    "open" => drop(black_box(a.open(black_box(&value)).unwrap())),
+                    _ => {
+                        let s = ActixCookie::state_of(key, black_box(v));
+                        let sealed = a.seal(&s);
+                        let t: T = ActixCookie::get(&a.open(&sealed.value).unwrap(), key).unwrap();
+                        drop(black_box(t));
+                    }
+                }
+            }
+        }
+        "floor" | "floor-aes" => {
+            let f = Floor::new(if system == "floor" {
+                FloorAlg::XChaCha
+            } else {
+                FloorAlg::Aes
+            });
+            let value = f.seal(v);
+            for _ in 0..iters {
+                match op {
+                    "seal" => drop(black_box(f.seal(black_box(v)))),
+                    "open" => drop(black_box(f.open::<T>(black_box(&value)).unwrap())),
+                    _ => drop(black_box(f.open::<T>(&f.seal(black_box(v))).unwrap())),
+                }
+            }
+        }
+        other => panic!("unknown system {other}"),
+    }
+    let ns = start.elapsed().as_nanos() as f64 / iters as f64;
+    eprintln!("{system} {key} {op}: {ns:.0} ns/op over {iters} iterations");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let system = args.get(1).map_or("ours", String::as_str);
+    let workload = args.get(2).map_or("profile", String::as_str);
+    let op = args.get(3).map_or("roundtrip", String::as_str);
+    let iters: u64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    match workload {
+        "small" => run(system, "user", &workloads::small(), op, iters),
+        "profile" => run(system, "profile", &workloads::profile(), op, iters),
+        "cart" => run(system, "cart", &workloads::cart(), op, iters),
+        other => panic!("unknown workload {other}"),
+    }
+}
