@@ -264,14 +264,33 @@ struct Ctx<'c> {
     ratios: Vec<RatioRow>,
 }
 
+/// The systems of the interleaved pass, in order.
+const INTERLEAVED: [&str; 7] = [
+    "ours",
+    "ours-nolz4",
+    "ours-aes",
+    "ours-aes-nolz4",
+    "actix",
+    "floor-x",
+    "floor-aes",
+];
+
+/// The ratios reported from the interleaved pass: (label, numerator, denominator).
+const RATIOS: [(&str, usize, usize); 6] = [
+    ("ours/actix-session", 0, 4),
+    ("ours/floor", 0, 5),
+    ("ours-nolz4/floor", 1, 5),
+    ("ours-aes/actix-session", 2, 4),
+    ("ours-aes/floor-aes", 2, 6),
+    ("ours-aes-nolz4/floor-aes", 3, 6),
+];
+
 struct RatioRow {
     workload: &'static str,
-    /// ns per roundtrip, interleaved medians: ours default, ours aes, actix, floor x, floor aes.
-    medians: [f64; 5],
-    /// Medians of per-round ratios: ours/actix, ours/floor-x, ours-aes/actix, ours-aes/floor-aes.
-    ratios: [f64; 4],
-    /// The spread of ours/actix and ours/floor-x over rounds: (min, max).
-    spread: [(f64, f64); 2],
+    /// Median ns per seal+open of each system of [`INTERLEAVED`].
+    medians: Vec<f64>,
+    /// For each of [`RATIOS`]: median, min and max of the per-round ratio.
+    ratios: Vec<(f64, f64, f64)>,
 }
 
 fn run_workload<T>(ctx: &mut Ctx, name: &'static str, key: &'static str, v: &T)
@@ -446,11 +465,17 @@ where
     if !ctx.interleave {
         return;
     }
-    let ours_x = &ours[0].config; // xchacha + lz4: the defaults
-    let ours_a = &ours[2].config; // aes + lz4
-    let systems: [&dyn Fn(); 5] = [
-        &|| drop(black_box(ours_roundtrip(ours_x, key, black_box(v)))),
-        &|| drop(black_box(ours_roundtrip(ours_a, key, black_box(v)))),
+    let (o0, o1, o2, o3) = (
+        &ours[0].config,
+        &ours[1].config,
+        &ours[2].config,
+        &ours[3].config,
+    );
+    let systems: [&dyn Fn(); 7] = [
+        &|| drop(black_box(ours_roundtrip(o0, key, black_box(v)))),
+        &|| drop(black_box(ours_roundtrip(o1, key, black_box(v)))),
+        &|| drop(black_box(ours_roundtrip(o2, key, black_box(v)))),
+        &|| drop(black_box(ours_roundtrip(o3, key, black_box(v)))),
         &|| drop(black_box(actix_roundtrip(&actix, key, black_box(v)))),
         &|| drop(black_box(floor_roundtrip(&floor_x, black_box(v)))),
         &|| drop(black_box(floor_roundtrip(&floor_a, black_box(v)))),
@@ -459,7 +484,7 @@ where
 }
 
 /// Rounds of (each system for ~10 ms), rotating the order each round; per-round ns/iter.
-fn interleave(clock: &Clock, workload: &'static str, systems: &[&dyn Fn(); 5]) -> RatioRow {
+fn interleave(clock: &Clock, workload: &'static str, systems: &[&dyn Fn()]) -> RatioRow {
     const ROUNDS: usize = 21;
     // Iterations per round, per system, from a short calibration.
     let iters: Vec<u64> = systems
@@ -477,11 +502,12 @@ fn interleave(clock: &Clock, workload: &'static str, systems: &[&dyn Fn(); 5]) -
             (n / 2).max(1)
         })
         .collect();
-    let mut ns: Vec<[f64; 5]> = Vec::with_capacity(ROUNDS);
+    let k_n = systems.len();
+    let mut ns: Vec<Vec<f64>> = Vec::with_capacity(ROUNDS);
     for r in 0..ROUNDS {
-        let mut row = [0f64; 5];
-        for k in 0..5 {
-            let i = (k + r) % 5;
+        let mut row = vec![0f64; k_n];
+        for k in 0..k_n {
+            let i = (k + r) % k_n;
             let t = clock.now();
             for _ in 0..iters[i] {
                 systems[i]();
@@ -505,9 +531,14 @@ fn interleave(clock: &Clock, workload: &'static str, systems: &[&dyn Fn(); 5]) -
     };
     RatioRow {
         workload,
-        medians: [col(0), col(1), col(2), col(3), col(4)],
-        ratios: [ratio(0, 2), ratio(0, 3), ratio(1, 2), ratio(1, 4)],
-        spread: [spread(0, 2), spread(0, 3)],
+        medians: (0..k_n).map(col).collect(),
+        ratios: RATIOS
+            .iter()
+            .map(|&(_, a, b)| {
+                let (lo, hi) = spread(a, b);
+                (ratio(a, b), lo, hi)
+            })
+            .collect(),
     }
 }
 
@@ -636,38 +667,32 @@ fn main() {
     }
 
     println!(
-        "\nseal+open (typed round trip), interleaved (21 rounds, systems alternating; medians of ns/op and of per-round ratios, [min..max] over rounds):"
+        "\nseal+open (typed round trip), interleaved: 21 rounds, the systems alternating within each \
+         (~10 ms each), order rotating; median ns/op over rounds"
     );
-    println!(
-        "  {:<8} {:>11} {:>11} {:>11} {:>11} {:>11} | {:>22} {:>22} {:>10} {:>12}",
-        "workload",
-        "ours",
-        "ours-aes",
-        "actix",
-        "floor-x",
-        "floor-aes",
-        "ours/actix",
-        "ours/floor",
-        "aes/actix",
-        "aes/flr-aes"
-    );
+    print!("  {:<8}", "workload");
+    for name in INTERLEAVED {
+        print!(" {name:>15}");
+    }
+    println!();
     for r in &ratios {
-        println!(
-            "  {:<8} {:>11} {:>11} {:>11} {:>11} {:>11} | {:>5.2}x [{:.2}..{:.2}] {:>5.2}x [{:.2}..{:.2}] {:>9.2}x {:>11.2}x",
-            r.workload,
-            us(r.medians[0]),
-            us(r.medians[1]),
-            us(r.medians[2]),
-            us(r.medians[3]),
-            us(r.medians[4]),
-            r.ratios[0],
-            r.spread[0].0,
-            r.spread[0].1,
-            r.ratios[1],
-            r.spread[1].0,
-            r.spread[1].1,
-            r.ratios[2],
-            r.ratios[3]
-        );
+        print!("  {:<8}", r.workload);
+        for m in &r.medians {
+            print!(" {:>15}", us(*m));
+        }
+        println!();
+    }
+    println!("\n  ratios: median of the per-round ratios [min..max over rounds]");
+    print!("  {:<8}", "workload");
+    for (label, _, _) in RATIOS {
+        print!(" {label:>26}");
+    }
+    println!();
+    for r in &ratios {
+        print!("  {:<8}", r.workload);
+        for (m, lo, hi) in &r.ratios {
+            print!(" {:>26}", format!("{m:.2}x [{lo:.2}..{hi:.2}]"));
+        }
+        println!();
     }
 }
