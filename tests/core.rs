@@ -112,7 +112,9 @@ fn wrong_key_and_unknown_key_id() {
     raw2[2..6].copy_from_slice(&raw1[2..6]);
     let forged = URL_SAFE_NO_PAD.encode(&raw2);
     assert_eq!(
-        config(Keyring::new(secret(1))).open_value(&forged).unwrap_err(),
+        config(Keyring::new(secret(1)))
+            .open_value(&forged)
+            .unwrap_err(),
         Error::Rejected(Rejection::BadTag)
     );
 }
@@ -129,7 +131,9 @@ fn rotation_old_key_opens_needs_reseal_dropped_key_does_not() {
     let staged = config(Keyring::from_secrets([secret(1), secret(2)]).unwrap());
     assert_eq!(
         staged.load([h.as_bytes()]).outcome,
-        LoadOutcome::Opened { needs_reseal: false }
+        LoadOutcome::Opened {
+            needs_reseal: false
+        }
     );
     // The untouched-route path re-seals too, and the new cookie opens under B alone.
     let set = rotated
@@ -142,7 +146,12 @@ fn rotation_old_key_opens_needs_reseal_dropped_key_does_not() {
         LoadOutcome::Rejected(Rejection::UnknownKey)
     );
     let l = only_b.load([resealed.as_bytes()]);
-    assert_eq!(l.outcome, LoadOutcome::Opened { needs_reseal: false });
+    assert_eq!(
+        l.outcome,
+        LoadOutcome::Opened {
+            needs_reseal: false
+        }
+    );
     assert_eq!(l.session.get::<u64>("user_id").unwrap(), Some(42));
 }
 
@@ -175,18 +184,24 @@ fn epoch_keys_across_a_period_boundary() {
     let h = format!("session={}", c.seal(&mut s).unwrap());
     assert_eq!(
         c.load([h.as_bytes()]).outcome,
-        LoadOutcome::Opened { needs_reseal: false }
+        LoadOutcome::Opened {
+            needs_reseal: false
+        }
     );
     now.store(1001 * 100, Ordering::SeqCst); // epoch 1001: previous key opens, re-seal due
     assert_eq!(
         c.load([h.as_bytes()]).outcome,
         LoadOutcome::Opened { needs_reseal: true }
     );
-    let set = c.finish([h.as_bytes()], None, LoadOutcome::NoCookie).unwrap();
+    let set = c
+        .finish([h.as_bytes()], None, LoadOutcome::NoCookie)
+        .unwrap();
     let h2 = cookie_header(&set);
     assert_eq!(
         c.load([h2.as_bytes()]).outcome,
-        LoadOutcome::Opened { needs_reseal: false }
+        LoadOutcome::Opened {
+            needs_reseal: false
+        }
     );
     now.store(1002 * 100, Ordering::SeqCst); // two epochs on: the first cookie is gone
     assert_eq!(
@@ -328,15 +343,22 @@ fn chunked_session_reassembles_in_any_order_and_shrinks() {
         .unwrap();
     let mut s = SessionState::new();
     s.insert("blob", &vec![7u8; 9000]).unwrap();
-    let set = c.finish(std::iter::empty(), Some(&mut s), LoadOutcome::NoCookie).unwrap();
+    let set = c
+        .finish(std::iter::empty(), Some(&mut s), LoadOutcome::NoCookie)
+        .unwrap();
     assert_eq!(set.len(), 3);
     let mut pairs: Vec<String> = cookie_header(&set).split("; ").map(String::from).collect();
     pairs.reverse();
     let h = pairs.join("; ");
     let mut l = c.load([h.as_bytes()]);
-    assert_eq!(l.session.get::<Vec<u8>>("blob").unwrap().unwrap().len(), 9000);
+    assert_eq!(
+        l.session.get::<Vec<u8>>("blob").unwrap().unwrap().len(),
+        9000
+    );
     l.session.insert("blob", &vec![1u8; 10]).unwrap();
-    let set = c.finish([h.as_bytes()], Some(&mut l.session), l.outcome).unwrap();
+    let set = c
+        .finish([h.as_bytes()], Some(&mut l.session), l.outcome)
+        .unwrap();
     let texts: Vec<&str> = set.iter().map(|v| v.to_str().unwrap()).collect();
     assert_eq!(texts.len(), 3);
     assert!(texts[0].starts_with("session=") && !texts[0].contains("Max-Age=0"));
@@ -443,11 +465,19 @@ fn known_answer_vectors() {
         format!("aes key        {}", to_hex(&a.0)),
         format!("aes key id     {}", to_hex(&a.1)),
     ];
-    let v1 = seal(Algorithm::XChaCha20Poly1305, Compression::Auto, &mut session());
+    let v1 = seal(
+        Algorithm::XChaCha20Poly1305,
+        Compression::Auto,
+        &mut session(),
+    );
     let v2 = seal(Algorithm::Aes256Gcm, Compression::Auto, &mut session());
     let mut big = SessionState::new();
     big.insert("pages", &vec!["/orders/12345"; 20]).unwrap();
-    let v3 = seal(Algorithm::XChaCha20Poly1305, Compression::Auto, &mut big.clone());
+    let v3 = seal(
+        Algorithm::XChaCha20Poly1305,
+        Compression::Auto,
+        &mut big.clone(),
+    );
     lines.push(format!("vector 1 {v1}"));
     lines.push(format!("vector 2 {v2}"));
     lines.push(format!("vector 3 {v3}"));
@@ -462,7 +492,10 @@ fn known_answer_vectors() {
         );
     }
     // And they open, with the expected contents.
-    let c = SessionConfig::builder(secret()).clock(|| CLOCK).build().unwrap();
+    let c = SessionConfig::builder(secret())
+        .clock(|| CLOCK)
+        .build()
+        .unwrap();
     for v in [&v1, &v2] {
         let s = c.open_value(v).unwrap();
         assert_eq!(s.get::<u64>("user_id").unwrap(), Some(42));
@@ -477,7 +510,10 @@ fn known_answer_vectors() {
 
 fn arb_session() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
     proptest::collection::vec(
-        ("[a-z0-9_]{1,12}", proptest::collection::vec(any::<u8>(), 0..300)),
+        (
+            "[a-z0-9_]{1,12}",
+            proptest::collection::vec(any::<u8>(), 0..300),
+        ),
         0..12,
     )
 }
