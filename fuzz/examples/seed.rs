@@ -119,7 +119,7 @@ fn main() {
                     let pairs = sealed_pairs(&cfg, session);
                     if pairs.len() == 1 {
                         let value = pairs[0].split_once('=').unwrap().1;
-                        out.put("open_value", &format!("{tag}"), value.as_bytes());
+                        out.put("open_value", &tag, value.as_bytes());
                     }
                     // One header, in order.
                     let mut h = vec![config_byte(n, alg, comp)];
@@ -154,9 +154,9 @@ fn main() {
         ("empty", vec![]),
         ("one-byte", b"A".to_vec()),
         ("version-only", b"AQ".to_vec()),
-        ("header-xchacha", good[..8].as_bytes().to_vec()),
-        ("header-and-nonce", good[..40].as_bytes().to_vec()),
-        ("truncated", good[..good.len() - 1].as_bytes().to_vec()),
+        ("header-xchacha", good.as_bytes()[..8].to_vec()),
+        ("header-and-nonce", good.as_bytes()[..40].to_vec()),
+        ("truncated", good.as_bytes()[..good.len() - 1].to_vec()),
         ("flipped", {
             let mut v = good.clone().into_bytes();
             let i = v.len() / 2;
