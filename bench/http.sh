@@ -12,7 +12,9 @@
 #
 # Routes: GET /profile reads the profile workload from the session (cookie from GET /login;
 # no Set-Cookie in the answer); GET /counter writes the session (a Set-Cookie each time).
-# Prints requests/s per run, the medians, and the ratios ours/bare and ours/actix-session.
+# Prints requests/s and the server's CPU time per request (user + system, from /proc, which
+# other jobs on the machine disturb less than throughput) per run, their medians, and the
+# ratios ours/bare and ours/actix-session.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -62,6 +64,11 @@ stop_server() {
     server_pid=""
 }
 
+TICKS=$(getconf CLK_TCK)
+cpu_ticks() { # pid -> utime + stime of the whole process, in clock ticks
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
 login_cookie() { # -> "name=value; name2=value2" from GET /login's Set-Cookie headers
     curl -s -D - -o /dev/null "http://127.0.0.1:$PORT/login" |
         tr -d '\r' | awk 'tolower($1)=="set-cookie:" { sub(/^[^:]*: */, ""); split($0, a, ";"); printf "%s%s", sep, a[1]; sep="; " }'
@@ -78,16 +85,21 @@ for round in $(seq 1 "$ROUNDS"); do
             # Check the route answers 200 with this cookie before measuring.
             code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://127.0.0.1:$PORT/$route")
             if [ "$code" != 200 ]; then echo "$mode /$route answered $code" >&2; exit 1; fi
+            t0=$(cpu_ticks "$server_pid")
             hdr=()
             if [ -n "$cookie" ]; then hdr=(-H "Cookie: $cookie"); fi
             out=$(taskset -c "$CLIENT_CORE" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" \
                 "${hdr[@]}" "http://127.0.0.1:$PORT/$route")
+            t1=$(cpu_ticks "$server_pid")
             stop_server
             rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
+            nreq=$(echo "$out" | awk '/ requests in / { print $1 }')
+            # Server CPU time (user + system) per request, in microseconds.
+            cpu_us=$(python3 -c "print(f'{($t1 - $t0) * 1e6 / $TICKS / $nreq:.1f}')")
             non2xx=$(echo "$out" | awk '/Non-2xx/ { print $NF }')
             lat=$(echo "$out" | awk '$1=="Latency" { print $2 }')
-            echo "round $round  /$route  $mode  ${rps} req/s  latency avg ${lat}${non2xx:+  NON-2xx: $non2xx}  cookie bytes ${#cookie}"
-            echo "$route $mode $rps" >>"$results"
+            echo "round $round  /$route  $mode  ${rps} req/s  server CPU ${cpu_us} us/req  latency avg ${lat}${non2xx:+  NON-2xx: $non2xx}  cookie bytes ${#cookie}"
+            echo "$route $mode $rps $cpu_us" >>"$results"
         done
     done
 done
@@ -95,15 +107,21 @@ done
 python3 - "$results" <<'EOF'
 import sys, statistics
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-by = {}
-for route, mode, rps in rows:
-    by.setdefault((route, mode), []).append(float(rps))
-print("\nrequests/s: median [min..max] over rounds")
+rps, cpu = {}, {}
+for route, mode, r, c in rows:
+    rps.setdefault((route, mode), []).append(float(r))
+    cpu.setdefault((route, mode), []).append(float(c))
+modes = ("ours", "actix", "bare")
+print("\nmedian [min..max] over rounds: requests/s, and server CPU time per request")
 for route in ("profile", "counter"):
-    med = {m: statistics.median(by[(route, m)]) for m in ("ours", "actix", "bare")}
-    for m in ("ours", "actix", "bare"):
-        xs = by[(route, m)]
-        print(f"  /{route:<8} {m:<6} {med[m]:>10.0f} [{min(xs):.0f}..{max(xs):.0f}]")
-    print(f"  /{route:<8} ours/bare {med['ours']/med['bare']:.3f}   ours/actix-session {med['ours']/med['actix']:.3f}")
+    mr = {m: statistics.median(rps[(route, m)]) for m in modes}
+    mc = {m: statistics.median(cpu[(route, m)]) for m in modes}
+    for m in modes:
+        xs, cs = rps[(route, m)], cpu[(route, m)]
+        print(f"  /{route:<8} {m:<6} {mr[m]:>9.0f} req/s [{min(xs):.0f}..{max(xs):.0f}]"
+              f"   {mc[m]:>6.1f} us CPU/req [{min(cs):.1f}..{max(cs):.1f}]")
+    print(f"  /{route:<8} req/s ratios:   ours/bare {mr['ours']/mr['bare']:.3f}   ours/actix-session {mr['ours']/mr['actix']:.3f}")
+    print(f"  /{route:<8} CPU/req ratios: ours/bare {mc['ours']/mc['bare']:.3f}   ours/actix-session {mc['ours']/mc['actix']:.3f}"
+          f"   session cost over bare: ours {mc['ours']-mc['bare']:.1f} us, actix-session {mc['actix']-mc['bare']:.1f} us")
 EOF
 rm -f "$results"
