@@ -320,7 +320,9 @@ impl SessionConfig {
                 (&mut late.session, late.outcome)
             }
         };
-        let present = self.cookie.find(headers).map_or(0, |f| f.present);
+        // Which chunks the request carried matters only when something is written or
+        // removed, so read-only requests skip this second scan of the Cookie header.
+        let present = || self.cookie.find(headers).map_or(0, |f| f.present);
         let reseal = matches!(outcome, LoadOutcome::Opened { needs_reseal: true });
         let write = match session.status() {
             Status::Purged => false,
@@ -337,7 +339,7 @@ impl SessionConfig {
             || (write && session.is_empty());
         if !write || session.is_empty() {
             return if remove {
-                self.cookie.removals(present)
+                self.cookie.removals(present())
             } else {
                 Ok(Vec::new())
             };
@@ -352,7 +354,7 @@ impl SessionConfig {
             self.compression,
         );
         let max_age = self.expiry.deadline(session).map(|d| d.saturating_sub(now));
-        self.cookie.set_cookies(&value, max_age, present)
+        self.cookie.set_cookies(&value, max_age, present())
     }
 
     /// [`finish`](SessionConfig::finish) with the request's `http::HeaderMap`.
