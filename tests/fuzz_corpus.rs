@@ -60,9 +60,15 @@ fn corpus_replays() {
             "{} is missing or empty: run fuzz/seed.sh (see fuzz/README.md)",
             dir.display()
         );
+        let start = std::time::Instant::now();
         for path in &corpus {
             run(target, f, path);
         }
+        eprintln!(
+            "{target}: {} inputs in {:.1?}",
+            corpus.len(),
+            start.elapsed()
+        );
     }
 }
 
