@@ -367,7 +367,13 @@ impl<'h> Found<'h> {
     /// The sealed value: chunk 0 alone, or the chunks it announces, joined.
     pub fn value(&self) -> Result<Option<std::borrow::Cow<'h, str>>, Rejection> {
         let Some(first) = self.chunks[0] else {
-            return Ok(None);
+            // Present but not UTF-8: not a value we wrote, so reject it (and have it removed)
+            // rather than act as if there were no cookie.
+            return if self.present & 1 != 0 {
+                Err(Rejection::BadBase64)
+            } else {
+                Ok(None)
+            };
         };
         let Some((count, part0)) = first.split_once('.') else {
             return Ok(Some(first.into()));
@@ -558,6 +564,13 @@ mod tests {
             .find([&b"a=b"[..], &b" session = v1 ; session=v2"[..]])
             .unwrap();
         assert_eq!(f.first(), Some("v1"));
+    }
+
+    #[test]
+    fn a_non_utf8_session_cookie_is_rejected_not_ignored() {
+        let f = cfg(1).find([&b"session=\xc3\x28abc"[..]]).unwrap();
+        assert_eq!(f.present, 1);
+        assert_eq!(f.value(), Err(Rejection::BadBase64));
     }
 
     #[test]

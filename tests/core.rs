@@ -578,3 +578,18 @@ proptest! {
         let _ = c.finish([header.as_slice()], Some(&mut l.session), l.outcome);
     }
 }
+
+#[test]
+fn a_non_utf8_cookie_is_rejected_and_removed() {
+    let c = config(Keyring::new(secret(1)));
+    let h: &[u8] = b"theme=dark; session=\xc3\x28abc";
+    let mut l = c.load([h]);
+    assert_eq!(l.outcome, LoadOutcome::Rejected(Rejection::BadBase64));
+    let set = c.finish([h], Some(&mut l.session), l.outcome).unwrap();
+    assert_eq!(set.len(), 1);
+    let removal = set[0].to_str().unwrap();
+    assert!(
+        removal.starts_with("session=;") && removal.contains("Max-Age=0"),
+        "{removal}"
+    );
+}
