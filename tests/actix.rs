@@ -3,7 +3,9 @@
 //! fixed secrets.
 #![cfg(feature = "actix")]
 
-use std::collections::BTreeMap;
+#[path = "support/cookies.rs"]
+mod cookies;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +17,7 @@ use actix_web::{test, web, App, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use cookies::{Jar, SetCookie};
 use sealed_session::actix::{Session, SessionMiddleware, TooLargePolicy};
 use sealed_session::{
     EpochKeys, Keyring, Keys, LoadOutcome, Secret, SessionConfig, SessionConfigBuilder, Status,
@@ -55,51 +58,10 @@ fn mw(b: SessionConfigBuilder) -> SessionMiddleware {
     SessionMiddleware::new(b.build().unwrap())
 }
 
-/// One parsed `Set-Cookie` header.
-#[derive(Debug, Clone)]
-struct SetCookie {
-    name: String,
-    value: String,
-    raw: String,
-}
-
-impl SetCookie {
-    fn is_removal(&self) -> bool {
-        self.max_age() == Some(0)
-    }
-    fn max_age(&self) -> Option<i64> {
-        self.attr("Max-Age")
-            .and_then(|v| v.map(|v| v.parse().unwrap()))
-    }
-    /// `None`: absent; `Some(None)`: a flag; `Some(Some(v))`: a value (names case-insensitive).
-    fn attr(&self, name: &str) -> Option<Option<&str>> {
-        self.raw.split(';').skip(1).find_map(|a| {
-            let a = a.trim();
-            let (k, v) = match a.split_once('=') {
-                Some((k, v)) => (k.trim(), Some(v.trim())),
-                None => (a, None),
-            };
-            k.eq_ignore_ascii_case(name).then_some(v)
-        })
-    }
-    fn pair(&self) -> String {
-        format!("{}={}", self.name, self.value)
-    }
-}
-
 fn set_cookies(res: &ServiceResponse<impl actix_web::body::MessageBody>) -> Vec<SetCookie> {
     res.headers()
         .get_all(header::SET_COOKIE)
-        .map(|v| {
-            let raw = v.to_str().unwrap().to_string();
-            let first = raw.split(';').next().unwrap();
-            let (name, value) = first.split_once('=').unwrap();
-            SetCookie {
-                name: name.trim().to_string(),
-                value: value.trim().to_string(),
-                raw,
-            }
-        })
+        .map(|v| SetCookie::parse(v.to_str().unwrap()))
         .collect()
 }
 
@@ -112,29 +74,6 @@ fn cookie_header(cookies: &[SetCookie]) -> String {
         .map(SetCookie::pair)
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// A minimal cookie jar: applies `Set-Cookie` headers (removals delete) like a browser.
-#[derive(Debug, Default, Clone)]
-struct Jar(BTreeMap<String, String>);
-
-impl Jar {
-    fn apply(&mut self, cookies: &[SetCookie]) {
-        for c in cookies {
-            if c.is_removal() {
-                self.0.remove(&c.name);
-            } else {
-                self.0.insert(c.name.clone(), c.value.clone());
-            }
-        }
-    }
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
 }
 
 /// Deterministic incompressible bytes (xorshift64*).

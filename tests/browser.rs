@@ -3,8 +3,8 @@
 //!
 //! In CI (`CI=true`) these tests fail when the browser cannot start; elsewhere they skip with
 //! a printed reason when `/usr/bin/chromium` or `/usr/bin/chromedriver` is missing. They use
-//! the debug binary `target/debug/examples/server`, which `cargo test` builds (with
-//! `cargo test --test browser` alone, run `cargo build --example server` first).
+//! the binary `target/debug/examples/server`, which `cargo test` builds (with
+//! `cargo test --test browser` alone, the harness builds it when missing or stale).
 //!
 //! The tests run one at a time (each starts its own chromedriver, Chromium and server).
 //! `BROWSER_SCREENSHOTS=<dir>` saves a screenshot of the demo page holding a 6000-byte blob.
@@ -66,9 +66,11 @@ fn now_secs() -> u64 {
         .as_secs()
 }
 
+/// The example server on `port` (plain http: `SESSION_SECURE=0`) with `env` on top.
 fn server(port: u16, env: &[(&str, &str)]) -> Server {
-    let bin = browser::ensure_server_binary();
-    Server::start(&bin, port, env)
+    let mut all = vec![("SESSION_SECURE", "0")];
+    all.extend_from_slice(env);
+    Server::start(port, &all)
 }
 
 async fn session_cookies(b: &Browser) -> Vec<Cookie> {

@@ -2,175 +2,35 @@
 //! on a free loopback port and driven over HTTP/1.1 with a minimal `TcpStream` client.
 #![cfg(feature = "actix")]
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+#[path = "support/cookies.rs"]
+mod cookies;
+#[path = "support/server.rs"]
+mod server;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use cookies::{Jar, SetCookie};
 use sealed_session::Secret;
-
-const STARTUP: Duration = Duration::from_secs(15);
-
-/// Every variable the server reads, cleared so the caller's environment cannot leak in.
-const SERVER_VARS: &[&str] = &[
-    "PORT",
-    "SESSION_KEYS",
-    "SESSION_EPOCH_SECS",
-    "SESSION_COOKIE_NAME",
-    "SESSION_IDLE_SECS",
-    "SESSION_ABSOLUTE_SECS",
-    "SESSION_MAX_COOKIES",
-    "SESSION_SECURE",
-    "SESSION_COMPRESSION",
-    "SESSION_ALGORITHM",
-    "RUST_LOG",
-];
+use server::{run_to_exit, Server};
 
 fn key(n: u8) -> String {
     Secret::from_bytes(&[n; 32]).unwrap().to_base64()
 }
 
-/// The example binary. `cargo test` builds examples before running tests, but
-/// `cargo test --test server` does not: if the binary is missing or older than its sources,
-/// build it once (cargo does not hold the build lock while tests run).
-fn server_bin() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let exe = format!("server{}", std::env::consts::EXE_SUFFIX);
-        let bin = root.join("target/debug/examples").join(exe);
-        if !bin.exists() || is_stale(&root, &bin) {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .current_dir(&root)
-                .args(["build", "--example", "server", "--features", "actix"])
-                .env("CARGO_TARGET_DIR", root.join("target"))
-                .status()
-                .expect("run cargo build --example server");
-            assert!(status.success(), "cargo build --example server failed");
-        }
-        assert!(bin.exists(), "{} is missing", bin.display());
-        bin
-    })
-}
-
-/// Whether a source of the example changed after `bin` was built.
-fn is_stale(root: &std::path::Path, bin: &std::path::Path) -> bool {
-    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let Some(built) = modified(bin) else {
-        return true;
-    };
-    let mut sources = vec![
-        root.join("Cargo.toml"),
-        root.join("examples/server.rs"),
-        root.join("examples/demo.html"),
-    ];
-    if let Ok(dir) = std::fs::read_dir(root.join("src")) {
-        sources.extend(dir.flatten().map(|e| e.path()));
-    }
-    sources
-        .iter()
-        .filter_map(|p| modified(p))
-        .any(|m| m > built)
-}
-
-/// A running example server; killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn command(env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(server_bin());
-    for v in SERVER_VARS {
-        cmd.env_remove(v);
-    }
-    cmd.env("PORT", "0").env("RUST_LOG", "warn");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Collects a child's stderr in the background (so the pipe never fills).
-fn drain_stderr(child: &mut Child) -> Arc<Mutex<String>> {
-    let buf = Arc::new(Mutex::new(String::new()));
-    let mut err = child.stderr.take().unwrap();
-    let sink = Arc::clone(&buf);
-    std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = err.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&chunk[..n]));
-        }
-    });
-    buf
+/// Starts the server on a free port with fixed keys `[key(1)]`, `SESSION_SECURE=0` and `env`
+/// on top.
+fn start(env: &[(&str, &str)]) -> Server {
+    let k = key(1);
+    let mut all = vec![("SESSION_KEYS", k.as_str()), ("SESSION_SECURE", "0")];
+    all.extend_from_slice(env);
+    Server::start(0, &all)
 }
 
 impl Server {
-    /// Starts the server with fixed keys `[key(1)]`, `SESSION_SECURE=0` and `env` on top.
-    fn start(env: &[(&str, &str)]) -> Server {
-        let k = key(1);
-        let mut all = vec![("SESSION_KEYS", k.as_str()), ("SESSION_SECURE", "0")];
-        all.extend_from_slice(env);
-        Server::start_raw(&all)
-    }
-
-    /// Starts the server with exactly `env` (plus `PORT=0`) and waits for its listening line.
-    fn start_raw(env: &[(&str, &str)]) -> Server {
-        let mut child = command(env).spawn().expect("spawn the example server");
-        let stderr = drain_stderr(&mut child);
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if !sent {
-                    if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-                        let port: u16 = rest.trim().parse().expect("port");
-                        let _ = tx.send(port);
-                        sent = true;
-                    }
-                }
-            }
-        });
-        let mut server = Server {
-            child,
-            port: 0,
-            stderr,
-        };
-        match rx.recv_timeout(STARTUP) {
-            Ok(port) => server.port = port,
-            Err(_) => panic!(
-                "the server did not print its listening line; stderr:\n{}",
-                server.stderr.lock().unwrap()
-            ),
-        }
-        server
-    }
-
     fn client(&self) -> Client {
         Client {
             port: self.port,
@@ -179,76 +39,9 @@ impl Server {
     }
 }
 
-/// Runs the server expecting it to exit by itself; returns its status and stderr.
-fn run_to_exit(env: &[(&str, &str)]) -> (ExitStatus, String) {
-    let mut child = command(env).spawn().expect("spawn the example server");
-    let stderr = drain_stderr(&mut child);
-    let deadline = Instant::now() + STARTUP;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            // Let the drain thread see EOF.
-            std::thread::sleep(Duration::from_millis(50));
-            let text = stderr.lock().unwrap().clone();
-            return (status, text);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the server did not exit; stderr:\n{}",
-                stderr.lock().unwrap()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Polls `buf` until it contains `needle` (or times out).
-fn wait_for(buf: &Mutex<String>, needle: &str) -> String {
-    let deadline = Instant::now() + STARTUP;
-    loop {
-        let text = buf.lock().unwrap().clone();
-        if text.contains(needle) || Instant::now() > deadline {
-            return text;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // A minimal HTTP/1.1 client
 // ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone)]
-struct SetCookie {
-    name: String,
-    value: String,
-    raw: String,
-}
-
-impl SetCookie {
-    fn parse(raw: &str) -> SetCookie {
-        let first = raw.split(';').next().unwrap();
-        let (name, value) = first.split_once('=').expect("name=value");
-        SetCookie {
-            name: name.trim().into(),
-            value: value.trim().into(),
-            raw: raw.into(),
-        }
-    }
-    fn has_attr(&self, name: &str) -> bool {
-        self.raw.split(';').skip(1).any(|a| {
-            let k = a.split('=').next().unwrap().trim();
-            k.eq_ignore_ascii_case(name)
-        })
-    }
-    fn is_removal(&self) -> bool {
-        self.raw
-            .split(';')
-            .skip(1)
-            .any(|a| a.trim().eq_ignore_ascii_case("Max-Age=0"))
-    }
-}
 
 #[derive(Debug)]
 struct Response {
@@ -344,29 +137,6 @@ fn http(port: u16, method: &str, path: &str, cookie: &str, body: Option<&Value>)
     res
 }
 
-/// A browser-like cookie jar.
-#[derive(Debug, Default, Clone)]
-struct Jar(BTreeMap<String, String>);
-
-impl Jar {
-    fn apply(&mut self, cookies: &[SetCookie]) {
-        for c in cookies {
-            if c.is_removal() {
-                self.0.remove(&c.name);
-            } else {
-                self.0.insert(c.name.clone(), c.value.clone());
-            }
-        }
-    }
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
 /// A client with a cookie jar, like a browser tab.
 struct Client {
     port: u16,
@@ -399,7 +169,7 @@ impl Client {
 
 #[test]
 fn counter_increments_across_requests() {
-    let server = Server::start(&[]);
+    let server = start(&[]);
     let mut c = server.client();
     for n in 1..=3 {
         let res = c.get("/counter");
@@ -416,7 +186,7 @@ fn counter_increments_across_requests() {
 
 #[test]
 fn login_profile_and_admin() {
-    let server = Server::start(&[]);
+    let server = start(&[]);
     let mut c = server.client();
 
     assert_eq!(c.get("/profile").status, 401);
@@ -466,7 +236,7 @@ fn login_profile_and_admin() {
 
 #[test]
 fn session_data_returns_null_for_unset() {
-    let server = Server::start(&[]);
+    let server = start(&[]);
     let mut c = server.client();
     let res = c.send("PUT", "/session-data", Some(json!({ "theme": "dark" })));
     assert_eq!(res.status, 200);
@@ -480,7 +250,7 @@ fn session_data_returns_null_for_unset() {
 
 #[test]
 fn session_info_and_refresh() {
-    let server = Server::start(&[
+    let server = start(&[
         ("SESSION_IDLE_SECS", "600"),
         ("SESSION_ABSOLUTE_SECS", "3600"),
     ]);
@@ -512,7 +282,7 @@ fn session_info_and_refresh() {
 
 #[test]
 fn logout_removes_the_cookie() {
-    let server = Server::start(&[]);
+    let server = start(&[]);
     let mut c = server.client();
     c.login("admin", "admin123");
     assert_eq!(c.get("/profile").status, 200);
@@ -532,7 +302,7 @@ fn logout_removes_the_cookie() {
 
 #[test]
 fn blob_store_read_delete_and_too_large() {
-    let server = Server::start(&[]);
+    let server = start(&[]);
     let mut c = server.client();
     let res = c.post("/blob?size=100", None);
     assert_eq!(res.status, 200);
@@ -559,7 +329,7 @@ fn blob_store_read_delete_and_too_large() {
 
 #[test]
 fn chunked_blob_spans_cookies_and_shrinks() {
-    let server = Server::start(&[("SESSION_MAX_COOKIES", "3")]);
+    let server = start(&[("SESSION_MAX_COOKIES", "3")]);
     let mut c = server.client();
     let res = c.post("/blob?size=6000", None);
     assert_eq!(res.status, 200);
@@ -607,7 +377,7 @@ fn chunked_blob_spans_cookies_and_shrinks() {
 #[test]
 fn secure_by_default_and_off_with_zero() {
     let k = key(1);
-    let server = Server::start_raw(&[("SESSION_KEYS", &k)]);
+    let server = Server::start(0, &[("SESSION_KEYS", &k)]);
     let res = server.client().get("/counter");
     let cookies = res.set_cookies();
     assert_eq!(cookies.len(), 1);
@@ -621,7 +391,7 @@ fn secure_by_default_and_off_with_zero() {
     assert!(cookies[0].raw.contains("Path=/"), "{}", cookies[0].raw);
     drop(server);
 
-    let server = Server::start(&[]); // SESSION_SECURE=0
+    let server = start(&[]); // SESSION_SECURE=0
     let res = server.client().get("/counter");
     let cookies = res.set_cookies();
     assert_eq!(cookies.len(), 1);
@@ -631,7 +401,7 @@ fn secure_by_default_and_off_with_zero() {
 
 #[test]
 fn garbage_cookie_is_a_new_session_and_removed() {
-    let server = Server::start(&[]);
+    let server = start(&[]);
     let res = http(server.port, "GET", "/blob", "session=garbage", None);
     assert_eq!(res.status, 200);
     assert_eq!(res.json(), json!({ "size": 0 }));
@@ -658,8 +428,8 @@ fn invalid_keys_exit_non_zero_with_a_message() {
 
 #[test]
 fn unset_keys_warn_on_stderr() {
-    let server = Server::start_raw(&[("SESSION_SECURE", "0")]);
-    let stderr = wait_for(&server.stderr, "SESSION_KEYS");
+    let server = Server::start(0, &[("SESSION_SECURE", "0")]);
+    let stderr = server.wait_for_stderr("SESSION_KEYS");
     assert!(stderr.contains("warning"), "{stderr}");
     assert!(stderr.contains("SESSION_KEYS"), "{stderr}");
     // It still serves, with a random key.
@@ -674,14 +444,14 @@ fn restart_with_rotated_keys_keeps_the_session() {
     let (a, b) = (key(0xA), key(0xB));
     let ba = format!("{b},{a}");
 
-    let server = Server::start_raw(&[("SESSION_KEYS", &a), ("SESSION_SECURE", "0")]);
+    let server = Server::start(0, &[("SESSION_KEYS", &a), ("SESSION_SECURE", "0")]);
     let mut c = server.client();
     assert_eq!(c.login("user", "user123").status, 200);
     let cookie_a = c.jar.header();
     drop(server);
 
     // [B, A]: the session opens and is re-sealed under B on a read-only request.
-    let server = Server::start_raw(&[("SESSION_KEYS", &ba), ("SESSION_SECURE", "0")]);
+    let server = Server::start(0, &[("SESSION_KEYS", &ba), ("SESSION_SECURE", "0")]);
     c.port = server.port;
     let res = c.get("/profile");
     assert_eq!(res.status, 200);
@@ -693,7 +463,7 @@ fn restart_with_rotated_keys_keeps_the_session() {
     drop(server);
 
     // [B]: the re-sealed session still opens; A's original cookie does not.
-    let server = Server::start_raw(&[("SESSION_KEYS", &b), ("SESSION_SECURE", "0")]);
+    let server = Server::start(0, &[("SESSION_KEYS", &b), ("SESSION_SECURE", "0")]);
     c.port = server.port;
     let res = c.get("/profile");
     assert_eq!(res.status, 200);

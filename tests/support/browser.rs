@@ -6,18 +6,23 @@
 //! Chromium goes with chromedriver) when its guard drops; every wait is bounded.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+#[path = "server.rs"]
+pub mod server;
+
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value as Json};
+
+use server::pump;
+pub use server::Server;
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -148,33 +153,6 @@ impl std::fmt::Debug for ChildGuard {
     }
 }
 
-/// Reads `stream` line by line into `log`, and sends the first line containing `needle` to `tx`.
-fn pump(
-    stream: impl Read + Send + 'static,
-    log: Arc<Mutex<Vec<String>>>,
-    needle: Option<String>,
-    tx: mpsc::Sender<String>,
-) {
-    std::thread::spawn(move || {
-        let mut found = false;
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if !found {
-                if let Some(n) = &needle {
-                    if line.contains(n.as_str()) {
-                        found = true;
-                        let _ = tx.send(line.clone());
-                    }
-                }
-            }
-            let mut log = log.lock().unwrap();
-            if log.len() < 2000 {
-                log.push(line);
-            }
-        }
-    });
-}
-
 /// A headless Chromium session behind its own chromedriver.
 pub struct Browser {
     pub client: Client,
@@ -198,14 +176,8 @@ impl Browser {
             .stderr(Stdio::piped());
         let mut driver = ChildGuard::spawn("chromedriver", &mut cmd)
             .map_err(|e| format!("cannot start {CHROMEDRIVER}: {e}"))?;
-        let (tx, _rx) = mpsc::channel();
-        pump(
-            driver.child.stdout.take().unwrap(),
-            log.clone(),
-            None,
-            tx.clone(),
-        );
-        pump(driver.child.stderr.take().unwrap(), log.clone(), None, tx);
+        pump(driver.child.stdout.take().unwrap(), log.clone(), None);
+        pump(driver.child.stderr.take().unwrap(), log.clone(), None);
 
         // Ready when /status says so.
         let deadline = Instant::now() + WAIT;
@@ -486,164 +458,6 @@ pub mod cookie_jar {
             .and_then(|r| r.strip_prefix('.'))
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
-    }
-}
-
-/// Path of the example server binary next to this test binary (`target/<profile>/examples/`).
-pub fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    // target/debug/deps/browser-xxxx -> target/debug
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
-    profile_dir.join("examples").join("server")
-}
-
-/// The example server binary, built with `cargo build --example server` if it is missing.
-pub fn ensure_server_binary() -> PathBuf {
-    let bin = server_binary();
-    if bin.exists() {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/server.rs");
-        let newer = |p: &Path| {
-            let m = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-            matches!((m(p), m(&bin)), (Some(a), Some(b)) if a > b)
-        };
-        if newer(&src) || newer(&src.with_file_name("demo.html")) {
-            eprintln!(
-                "warning: {} is older than examples/server.rs or demo.html; \
-                 run `cargo build --example server` (plain `cargo test` does it)",
-                bin.display()
-            );
-        }
-        return bin;
-    }
-    eprintln!("{} is missing: building it", bin.display());
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut child = Command::new(cargo)
-        .args(["build", "--example", "server"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("run cargo build --example server");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        if let Some(st) = child.try_wait().expect("wait for cargo") {
-            assert!(st.success(), "cargo build --example server failed: {st}");
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("cargo build --example server took too long");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    assert!(
-        bin.exists(),
-        "{} still missing after the build",
-        bin.display()
-    );
-    bin
-}
-
-/// The example server, started on a loopback port with the given environment.
-pub struct Server {
-    guard: ChildGuard,
-    pub port: u16,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-/// The variables the server reads; the tests set the ones they need and clear the others.
-const SERVER_ENV: &[&str] = &[
-    "PORT",
-    "SESSION_KEYS",
-    "SESSION_EPOCH_SECS",
-    "SESSION_COOKIE_NAME",
-    "SESSION_IDLE_SECS",
-    "SESSION_ABSOLUTE_SECS",
-    "SESSION_MAX_COOKIES",
-    "SESSION_SECURE",
-    "SESSION_COMPRESSION",
-    "SESSION_ALGORITHM",
-];
-
-impl Server {
-    /// Starts `bin` on `port` (plain http: `SESSION_SECURE=0`) with `env` on top, and waits
-    /// until it prints its address.
-    pub fn start(bin: &Path, port: u16, env: &[(&str, &str)]) -> Server {
-        let mut cmd = Command::new(bin);
-        for k in SERVER_ENV {
-            cmd.env_remove(k);
-        }
-        cmd.env("PORT", port.to_string())
-            .env("SESSION_SECURE", "0")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut guard = ChildGuard::spawn("example server", &mut cmd)
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let needle = format!("http://127.0.0.1:{port}");
-        let (tx, rx) = mpsc::channel();
-        pump(
-            guard.child.stdout.take().unwrap(),
-            log.clone(),
-            Some(needle.clone()),
-            tx.clone(),
-        );
-        pump(
-            guard.child.stderr.take().unwrap(),
-            log.clone(),
-            Some(needle.clone()),
-            tx,
-        );
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if rx.recv_timeout(Duration::from_millis(50)).is_ok() {
-                break;
-            }
-            if let Some(st) = guard.exited() {
-                // Give the pumps a moment to collect the last lines.
-                std::thread::sleep(Duration::from_millis(100));
-                panic!(
-                    "the example server exited with {st} before printing {needle}:\n{}",
-                    log.lock().unwrap().join("\n")
-                );
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "the example server did not print {needle} within {WAIT:?}:\n{}",
-                    log.lock().unwrap().join("\n")
-                );
-            }
-        }
-        Server { guard, port, log }
-    }
-
-    pub fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    /// Stops the server and waits until its port accepts no more connections.
-    pub fn stop(self) {
-        let port = self.port;
-        drop(self);
-        let deadline = Instant::now() + WAIT;
-        while TcpStream::connect_timeout(
-            &SocketAddr::from(([127, 0, 0, 1], port)),
-            Duration::from_millis(200),
-        )
-        .is_ok()
-        {
-            assert!(
-                Instant::now() < deadline,
-                "port {port} still open after stop"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 }
 

@@ -1,0 +1,294 @@
+//! The example server (`examples/server.rs`) as a child process, shared by the end-to-end tests
+//! (`tests/server.rs`, and `tests/browser.rs` through `tests/support/browser.rs`).
+//!
+//! The binary is built (`cargo build --example server`) when it is missing or older than its
+//! sources; every wait is bounded and the child is killed when its guard drops.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long the server may take to start, to exit, to print an expected line or to stop.
+pub const STARTUP: Duration = Duration::from_secs(20);
+
+/// Every variable the server reads, cleared so the caller's environment cannot leak in.
+const SERVER_VARS: &[&str] = &[
+    "PORT",
+    "SESSION_KEYS",
+    "SESSION_EPOCH_SECS",
+    "SESSION_COOKIE_NAME",
+    "SESSION_IDLE_SECS",
+    "SESSION_ABSOLUTE_SECS",
+    "SESSION_MAX_COOKIES",
+    "SESSION_SECURE",
+    "SESSION_COMPRESSION",
+    "SESSION_ALGORITHM",
+    "RUST_LOG",
+];
+
+/// What the server prints on stdout once its socket listens, followed by the port.
+const LISTENING: &str = "listening on http://127.0.0.1:";
+
+/// The example binary next to this test binary (`target/<profile>/examples/server`).
+/// `cargo test` builds examples before running tests, but `cargo test --test <name>` does not:
+/// if the binary is missing or older than its sources, build it once (cargo does not hold the
+/// build lock while tests run).
+pub fn server_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("current_exe");
+        // target/<profile>/deps/<test>-xxxx -> target/<profile>
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
+        let name = format!("server{}", std::env::consts::EXE_SUFFIX);
+        let bin = profile_dir.join("examples").join(name);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        if is_stale(root, &bin) {
+            build(root, profile_dir);
+        }
+        assert!(bin.exists(), "{} is missing", bin.display());
+        bin
+    })
+}
+
+/// Whether `bin` is missing or a source of the example changed after it was built.
+fn is_stale(root: &Path, bin: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(built) = modified(bin) else {
+        return true;
+    };
+    let mut sources = vec![
+        root.join("Cargo.toml"),
+        root.join("examples/server.rs"),
+        root.join("examples/demo.html"),
+    ];
+    if let Ok(dir) = std::fs::read_dir(root.join("src")) {
+        sources.extend(dir.flatten().map(|e| e.path()));
+    }
+    sources
+        .iter()
+        .filter_map(|p| modified(p))
+        .any(|m| m > built)
+}
+
+/// `cargo build --example server` into `profile_dir` (`<target dir>/<profile>`), within 10 min.
+fn build(root: &Path, profile_dir: &Path) {
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let target_dir = profile_dir.parent().expect("target dir");
+    eprintln!("building the example server ({profile} profile)");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut child = Command::new(cargo)
+        .current_dir(root)
+        .args(["build", "--example", "server", "--features", "actix"])
+        .args(["--profile", profile])
+        .env("CARGO_TARGET_DIR", target_dir)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("run cargo build --example server");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        if let Some(st) = child.try_wait().expect("wait for cargo") {
+            assert!(st.success(), "cargo build --example server failed: {st}");
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("cargo build --example server took too long");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Lines read from a child's pipe.
+pub type Lines = Arc<Mutex<Vec<String>>>;
+
+/// Reads `stream` line by line into `log` in the background (so the pipe never fills), and
+/// sends the first line containing `needle` to `tx`.
+pub fn pump(
+    stream: impl Read + Send + 'static,
+    log: Lines,
+    notify: Option<(&'static str, mpsc::Sender<String>)>,
+) {
+    std::thread::spawn(move || {
+        let mut notify = notify;
+        for line in BufReader::new(stream).split(b'\n') {
+            let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(&line).trim_end().to_string();
+            if notify.as_ref().is_some_and(|(n, _)| line.contains(n)) {
+                let (_, tx) = notify.take().unwrap();
+                let _ = tx.send(line.clone());
+            }
+            let mut log = log.lock().unwrap();
+            if log.len() < 2000 {
+                log.push(line);
+            }
+        }
+    });
+}
+
+/// The server with exactly `env` on top of `PORT=port` and `RUST_LOG=warn`, the other
+/// variables it reads cleared; stdout and stderr piped.
+fn command(port: u16, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(server_bin());
+    for v in SERVER_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Spawns [`command`] and starts pumping its output; `notify` watches stdout.
+fn spawn(
+    port: u16,
+    env: &[(&str, &str)],
+    notify: Option<(&'static str, mpsc::Sender<String>)>,
+) -> (Child, Lines, Lines) {
+    let mut child = command(port, env)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server_bin().display()));
+    let (stdout, stderr) = (Lines::default(), Lines::default());
+    pump(child.stdout.take().unwrap(), stdout.clone(), notify);
+    pump(child.stderr.take().unwrap(), stderr.clone(), None);
+    (child, stdout, stderr)
+}
+
+/// A running example server; killed on drop.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    stdout: Lines,
+    stderr: Lines,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts the server on `port` (0: a free one, read back from its listening line) with
+    /// exactly `env` (see [`command`]), and waits until it listens.
+    pub fn start(port: u16, env: &[(&str, &str)]) -> Server {
+        let (tx, rx) = mpsc::channel();
+        let (child, stdout, stderr) = spawn(port, env, Some((LISTENING, tx)));
+        let mut server = Server {
+            child,
+            port,
+            stdout,
+            stderr,
+        };
+        let deadline = Instant::now() + STARTUP;
+        loop {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(50)) {
+                let rest = line.split(LISTENING).nth(1).unwrap();
+                server.port = rest.trim().parse().expect("port");
+                assert!(
+                    port == 0 || server.port == port,
+                    "asked for port {port}: {line}"
+                );
+                return server;
+            }
+            if let Some(st) = server.child.try_wait().ok().flatten() {
+                // Give the pumps a moment to collect the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "the example server exited with {st} before it listened:\n{}",
+                    server.output()
+                );
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "the example server did not print its listening line within {STARTUP:?}:\n{}",
+                    server.output()
+                );
+            }
+        }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What the server printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    /// Polls stderr until it contains `needle` (or [`STARTUP`] passes); returns it.
+    pub fn wait_for_stderr(&self, needle: &str) -> String {
+        let deadline = Instant::now() + STARTUP;
+        loop {
+            let text = self.stderr();
+            if text.contains(needle) || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn output(&self) -> String {
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout.lock().unwrap().join("\n"),
+            self.stderr()
+        )
+    }
+
+    /// Stops the server and waits until its port accepts no more connections.
+    pub fn stop(self) {
+        let port = self.port;
+        drop(self);
+        let deadline = Instant::now() + STARTUP;
+        while TcpStream::connect_timeout(
+            &SocketAddr::from(([127, 0, 0, 1], port)),
+            Duration::from_millis(200),
+        )
+        .is_ok()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "port {port} still open after stop"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Runs the server (on a free port, with `env` as for [`Server::start`]) expecting it to exit
+/// by itself; returns its status and stderr.
+pub fn run_to_exit(env: &[(&str, &str)]) -> (ExitStatus, String) {
+    let (mut child, _stdout, stderr) = spawn(0, env, None);
+    let deadline = Instant::now() + STARTUP;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            // Let the pump see EOF.
+            std::thread::sleep(Duration::from_millis(50));
+            let text = stderr.lock().unwrap().join("\n");
+            return (status, text);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the server did not exit; stderr:\n{}",
+                stderr.lock().unwrap().join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
