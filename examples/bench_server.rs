@@ -54,58 +54,42 @@ fn view(p: &Profile) -> HttpResponse {
     })
 }
 
+/// The same three handlers for any session extractor with `get`/`insert`/`renew`: ours and
+/// actix-session's `Session` differ only in type, so the two apps run identical code.
+macro_rules! session_handlers {
+    ($session:ty) => {
+        pub async fn login(
+            session: $session,
+            profile: web::Data<Profile>,
+        ) -> actix_web::Result<HttpResponse> {
+            session.renew();
+            session.insert("profile", profile.get_ref())?;
+            Ok(HttpResponse::Ok().finish())
+        }
+
+        pub async fn profile(session: $session) -> actix_web::Result<HttpResponse> {
+            match session.get::<Profile>("profile")? {
+                Some(p) => Ok(view(&p)),
+                None => Ok(HttpResponse::Unauthorized().finish()),
+            }
+        }
+
+        pub async fn counter(session: $session) -> actix_web::Result<HttpResponse> {
+            let n = session.get::<u64>("count")?.unwrap_or(0) + 1;
+            session.insert("count", &n)?;
+            Ok(HttpResponse::Ok().json(n))
+        }
+    };
+}
+
 mod ours {
     use super::*;
-    use sealed_session::actix::Session;
-
-    pub async fn login(
-        session: Session,
-        profile: web::Data<Profile>,
-    ) -> actix_web::Result<HttpResponse> {
-        session.renew();
-        session.insert("profile", profile.get_ref())?;
-        Ok(HttpResponse::Ok().finish())
-    }
-
-    pub async fn profile(session: Session) -> actix_web::Result<HttpResponse> {
-        match session.get::<Profile>("profile")? {
-            Some(p) => Ok(view(&p)),
-            None => Ok(HttpResponse::Unauthorized().finish()),
-        }
-    }
-
-    pub async fn counter(session: Session) -> actix_web::Result<HttpResponse> {
-        let n = session.get::<u64>("count")?.unwrap_or(0) + 1;
-        session.insert("count", &n)?;
-        Ok(HttpResponse::Ok().json(n))
-    }
+    session_handlers!(sealed_session::actix::Session);
 }
 
 mod actix {
     use super::*;
-    use actix_session::Session;
-
-    pub async fn login(
-        session: Session,
-        profile: web::Data<Profile>,
-    ) -> actix_web::Result<HttpResponse> {
-        session.renew();
-        session.insert("profile", profile.get_ref())?;
-        Ok(HttpResponse::Ok().finish())
-    }
-
-    pub async fn profile(session: Session) -> actix_web::Result<HttpResponse> {
-        match session.get::<Profile>("profile")? {
-            Some(p) => Ok(view(&p)),
-            None => Ok(HttpResponse::Unauthorized().finish()),
-        }
-    }
-
-    pub async fn counter(session: Session) -> actix_web::Result<HttpResponse> {
-        let n = session.get::<u64>("count")?.unwrap_or(0) + 1;
-        session.insert("count", n)?;
-        Ok(HttpResponse::Ok().json(n))
-    }
+    session_handlers!(actix_session::Session);
 }
 
 mod bare {
