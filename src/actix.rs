@@ -69,6 +69,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+pub use crate::config::Deadlines;
 use crate::config::{LoadOutcome, SessionConfig};
 use crate::error::Error;
 use crate::session::{SessionState, Status};
@@ -544,62 +545,13 @@ impl Session {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn deadlines(&self) -> Deadlines {
-        let state = self.read();
+        drop(self.state());
         let slot = self.slot.0.borrow();
-        let config = &slot.config;
-        let now = config.now();
-        let expiry = config.expiry();
-        let fresh = state.created_at().is_none() || state.status() == Status::Renewed;
-        let created_at = if fresh {
-            now
-        } else {
-            state.created_at().unwrap_or(now)
-        };
-        // An opened session due for an idle refresh or a re-seal is also stamped now.
-        let resealed = match slot.state.as_ref().map(|(_, outcome)| *outcome) {
-            Some(LoadOutcome::Opened { needs_reseal }) => {
-                needs_reseal || expiry.refresh_due(&state, now)
-            }
-            _ => false,
-        };
-        let written = matches!(state.status(), Status::Changed | Status::Renewed)
-            || state.is_touched()
-            || resealed;
-        let refreshed = if written || fresh {
-            now
-        } else {
-            state.refreshed_at().unwrap_or(now)
-        };
-        let absolute = created_at.saturating_add(expiry.absolute().as_secs());
-        Deadlines {
-            created_at,
-            idle_expires_at: expiry
-                .idle()
-                .map(|i| refreshed.saturating_add(i.as_secs()).min(absolute)),
-            absolute_expires_at: absolute,
+        match &slot.state {
+            Some((state, outcome)) => slot.config.deadlines(state, *outcome),
+            None => unreachable!("the state was loaded just above"),
         }
     }
-}
-
-/// When a session was created and when it expires, in Unix seconds.
-///
-/// Serializes as `{"createdAt", "idleExpiresAt", "absoluteExpiresAt"}`.
-///
-/// ```
-/// # use sealed_session::{actix::Session, Secret, SessionConfig};
-/// let config = SessionConfig::builder(Secret::generate()).clock(|| 1000).build().unwrap();
-/// let d = Session::detached(config, None).deadlines();
-/// assert_eq!((d.created_at, d.idle_expires_at), (1000, Some(1000 + 86_400)));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Deadlines {
-    /// Creation (or last renewal).
-    pub created_at: u64,
-    /// End of the idle timeout (`None` without an idle limit); never after the absolute one.
-    pub idle_expires_at: Option<u64>,
-    /// End of the absolute lifetime.
-    pub absolute_expires_at: u64,
 }
 
 /// Extracting `Session` without [`SessionMiddleware`] installed.

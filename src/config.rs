@@ -73,6 +73,29 @@ pub enum LoadOutcome {
     Rejected(Rejection),
 }
 
+/// When a session was created and when it expires, in Unix seconds
+/// (see [`SessionConfig::deadlines`]).
+///
+/// Serializes as `{"createdAt", "idleExpiresAt", "absoluteExpiresAt"}`.
+///
+/// ```
+/// # use sealed_session::{Secret, SessionConfig};
+/// let c = SessionConfig::builder(Secret::generate()).clock(|| 1000).build().unwrap();
+/// let loaded = c.load(std::iter::empty());
+/// let d = c.deadlines(&loaded.session, loaded.outcome);
+/// assert_eq!(d.created_at, 1000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deadlines {
+    /// Creation (or last renewal).
+    pub created_at: u64,
+    /// End of the idle timeout (`None` without an idle limit); never after the absolute one.
+    pub idle_expires_at: Option<u64>,
+    /// End of the absolute lifetime.
+    pub absolute_expires_at: u64,
+}
+
 /// The result of [`SessionConfig::load`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -245,17 +268,85 @@ impl SessionConfig {
         let Some(value) = found.value()? else {
             return Ok(None);
         };
+        self.open_sealed(&value, now).map(Some)
+    }
+
+    /// Opens one sealed value at `now` and checks its expiry; also says whether it must be
+    /// re-sealed (an older key or the other algorithm). Shared by `load` and `open_value`.
+    fn open_sealed(&self, value: &str, now: u64) -> Result<(SessionState, bool), Rejection> {
         let keys = self.keys.at(now);
-        let opened = format::open(
-            &keys,
-            &self.cookie.name,
-            &value,
-            self.cookie.max_value_len(),
-        )?;
+        let opened = format::open(&keys, &self.cookie.name, value, self.cookie.max_value_len())?;
         let session = SessionState::decode(&opened.body)?;
         self.expiry.check(&session, now)?;
         let needs_reseal = !opened.primary || opened.algorithm != self.algorithm;
-        Ok(Some((session, needs_reseal)))
+        Ok((session, needs_reseal))
+    }
+
+    /// Stamps `session` with `now` and seals it under the current primary key, with a fresh
+    /// random nonce (`nonce` is only ever given by the known-answer tests).
+    fn seal_at(
+        &self,
+        session: &mut SessionState,
+        now: u64,
+        nonce: Option<&[u8]>,
+    ) -> Result<String, Error> {
+        let body = session.encode_at(now)?;
+        let keys = self.keys.at(now);
+        let (name, compression) = (&self.cookie.name, self.compression);
+        Ok(match nonce {
+            None => format::seal(&keys, self.algorithm, name, &body, compression),
+            Some(n) => {
+                format::seal_with_nonce(keys.sealing(self.algorithm), name, &body, compression, n)
+            }
+        })
+    }
+
+    /// Whether the response must seal `session` again: it changed or was renewed, or it was
+    /// opened from a cookie that needs a re-seal, a touch or an idle refresh.
+    fn must_write(&self, session: &SessionState, outcome: LoadOutcome, now: u64) -> bool {
+        match session.status() {
+            Status::Purged => false,
+            Status::Changed | Status::Renewed => true,
+            Status::Unchanged => match outcome {
+                LoadOutcome::Opened { needs_reseal } => {
+                    needs_reseal || session.is_touched() || self.expiry.refresh_due(session, now)
+                }
+                LoadOutcome::NoCookie | LoadOutcome::Rejected(_) => false,
+            },
+        }
+    }
+
+    /// The session's deadlines as they will stand after this response, in Unix seconds: a
+    /// session the response seals is stamped "now", any other keeps its stored times.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let c = SessionConfig::builder(Secret::generate()).clock(|| 1000).build().unwrap();
+    /// let mut loaded = c.load(std::iter::empty());
+    /// loaded.session.insert("a", &1u8).unwrap();
+    /// let d = c.deadlines(&loaded.session, loaded.outcome);
+    /// assert_eq!((d.created_at, d.idle_expires_at, d.absolute_expires_at),
+    ///            (1000, Some(1000 + 86_400), 1000 + 604_800));
+    /// ```
+    pub fn deadlines(&self, session: &SessionState, outcome: LoadOutcome) -> Deadlines {
+        let now = self.now();
+        let (created_at, refreshed_at) = if self.must_write(session, outcome, now) {
+            session.timestamps_at(now)
+        } else {
+            (
+                session.created_at().unwrap_or(now),
+                session.refreshed_at().unwrap_or(now),
+            )
+        };
+        let absolute = created_at.saturating_add(self.expiry.absolute().as_secs());
+        Deadlines {
+            created_at,
+            idle_expires_at: self
+                .expiry
+                .idle()
+                .map(|i| refreshed_at.saturating_add(i.as_secs()).min(absolute)),
+            absolute_expires_at: absolute,
+        }
     }
 
     /// Whether the request's cookie was sealed under something other than the current
@@ -323,17 +414,7 @@ impl SessionConfig {
         // Which chunks the request carried matters only when something is written or
         // removed, so read-only requests skip this second scan of the Cookie header.
         let present = || self.cookie.find(headers).map_or(0, |f| f.present);
-        let reseal = matches!(outcome, LoadOutcome::Opened { needs_reseal: true });
-        let write = match session.status() {
-            Status::Purged => false,
-            Status::Changed | Status::Renewed => true,
-            Status::Unchanged => match outcome {
-                LoadOutcome::Opened { .. } => {
-                    reseal || session.is_touched() || self.expiry.refresh_due(session, now)
-                }
-                LoadOutcome::NoCookie | LoadOutcome::Rejected(_) => false,
-            },
-        };
+        let write = self.must_write(session, outcome, now);
         let remove = session.status() == Status::Purged
             || matches!(outcome, LoadOutcome::Rejected(_))
             || (write && session.is_empty());
@@ -344,15 +425,7 @@ impl SessionConfig {
                 Ok(Vec::new())
             };
         }
-        let body = session.encode_at(now)?;
-        let keys = self.keys.at(now);
-        let value = format::seal(
-            &keys,
-            self.algorithm,
-            &self.cookie.name,
-            &body,
-            self.compression,
-        );
+        let value = self.seal_at(session, now, None)?;
         let max_age = self.expiry.deadline(session).map(|d| d.saturating_sub(now));
         self.cookie.set_cookies(&value, max_age, present())
     }
@@ -390,16 +463,7 @@ impl SessionConfig {
     /// assert_eq!(back.get::<u32>("user_id").unwrap(), Some(1));
     /// ```
     pub fn seal(&self, session: &mut SessionState) -> Result<String, Error> {
-        let now = self.now();
-        let body = session.encode_at(now)?;
-        let keys = self.keys.at(now);
-        Ok(format::seal(
-            &keys,
-            self.algorithm,
-            &self.cookie.name,
-            &body,
-            self.compression,
-        ))
+        self.seal_at(session, self.now(), None)
     }
 
     /// Seals with a caller-chosen nonce, for known-answer test vectors only: reusing a nonce
@@ -417,16 +481,7 @@ impl SessionConfig {
                 self.algorithm.nonce_len()
             )));
         }
-        let now = self.now();
-        let body = session.encode_at(now)?;
-        let keys = self.keys.at(now);
-        Ok(format::seal_with_nonce(
-            keys.sealing(self.algorithm),
-            &self.cookie.name,
-            &body,
-            self.compression,
-            nonce,
-        ))
+        self.seal_at(session, self.now(), Some(nonce))
     }
 
     /// Opens one sealed cookie value (unchunked) as [`load`](SessionConfig::load) would.
@@ -437,12 +492,7 @@ impl SessionConfig {
     /// assert_eq!(c.open_value("AQ").unwrap_err(), Error::Rejected(Rejection::TooShort));
     /// ```
     pub fn open_value(&self, value: &str) -> Result<SessionState, Error> {
-        let now = self.now();
-        let keys = self.keys.at(now);
-        let opened = format::open(&keys, &self.cookie.name, value, self.cookie.max_value_len())?;
-        let session = SessionState::decode(&opened.body)?;
-        self.expiry.check(&session, now)?;
-        Ok(session)
+        Ok(self.open_sealed(value, self.now())?.0)
     }
 }
 

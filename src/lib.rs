@@ -67,7 +67,7 @@ pub mod actix;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use config::{Clock, LoadOutcome, Loaded, SessionConfig, SessionConfigBuilder};
+pub use config::{Clock, Deadlines, LoadOutcome, Loaded, SessionConfig, SessionConfigBuilder};
 pub use cookie::SameSite;
 pub use cookies::CookieConfig;
 pub use error::{Error, Rejection};

@@ -388,11 +388,19 @@ impl SessionState {
     /// Encodes the session as a body, stamping the timestamps for `now`: a new or renewed
     /// session is created now; every sealed session's idle deadline restarts now.
     pub(crate) fn encode_at(&mut self, now: u64) -> Result<Vec<u8>, Error> {
-        if self.created_at.is_none() || self.status == Status::Renewed {
-            self.created_at = Some(now);
-        }
-        self.refreshed_at = Some(now);
+        let (created, refreshed) = self.timestamps_at(now);
+        self.created_at = Some(created);
+        self.refreshed_at = Some(refreshed);
         self.encode()
+    }
+
+    /// The (created, refreshed) timestamps the session carries once sealed at `now`.
+    pub(crate) fn timestamps_at(&self, now: u64) -> (u64, u64) {
+        let created = match self.created_at {
+            Some(c) if self.status != Status::Renewed => c,
+            _ => now,
+        };
+        (created, now)
     }
 
     /// Encodes without touching the timestamps (known-answer tests and the fuzzer use it).
