@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use sealed_session::actix::{Session, SessionMiddleware};
-use sealed_session::{Algorithm, Compression, EpochKeys, Keyring, Keys, Secret, SessionConfig};
+use sealed_session::{
+    Algorithm, Compression, CookieConfig, EpochKeys, Keyring, Keys, Secret, SessionConfig,
+};
 
 /// Largest blob `POST /blob` accepts.
 const MAX_BLOB: usize = 65_536;
@@ -179,7 +181,7 @@ async fn delete_blob(session: Session) -> HttpResponse {
 
 /// How many session cookies (`name`, `name.1`, …) the request carried and their name+value
 /// bytes; the page cannot see HttpOnly cookies itself.
-async fn cookie_stats(req: HttpRequest, name: web::Data<CookieName>) -> HttpResponse {
+async fn cookie_stats(req: HttpRequest, cookie: web::Data<CookieConfig>) -> HttpResponse {
     let (mut cookies, mut bytes) = (0usize, 0usize);
     for value in req.headers().get_all(header::COOKIE) {
         let Ok(value) = value.to_str() else { continue };
@@ -187,11 +189,7 @@ async fn cookie_stats(req: HttpRequest, name: web::Data<CookieName>) -> HttpResp
             let Some((k, v)) = pair.trim().split_once('=') else {
                 continue;
             };
-            let ours = k == name.0
-                || k.strip_prefix(name.0.as_str())
-                    .and_then(|rest| rest.strip_prefix('.'))
-                    .is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()));
-            if ours {
+            if cookie.chunk_index(k).is_some() {
                 cookies += 1;
                 bytes += k.len() + v.len();
             }
@@ -199,8 +197,6 @@ async fn cookie_stats(req: HttpRequest, name: web::Data<CookieName>) -> HttpResp
     }
     HttpResponse::Ok().json(json!({ "cookies": cookies, "bytes": bytes }))
 }
-
-struct CookieName(String);
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -308,12 +304,12 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: SessionConfig, port: u16) -> std::io::Result<()> {
-    let name = web::Data::new(CookieName(config.cookie().name().to_string()));
+    let cookie = web::Data::new(config.cookie().clone());
     let sessions = SessionMiddleware::new(config);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(sessions.clone())
-            .app_data(name.clone())
+            .app_data(cookie.clone())
             .route("/", web::get().to(index))
             .route("/counter", web::get().to(counter))
             .route("/login", web::post().to(login))

@@ -187,6 +187,28 @@ impl CookieConfig {
         Ok(())
     }
 
+    /// Which chunk of this session a cookie name is: `Some(0)` for the name itself,
+    /// `Some(i)` for `name.i`, `None` for any other cookie.
+    ///
+    /// ```
+    /// let c = sealed_session::CookieConfig::default();
+    /// assert_eq!(c.chunk_index("session"), Some(0));
+    /// assert_eq!(c.chunk_index("session.2"), Some(2));
+    /// assert_eq!(c.chunk_index("session.02"), None);
+    /// assert_eq!(c.chunk_index("sessions"), None);
+    /// ```
+    pub fn chunk_index(&self, cookie_name: &str) -> Option<usize> {
+        self.chunk_index_bytes(cookie_name.as_bytes())
+    }
+
+    fn chunk_index_bytes(&self, cookie_name: &[u8]) -> Option<usize> {
+        match cookie_name.strip_prefix(self.name.as_bytes())? {
+            [] => Some(0),
+            [b'.', digits @ ..] => parse_index(digits).filter(|i| (1..MAX_CHUNKS).contains(i)),
+            _ => None,
+        }
+    }
+
     /// The name of chunk `i` (0 is the plain name).
     fn chunk_name(&self, i: usize) -> ChunkName<'_> {
         ChunkName(&self.name, i)
@@ -220,7 +242,6 @@ impl CookieConfig {
         let mut found = Found::default();
         let mut bytes = 0usize;
         let mut count = 0usize;
-        let name = self.name.as_bytes();
         for header in headers {
             bytes += header.len();
             if bytes > MAX_HEADER_BYTES {
@@ -236,16 +257,8 @@ impl CookieConfig {
                     continue;
                 };
                 let (k, v) = (pair[..eq].trim_ascii(), pair[eq + 1..].trim_ascii());
-                let Some(rest) = k.strip_prefix(name) else {
+                let Some(index) = self.chunk_index_bytes(k) else {
                     continue;
-                };
-                let index = match rest {
-                    [] => 0,
-                    [b'.', digits @ ..] => match parse_index(digits) {
-                        Some(i) if i > 0 && i < MAX_CHUNKS => i,
-                        _ => continue,
-                    },
-                    _ => continue,
                 };
                 if found.present & (1 << index) != 0 {
                     continue;
