@@ -253,8 +253,7 @@ pub(crate) fn open(
         None => return Err(Rejection::UnknownKey),
     };
     raw.truncate(ct_end);
-    raw.drain(..hlen);
-    let body = decode_plaintext(raw)?;
+    let body = decode_plaintext_at(raw, hlen)?;
     Ok(Opened {
         body,
         primary,
@@ -268,7 +267,14 @@ pub(crate) fn open(
 /// This is the first step that runs on bytes that passed the tag. It is public (hidden) so
 /// that the fuzzer can reach it, since random bytes never pass the tag.
 #[doc(hidden)]
-pub fn decode_plaintext(mut plain: Vec<u8>) -> Result<Vec<u8>, Rejection> {
+pub fn decode_plaintext(plain: Vec<u8>) -> Result<Vec<u8>, Rejection> {
+    decode_plaintext_at(plain, 0)
+}
+
+/// [`decode_plaintext`] of the plaintext that starts at `start` in `buf` (after the header
+/// in a just-opened value), so that a plain body is moved to the front once, not twice.
+fn decode_plaintext_at(mut buf: Vec<u8>, start: usize) -> Result<Vec<u8>, Rejection> {
+    let plain = buf.get(start..).unwrap_or_default();
     let flags = *plain.first().ok_or(Rejection::TooShort)?;
     if flags & !KNOWN_FLAGS != 0 {
         return Err(Rejection::BadFlags);
@@ -277,8 +283,8 @@ pub fn decode_plaintext(mut plain: Vec<u8>) -> Result<Vec<u8>, Rejection> {
         if plain.len() - 1 > MAX_PLAINTEXT {
             return Err(Rejection::TooLong);
         }
-        plain.remove(0);
-        return Ok(plain);
+        buf.drain(..=start);
+        return Ok(buf);
     }
     let rest = plain.get(1..).unwrap_or_default();
     let (len, used) = read_varint(rest).ok_or(Rejection::BadCompression)?;
