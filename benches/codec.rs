@@ -46,7 +46,9 @@ use std::time::{Duration, Instant};
 use compare::{ActixCookie, Floor, FloorAlg};
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::Criterion;
-use sealed_session::{Algorithm, Compression, Keyring, Secret, SessionConfig, SessionState};
+use sealed_session::{
+    Algorithm, Compression, Keyring, Secret, SessionConfig, SessionEngine, SessionState,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -195,8 +197,8 @@ fn secret(b: u8) -> Secret {
     Secret::from_bytes(&[b; 32]).unwrap()
 }
 
-fn config(alg: Algorithm, comp: Compression) -> SessionConfig {
-    SessionConfig::builder(secret(7))
+fn config(alg: Algorithm, comp: Compression) -> SessionEngine {
+    SessionConfig::new(secret(7))
         .algorithm(alg)
         .compression(comp)
         .build()
@@ -204,7 +206,7 @@ fn config(alg: Algorithm, comp: Compression) -> SessionConfig {
 }
 
 /// Ours, typed value in, typed value out.
-fn ours_roundtrip<T: Serialize + DeserializeOwned>(c: &SessionConfig, key: &str, v: &T) -> T {
+fn ours_roundtrip<T: Serialize + DeserializeOwned>(c: &SessionEngine, key: &str, v: &T) -> T {
     let mut s = SessionState::new();
     s.insert(key, v).unwrap();
     let value = c.seal(&mut s).unwrap();
@@ -314,7 +316,7 @@ where
 
     struct Ours {
         id: String,
-        config: SessionConfig,
+        config: SessionEngine,
         state: SessionState,
         value: String,
     }
@@ -383,8 +385,8 @@ where
     let mut ring_line = String::from("  open_value with keyring of N secrets (primary / oldest):");
     for n in [1u8, 4, 16] {
         let ring = || Keyring::from_secrets((0..n).map(|i| secret(7 + i))).unwrap();
-        let c = SessionConfig::builder(ring()).build().unwrap();
-        let oldest = SessionConfig::builder(secret(7 + n - 1)).build().unwrap();
+        let c = SessionConfig::new(ring()).build().unwrap();
+        let oldest = SessionConfig::new(secret(7 + n - 1)).build().unwrap();
         let mut s = SessionState::new();
         s.insert(key, v).unwrap();
         let vp = c.seal(&mut s).unwrap();

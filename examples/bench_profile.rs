@@ -35,7 +35,7 @@ fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str
             } else {
                 Algorithm::Aes256Gcm
             };
-            let c = SessionConfig::builder(Secret::from_bytes(&[7; 32]).unwrap())
+            let c = SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
                 .algorithm(alg)
                 .build()
                 .unwrap();

@@ -135,11 +135,9 @@ async fn main() -> std::io::Result<()> {
 
     let profile = web::Data::new(workloads::profile());
     let ours_mw = sealed_session::actix::SessionMiddleware::new(
-        sealed_session::SessionConfig::builder(
-            sealed_session::Secret::from_bytes(&[7; 32]).unwrap(),
-        )
-        .build()
-        .unwrap(),
+        sealed_session::SessionConfig::new(sealed_session::Secret::from_bytes(&[7; 32]).unwrap())
+            .build()
+            .unwrap(),
     );
     let actix_key = actix_web::cookie::Key::from(&[7u8; 64]);
 

@@ -80,7 +80,7 @@ fn measure<T: Serialize>(workload: &'static str, key: &str, value: &T) -> Row {
         for (comp, cn) in [(Compression::Auto, "lz4 on"), (Compression::Off, "lz4 off")] {
             // One cookie (the default); up to 4 only when one is not enough.
             for max_cookies in [1, 4] {
-                let config = SessionConfig::builder(Secret::from_bytes(&[7; 32]).unwrap())
+                let config = SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
                     .algorithm(alg)
                     .compression(comp)
                     .max_cookies(max_cookies)

@@ -21,6 +21,7 @@ use serde_json::json;
 use sealed_session::actix::{Session, SessionMiddleware};
 use sealed_session::{
     Algorithm, Compression, CookieConfig, EpochKeys, Keyring, Keys, Secret, SessionConfig,
+    SessionEngine,
 };
 
 /// Largest blob `POST /blob` accepts.
@@ -222,7 +223,7 @@ fn env_flag(name: &str, default: bool) -> std::result::Result<bool, String> {
 }
 
 /// Builds the session configuration from the environment, or says what is wrong.
-fn config_from_env() -> std::result::Result<SessionConfig, String> {
+fn config_from_env() -> std::result::Result<SessionEngine, String> {
     let secrets = match env("SESSION_KEYS") {
         Some(list) => Secret::list_from_base64(&list).map_err(|e| format!("SESSION_KEYS: {e}"))?,
         None => {
@@ -251,7 +252,7 @@ fn config_from_env() -> std::result::Result<SessionConfig, String> {
             .map_err(|e| e.to_string())?
             .into(),
     };
-    let mut builder = SessionConfig::builder(keys)
+    let mut builder = SessionConfig::new(keys)
         .cookie_name(env("SESSION_COOKIE_NAME").unwrap_or_else(|| "session".into()))
         .idle_timeout(Some(Duration::from_secs(env_num(
             "SESSION_IDLE_SECS",
@@ -303,7 +304,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: SessionConfig, port: u16) -> std::io::Result<()> {
+async fn serve(config: SessionEngine, port: u16) -> std::io::Result<()> {
     let cookie = web::Data::new(config.cookie().clone());
     let sessions = SessionMiddleware::new(config);
     let server = HttpServer::new(move || {

@@ -3,7 +3,7 @@
 //! ```no_run
 //! use actix_web::{web, App, HttpServer, Responder};
 //! use sealed_session::actix::{Session, SessionMiddleware};
-//! use sealed_session::{Keyring, Secret, SessionConfig};
+//! use sealed_session::{Keyring, Secret, SessionConfig, SessionEngine};
 //!
 //! async fn counter(session: Session) -> actix_web::Result<impl Responder> {
 //!     let n = session.get::<u64>("count")?.unwrap_or(0) + 1;
@@ -14,7 +14,7 @@
 //! #[actix_web::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let keys = Keyring::from_base64_list(&std::env::var("SESSION_KEYS").unwrap()).unwrap();
-//!     let config = SessionConfig::builder(keys).build().unwrap();
+//!     let config = SessionConfig::new(keys).build().unwrap();
 //!     let sessions = SessionMiddleware::new(config);
 //!     HttpServer::new(move || {
 //!         App::new().wrap(sessions.clone()).route("/counter", web::get().to(counter))
@@ -29,7 +29,7 @@
 //!
 //! * Nothing happens before the handler. The first time a handler (or an extractor) reads or
 //!   writes the [`Session`], the cookie is opened — once per request.
-//! * After the handler, the middleware asks [`SessionConfig::finish`] which `Set-Cookie`
+//! * After the handler, the middleware asks [`SessionEngine::finish`] which `Set-Cookie`
 //!   headers the response needs: none for an untouched or unchanged session, a sealed value
 //!   for a changed, renewed or touched one or one due for an idle refresh, removals for a
 //!   purged one. A route that never touched the session costs a scan of the `Cookie` header
@@ -47,13 +47,13 @@
 //!
 //! | express-session | actix-session | here |
 //! |---|---|---|
-//! | `rolling: true` | `TtlExtensionPolicy::OnEveryRequest` | [`refresh_share(0.0)`](crate::SessionConfigBuilder::refresh_share) (default 0.25: refresh once a quarter of the idle timeout has passed) |
+//! | `rolling: true` | `TtlExtensionPolicy::OnEveryRequest` | [`refresh_share(0.0)`](crate::SessionConfig::refresh_share) (default 0.25: refresh once a quarter of the idle timeout has passed) |
 //! | `saveUninitialized: false` | (default) | always: an empty new session sends no cookie |
 //! | `resave: false` | `OnStateChanges` | always: an unchanged session is not re-sent |
 //! | `req.session.regenerate()` | `Session::renew` | [`Session::renew`] |
 //! | `req.session.destroy()` | `Session::purge` | [`Session::purge`] |
 //! | `req.session.touch()` | — | [`Session::touch`] |
-//! | `cookie.maxAge` | `PersistentSession::session_ttl` | [`idle_timeout`](crate::SessionConfigBuilder::idle_timeout) and [`absolute_timeout`](crate::SessionConfigBuilder::absolute_timeout), enforced server-side |
+//! | `cookie.maxAge` | `PersistentSession::session_ttl` | [`idle_timeout`](crate::SessionConfig::idle_timeout) and [`absolute_timeout`](crate::SessionConfig::absolute_timeout), enforced server-side |
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::future::{ready, Future, Ready};
@@ -70,7 +70,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use crate::config::Deadlines;
-use crate::config::{LoadOutcome, SessionConfig};
+use crate::config::{LoadOutcome, SessionEngine};
 use crate::error::Error;
 use crate::session::{SessionState, Status};
 
@@ -98,15 +98,15 @@ pub enum TooLargePolicy {
 ///
 /// ```
 /// use sealed_session::actix::SessionMiddleware;
-/// use sealed_session::{Secret, SessionConfig};
+/// use sealed_session::{Secret, SessionConfig, SessionEngine};
 ///
-/// let mw = SessionMiddleware::new(SessionConfig::builder(Secret::generate()).build().unwrap());
+/// let mw = SessionMiddleware::new(SessionConfig::new(Secret::generate()).build().unwrap());
 /// let app = actix_web::App::new().wrap(mw.clone());
 /// # let _ = app;
 /// ```
 #[derive(Clone, Debug)]
 pub struct SessionMiddleware {
-    config: Arc<SessionConfig>,
+    config: Arc<SessionEngine>,
     too_large: TooLargePolicy,
 }
 
@@ -114,11 +114,11 @@ impl SessionMiddleware {
     /// A middleware from a validated configuration.
     ///
     /// ```
-    /// # use sealed_session::{actix::SessionMiddleware, Secret, SessionConfig};
-    /// let mw = SessionMiddleware::new(SessionConfig::builder(Secret::generate()).build().unwrap());
+    /// # use sealed_session::{actix::SessionMiddleware, Secret, SessionConfig, SessionEngine};
+    /// let mw = SessionMiddleware::new(SessionConfig::new(Secret::generate()).build().unwrap());
     /// assert_eq!(mw.config().cookie().name(), "session");
     /// ```
-    pub fn new(config: SessionConfig) -> SessionMiddleware {
+    pub fn new(config: SessionEngine) -> SessionMiddleware {
         SessionMiddleware {
             config: Arc::new(config),
             too_large: TooLargePolicy::default(),
@@ -128,8 +128,8 @@ impl SessionMiddleware {
     /// What to do when a session outgrows its cookies (default: a `500`).
     ///
     /// ```
-    /// # use sealed_session::{actix::{SessionMiddleware, TooLargePolicy}, Secret, SessionConfig};
-    /// let mw = SessionMiddleware::new(SessionConfig::builder(Secret::generate()).build().unwrap())
+    /// # use sealed_session::{actix::{SessionMiddleware, TooLargePolicy}, Secret, SessionConfig, SessionEngine};
+    /// let mw = SessionMiddleware::new(SessionConfig::new(Secret::generate()).build().unwrap())
     ///     .on_too_large(TooLargePolicy::KeepResponse);
     /// # let _ = mw;
     /// ```
@@ -141,11 +141,11 @@ impl SessionMiddleware {
     /// The configuration in use.
     ///
     /// ```
-    /// # use sealed_session::{actix::SessionMiddleware, Secret, SessionConfig};
-    /// let mw = SessionMiddleware::new(SessionConfig::builder(Secret::generate()).max_cookies(2).build().unwrap());
+    /// # use sealed_session::{actix::SessionMiddleware, Secret, SessionConfig, SessionEngine};
+    /// let mw = SessionMiddleware::new(SessionConfig::new(Secret::generate()).max_cookies(2).build().unwrap());
     /// assert_eq!(mw.config().cookie().max_cookies(), 2);
     /// ```
-    pub fn config(&self) -> &SessionConfig {
+    pub fn config(&self) -> &SessionEngine {
         &self.config
     }
 }
@@ -174,14 +174,14 @@ where
 #[doc(hidden)]
 pub struct SessionService<S> {
     service: Rc<S>,
-    config: Arc<SessionConfig>,
+    config: Arc<SessionEngine>,
     too_large: TooLargePolicy,
 }
 
 /// The per-request session slot, shared by the extractor(s) and the middleware through the
 /// request extensions. `state` stays `None` until someone touches the session.
 struct Slot {
-    config: Arc<SessionConfig>,
+    config: Arc<SessionEngine>,
     state: Option<(SessionState, LoadOutcome)>,
 }
 
@@ -302,7 +302,7 @@ fn error_body(err: &Error) -> HttpResponse {
 /// ```
 /// use actix_web::{test, web, App, HttpResponse};
 /// use sealed_session::actix::{Session, SessionMiddleware};
-/// use sealed_session::{Secret, SessionConfig};
+/// use sealed_session::{Secret, SessionConfig, SessionEngine};
 ///
 /// async fn login(session: Session) -> actix_web::Result<HttpResponse> {
 ///     session.renew();
@@ -311,7 +311,7 @@ fn error_body(err: &Error) -> HttpResponse {
 /// }
 ///
 /// # actix_web::rt::System::new().block_on(async {
-/// let config = SessionConfig::builder(Secret::generate()).build().unwrap();
+/// let config = SessionConfig::new(Secret::generate()).build().unwrap();
 /// let app = test::init_service(
 ///     App::new().wrap(SessionMiddleware::new(config)).route("/login", web::post().to(login)),
 /// ).await;
@@ -328,7 +328,7 @@ impl Session {
     /// A session outside any request, for unit tests of code that takes a `Session` and for
     /// the examples in these docs. `cookie` is the `Cookie` header the request would carry.
     #[doc(hidden)]
-    pub fn detached(config: SessionConfig, cookie: Option<&str>) -> Session {
+    pub fn detached(config: SessionEngine, cookie: Option<&str>) -> Session {
         let mut req = actix_web::test::TestRequest::default();
         if let Some(c) = cookie {
             req = req.insert_header((header::COOKIE, c));
@@ -367,8 +367,8 @@ impl Session {
     /// See [`SessionState::get`].
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// session.insert("n", &5u32)?;
     /// assert_eq!(session.get::<u32>("n")?, Some(5));
     /// assert_eq!(session.get::<u32>("missing")?, None);
@@ -383,8 +383,8 @@ impl Session {
     /// See [`SessionState::insert`].
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// session.insert("theme", "dark")?;
     /// assert_eq!(session.status(), Status::Changed);
     /// # Ok::<(), sealed_session::Error>(())
@@ -400,8 +400,8 @@ impl Session {
     /// Removes `key`; returns whether it was present.
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// session.insert("a", &1u8)?;
     /// assert!(session.remove("a"));
     /// # Ok::<(), sealed_session::Error>(())
@@ -413,8 +413,8 @@ impl Session {
     /// Removes `key` and returns its value as a `T`.
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// session.insert("flash", "saved")?;
     /// assert_eq!(session.remove_as::<String>("flash")?.as_deref(), Some("saved"));
     /// # Ok::<(), sealed_session::Error>(())
@@ -426,8 +426,8 @@ impl Session {
     /// Removes every entry (the session and its lifetime go on).
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// session.insert("a", &1u8)?;
     /// session.clear();
     /// assert!(session.is_empty());
@@ -440,8 +440,8 @@ impl Session {
     /// Starts a new lifetime with the same data; do it at login. See [`SessionState::renew`].
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// session.renew();
     /// assert_eq!(session.status(), Status::Renewed);
     /// # Ok::<(), sealed_session::Error>(())
@@ -453,8 +453,8 @@ impl Session {
     /// Destroys the session and removes its cookies. See [`SessionState::purge`].
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// session.insert("a", &1u8)?;
     /// session.purge();
     /// assert_eq!(session.status(), Status::Purged);
@@ -467,8 +467,8 @@ impl Session {
     /// Refreshes the idle deadline on this response.
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// session.touch();
     /// assert_eq!(session.status(), Status::Unchanged); // but the response refreshes the cookie
     /// # Ok::<(), sealed_session::Error>(())
@@ -480,8 +480,8 @@ impl Session {
     /// What happened to the session so far in this request.
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// assert_eq!(session.status(), Status::Unchanged);
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
@@ -492,8 +492,8 @@ impl Session {
     /// Reads a whole-struct session. See [`SessionState::data`].
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// #[derive(serde::Serialize, serde::Deserialize)]
     /// struct Cart { items: Vec<String> }
     /// assert!(session.data::<Cart>()?.is_none());
@@ -506,8 +506,8 @@ impl Session {
     /// Stores a whole-struct session. See [`SessionState::set_data`].
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// #[derive(serde::Serialize, serde::Deserialize)]
     /// struct Cart { items: Vec<String> }
     /// session.set_data(&Cart { items: vec!["SKU-1".into()] })?;
@@ -521,8 +521,8 @@ impl Session {
     /// Whether the session holds no data.
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// assert!(session.is_empty());
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
@@ -536,8 +536,8 @@ impl Session {
     /// response is sealed, so its deadlines are computed from now.
     ///
     /// ```
-    /// # use sealed_session::{actix::Session, Secret, SessionConfig, Status};
-    /// # let session = Session::detached(SessionConfig::builder(Secret::generate()).build().unwrap(), None);
+    /// # use sealed_session::{actix::Session, Secret, SessionConfig, SessionEngine, Status};
+    /// # let session = Session::detached(SessionConfig::new(Secret::generate()).build().unwrap(), None);
     /// session.insert("a", &1u8)?;
     /// let d = session.deadlines();
     /// assert_eq!(d.absolute_expires_at, d.created_at + 7 * 86_400);

@@ -1,10 +1,10 @@
 //! The whole pipeline behind one value: keys → seal → session → cookies.
 //!
-//! [`SessionConfig`] is what an adapter holds. Per request it does two things:
+//! [`SessionEngine`] is what an adapter holds. Per request it does two things:
 //!
-//! * [`load`](SessionConfig::load): find the session cookie(s) among the `Cookie` headers,
+//! * [`load`](SessionEngine::load): find the session cookie(s) among the `Cookie` headers,
 //!   open them, check expiry, and hand back a [`SessionState`] with a [`LoadOutcome`];
-//! * [`finish`](SessionConfig::finish): decide from what happened whether the response needs
+//! * [`finish`](SessionEngine::finish): decide from what happened whether the response needs
 //!   `Set-Cookie` headers, and build them.
 //!
 //! Both work on header *values* (`&[u8]`), so any HTTP library can drive them; the
@@ -50,9 +50,9 @@ impl<'a> IntoIterator for CookieHeaders<'a> {
 /// How the request's session cookie turned out.
 ///
 /// ```
-/// use sealed_session::{Keyring, LoadOutcome, Secret, SessionConfig};
+/// use sealed_session::{Keyring, LoadOutcome, Secret, SessionConfig, SessionEngine};
 ///
-/// let config = SessionConfig::builder(Keyring::new(Secret::generate())).build().unwrap();
+/// let config = SessionConfig::new(Keyring::new(Secret::generate())).build().unwrap();
 /// let loaded = config.load([&b"session=garbage"[..]]);
 /// assert!(matches!(loaded.outcome, LoadOutcome::Rejected(_)));
 /// assert!(loaded.session.is_empty());
@@ -74,13 +74,13 @@ pub enum LoadOutcome {
 }
 
 /// When a session was created and when it expires, in Unix seconds
-/// (see [`SessionConfig::deadlines`]).
+/// (see [`SessionEngine::deadlines`]).
 ///
 /// Serializes as `{"createdAt", "idleExpiresAt", "absoluteExpiresAt"}`.
 ///
 /// ```
-/// # use sealed_session::{Secret, SessionConfig};
-/// let c = SessionConfig::builder(Secret::generate()).clock(|| 1000).build().unwrap();
+/// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+/// let c = SessionConfig::new(Secret::generate()).clock(|| 1000).build().unwrap();
 /// let loaded = c.load(std::iter::empty());
 /// let d = c.deadlines(&loaded.session, loaded.outcome);
 /// assert_eq!(d.created_at, 1000);
@@ -96,7 +96,7 @@ pub struct Deadlines {
     pub absolute_expires_at: u64,
 }
 
-/// The result of [`SessionConfig::load`].
+/// The result of [`SessionEngine::load`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Loaded {
@@ -110,9 +110,9 @@ pub struct Loaded {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sealed_session::{Keyring, Secret, SessionConfig};
+/// use sealed_session::{Keyring, Secret, SessionConfig, SessionEngine};
 ///
-/// let config = SessionConfig::builder(Keyring::new(Secret::generate()))
+/// let config = SessionConfig::new(Keyring::new(Secret::generate()))
 ///     .cookie_name("__Host-session")
 ///     .idle_timeout(Some(Duration::from_secs(30 * 60)))
 ///     .max_cookies(2)
@@ -130,7 +130,7 @@ pub struct Loaded {
 /// let loaded = config.load([cookie.as_bytes()]);
 /// assert_eq!(loaded.session.get::<u64>("user_id").unwrap(), Some(7));
 /// ```
-pub struct SessionConfig {
+pub struct SessionEngine {
     keys: Keys,
     cookie: CookieConfig,
     expiry: Expiry,
@@ -139,9 +139,9 @@ pub struct SessionConfig {
     clock: Clock,
 }
 
-impl fmt::Debug for SessionConfig {
+impl fmt::Debug for SessionEngine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionConfig")
+        f.debug_struct("SessionEngine")
             .field("keys", &self.keys)
             .field("cookie", &self.cookie)
             .field("expiry", &self.expiry)
@@ -151,36 +151,12 @@ impl fmt::Debug for SessionConfig {
     }
 }
 
-impl SessionConfig {
-    /// Starts a configuration with secure defaults: cookie `session` with `HttpOnly`,
-    /// `Secure`, `SameSite=Lax`, `Path=/`, one cookie, persistent; idle timeout 24 h
-    /// (refreshed once a quarter of it has passed), absolute lifetime 7 days, 60 s clock-skew
-    /// leeway, compression when it helps, XChaCha20-Poly1305.
-    ///
-    /// ```
-    /// # use sealed_session::{Keyring, Secret, SessionConfig};
-    /// let config = SessionConfig::builder(Secret::generate()).build().unwrap();
-    /// assert_eq!(config.cookie().name(), "session");
-    /// ```
-    pub fn builder(keys: impl Into<Keys>) -> SessionConfigBuilder {
-        SessionConfigBuilder {
-            keys: keys.into(),
-            cookie: CookieConfig::default(),
-            idle: Some(Duration::from_secs(86_400)),
-            absolute: Duration::from_secs(7 * 86_400),
-            refresh_share: 0.25,
-            skew: Duration::from_secs(60),
-            compression: Compression::Auto,
-            algorithm: Algorithm::default(),
-            clock: Arc::new(system_clock),
-        }
-    }
-
+impl SessionEngine {
     /// The cookie settings.
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).max_cookies(3).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).max_cookies(3).build().unwrap();
     /// assert_eq!(c.cookie().max_cookies(), 3);
     /// ```
     pub fn cookie(&self) -> &CookieConfig {
@@ -190,8 +166,8 @@ impl SessionConfig {
     /// The time limits.
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
     /// assert_eq!(c.expiry().absolute().as_secs(), 604_800);
     /// ```
     pub fn expiry(&self) -> &Expiry {
@@ -201,8 +177,8 @@ impl SessionConfig {
     /// The algorithm that seals.
     ///
     /// ```
-    /// # use sealed_session::{Algorithm, Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{Algorithm, Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
     /// assert_eq!(c.algorithm(), Algorithm::XChaCha20Poly1305);
     /// ```
     pub fn algorithm(&self) -> Algorithm {
@@ -212,8 +188,8 @@ impl SessionConfig {
     /// The current time from the configured clock, in Unix seconds.
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).clock(|| 42).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).clock(|| 42).build().unwrap();
     /// assert_eq!(c.now(), 42);
     /// ```
     pub fn now(&self) -> u64 {
@@ -226,8 +202,8 @@ impl SessionConfig {
     /// session and a [`LoadOutcome::Rejected`] reason to log.
     ///
     /// ```
-    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
     /// assert_eq!(c.load([&b"theme=dark"[..]]).outcome, LoadOutcome::NoCookie);
     /// ```
     pub fn load<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Loaded {
@@ -247,11 +223,11 @@ impl SessionConfig {
         }
     }
 
-    /// [`load`](SessionConfig::load) from an `http::HeaderMap`.
+    /// [`load`](SessionEngine::load) from an `http::HeaderMap`.
     ///
     /// ```
-    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
     /// let headers = http::HeaderMap::new();
     /// assert_eq!(c.load_headers(&headers).outcome, LoadOutcome::NoCookie);
     /// ```
@@ -320,8 +296,8 @@ impl SessionConfig {
     /// session the response seals is stamped "now", any other keeps its stored times.
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).clock(|| 1000).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).clock(|| 1000).build().unwrap();
     /// let mut loaded = c.load(std::iter::empty());
     /// loaded.session.insert("a", &1u8).unwrap();
     /// let d = c.deadlines(&loaded.session, loaded.outcome);
@@ -384,8 +360,8 @@ impl SessionConfig {
     /// cookies.
     ///
     /// ```
-    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
     /// // Untouched, no cookie: nothing to send.
     /// assert!(c.finish(std::iter::empty(), None, LoadOutcome::NoCookie).unwrap().is_empty());
     /// ```
@@ -430,11 +406,11 @@ impl SessionConfig {
         self.cookie.set_cookies(&value, max_age, present())
     }
 
-    /// [`finish`](SessionConfig::finish) with the request's `http::HeaderMap`.
+    /// [`finish`](SessionEngine::finish) with the request's `http::HeaderMap`.
     ///
     /// ```
-    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
     /// let req = http::HeaderMap::new();
     /// let mut loaded = c.load_headers(&req);
     /// loaded.session.insert("a", &1u8).unwrap();
@@ -454,8 +430,8 @@ impl SessionConfig {
     /// headers (for tools, tests and the size tables).
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig, SessionState};
-    /// let c = SessionConfig::builder(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine, SessionState};
+    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
     /// let mut s = SessionState::new();
     /// s.insert("user_id", &1u32).unwrap();
     /// let value = c.seal(&mut s).unwrap();
@@ -484,11 +460,11 @@ impl SessionConfig {
         self.seal_at(session, self.now(), Some(nonce))
     }
 
-    /// Opens one sealed cookie value (unchunked) as [`load`](SessionConfig::load) would.
+    /// Opens one sealed cookie value (unchunked) as [`load`](SessionEngine::load) would.
     ///
     /// ```
-    /// # use sealed_session::{Error, Rejection, Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{Error, Rejection, Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
     /// assert_eq!(c.open_value("AQ").unwrap_err(), Error::Rejected(Rejection::TooShort));
     /// ```
     pub fn open_value(&self, value: &str) -> Result<SessionState, Error> {
@@ -496,13 +472,13 @@ impl SessionConfig {
     }
 }
 
-/// Builder for [`SessionConfig`]; every setting has a secure default.
+/// Builder for [`SessionEngine`]; every setting has a secure default.
 ///
 /// ```
 /// use std::time::Duration;
-/// use sealed_session::{Algorithm, Compression, Secret, SessionConfig, SameSite};
+/// use sealed_session::{Algorithm, Compression, Secret, SessionConfig, SessionEngine, SameSite};
 ///
-/// let config = SessionConfig::builder(Secret::generate())
+/// let config = SessionConfig::new(Secret::generate())
 ///     .cookie_name("sid")
 ///     .same_site(SameSite::Strict)
 ///     .absolute_timeout(Duration::from_secs(12 * 3600))
@@ -512,8 +488,8 @@ impl SessionConfig {
 ///     .unwrap();
 /// # let _ = config;
 /// ```
-#[must_use = "call .build() to get a SessionConfig"]
-pub struct SessionConfigBuilder {
+#[must_use = "call .build() to get a SessionEngine"]
+pub struct SessionConfig {
     keys: Keys,
     cookie: CookieConfig,
     idle: Option<Duration>,
@@ -525,21 +501,45 @@ pub struct SessionConfigBuilder {
     clock: Clock,
 }
 
-impl fmt::Debug for SessionConfigBuilder {
+impl fmt::Debug for SessionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionConfigBuilder")
+        f.debug_struct("SessionConfig")
             .field("cookie", &self.cookie)
             .finish_non_exhaustive()
     }
 }
 
-impl SessionConfigBuilder {
-    /// The cookie name (default `session`). `__Host-` and `__Secure-` prefixes are checked
-    /// against the other attributes by [`build`](SessionConfigBuilder::build).
+impl SessionConfig {
+    /// Starts a configuration with secure defaults: cookie `session` with `HttpOnly`,
+    /// `Secure`, `SameSite=Lax`, `Path=/`, one cookie, persistent; idle timeout 24 h
+    /// (refreshed once a quarter of it has passed), absolute lifetime 7 days, 60 s clock-skew
+    /// leeway, compression when it helps, XChaCha20-Poly1305.
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// assert!(SessionConfig::builder(Secret::generate()).cookie_name("__Host-s").build().is_ok());
+    /// # use sealed_session::{Keyring, Secret, SessionConfig};
+    /// let config = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// assert_eq!(config.cookie().name(), "session");
+    /// ```
+    pub fn new(keys: impl Into<Keys>) -> SessionConfig {
+        SessionConfig {
+            keys: keys.into(),
+            cookie: CookieConfig::default(),
+            idle: Some(Duration::from_secs(86_400)),
+            absolute: Duration::from_secs(7 * 86_400),
+            refresh_share: 0.25,
+            skew: Duration::from_secs(60),
+            compression: Compression::Auto,
+            algorithm: Algorithm::default(),
+            clock: Arc::new(system_clock),
+        }
+    }
+
+    /// The cookie name (default `session`). `__Host-` and `__Secure-` prefixes are checked
+    /// against the other attributes by [`build`](SessionConfig::build).
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// assert!(SessionConfig::new(Secret::generate()).cookie_name("__Host-s").build().is_ok());
     /// ```
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie.name = name.into();
@@ -549,8 +549,8 @@ impl SessionConfigBuilder {
     /// The cookie `Path` (default `/`).
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// assert!(SessionConfig::builder(Secret::generate()).path("/app").build().is_ok());
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// assert!(SessionConfig::new(Secret::generate()).path("/app").build().is_ok());
     /// ```
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.cookie.path = path.into();
@@ -560,8 +560,8 @@ impl SessionConfigBuilder {
     /// The cookie `Domain` (default none: host-only, the safer choice).
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let b = SessionConfig::builder(Secret::generate()).domain("example.com");
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let b = SessionConfig::new(Secret::generate()).domain("example.com");
     /// # let _ = b;
     /// ```
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
@@ -573,8 +573,8 @@ impl SessionConfigBuilder {
     /// development: browsers drop `Secure` cookies on `http://` origins other than localhost.
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).secure(false).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).secure(false).build().unwrap();
     /// assert!(!c.cookie().secure());
     /// ```
     pub fn secure(mut self, secure: bool) -> Self {
@@ -585,8 +585,8 @@ impl SessionConfigBuilder {
     /// Whether cookies carry `HttpOnly` (default `true`: scripts cannot read the session).
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).http_only(true).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).http_only(true).build().unwrap();
     /// assert!(c.cookie().http_only());
     /// ```
     pub fn http_only(mut self, http_only: bool) -> Self {
@@ -597,8 +597,8 @@ impl SessionConfigBuilder {
     /// The `SameSite` attribute (default `Lax`). `None` requires `Secure`.
     ///
     /// ```
-    /// # use sealed_session::{SameSite, Secret, SessionConfig};
-    /// assert!(SessionConfig::builder(Secret::generate()).same_site(SameSite::None).secure(false).build().is_err());
+    /// # use sealed_session::{SameSite, Secret, SessionConfig, SessionEngine};
+    /// assert!(SessionConfig::new(Secret::generate()).same_site(SameSite::None).secure(false).build().is_err());
     /// ```
     pub fn same_site(mut self, same_site: SameSite) -> Self {
         self.cookie.same_site = same_site;
@@ -610,8 +610,8 @@ impl SessionConfigBuilder {
     /// enforces both timeouts).
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).persistent(false).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).persistent(false).build().unwrap();
     /// assert!(!c.cookie().persistent());
     /// ```
     pub fn persistent(mut self, persistent: bool) -> Self {
@@ -623,8 +623,8 @@ impl SessionConfigBuilder {
     /// [`MAX_CHUNKS`](crate::cookies::MAX_CHUNKS)).
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// assert!(SessionConfig::builder(Secret::generate()).max_cookies(0).build().is_err());
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// assert!(SessionConfig::new(Secret::generate()).max_cookies(0).build().is_err());
     /// ```
     pub fn max_cookies(mut self, n: usize) -> Self {
         self.cookie.max_cookies = n;
@@ -635,8 +635,8 @@ impl SessionConfigBuilder {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).idle_timeout(None).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).idle_timeout(None).build().unwrap();
     /// assert_eq!(c.expiry().idle(), None);
     /// ```
     pub fn idle_timeout(mut self, idle: Option<Duration>) -> Self {
@@ -649,8 +649,8 @@ impl SessionConfigBuilder {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).absolute_timeout(Duration::from_secs(3600)).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).absolute_timeout(Duration::from_secs(3600)).build().unwrap();
     /// assert_eq!(c.expiry().absolute().as_secs(), 3600);
     /// ```
     pub fn absolute_timeout(mut self, absolute: Duration) -> Self {
@@ -662,8 +662,8 @@ impl SessionConfigBuilder {
     /// deadline forward (default 0.25; 0.0 refreshes on every request that uses the session).
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// assert!(SessionConfig::builder(Secret::generate()).refresh_share(1.5).build().is_err());
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// assert!(SessionConfig::new(Secret::generate()).refresh_share(1.5).build().is_err());
     /// ```
     pub fn refresh_share(mut self, share: f64) -> Self {
         self.refresh_share = share;
@@ -675,8 +675,8 @@ impl SessionConfigBuilder {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).clock_skew(Duration::from_secs(5)).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).clock_skew(Duration::from_secs(5)).build().unwrap();
     /// assert_eq!(c.expiry().clock_skew().as_secs(), 5);
     /// ```
     pub fn clock_skew(mut self, skew: Duration) -> Self {
@@ -687,8 +687,8 @@ impl SessionConfigBuilder {
     /// Compression policy (default [`Compression::Auto`]; see its docs for when to turn it off).
     ///
     /// ```
-    /// # use sealed_session::{Compression, Secret, SessionConfig};
-    /// let b = SessionConfig::builder(Secret::generate()).compression(Compression::Off);
+    /// # use sealed_session::{Compression, Secret, SessionConfig, SessionEngine};
+    /// let b = SessionConfig::new(Secret::generate()).compression(Compression::Off);
     /// # let _ = b;
     /// ```
     pub fn compression(mut self, compression: Compression) -> Self {
@@ -700,8 +700,8 @@ impl SessionConfigBuilder {
     /// still open and are re-sealed with this one.
     ///
     /// ```
-    /// # use sealed_session::{Algorithm, Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).algorithm(Algorithm::Aes256Gcm).build().unwrap();
+    /// # use sealed_session::{Algorithm, Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).algorithm(Algorithm::Aes256Gcm).build().unwrap();
     /// assert_eq!(c.algorithm(), Algorithm::Aes256Gcm);
     /// ```
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
@@ -712,8 +712,8 @@ impl SessionConfigBuilder {
     /// The clock, in Unix seconds (default: the system clock). For tests.
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let c = SessionConfig::builder(Secret::generate()).clock(|| 1_800_000_000).build().unwrap();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let c = SessionConfig::new(Secret::generate()).clock(|| 1_800_000_000).build().unwrap();
     /// assert_eq!(c.now(), 1_800_000_000);
     /// ```
     pub fn clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
@@ -724,14 +724,14 @@ impl SessionConfigBuilder {
     /// Checks every setting and builds the configuration.
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let e = SessionConfig::builder(Secret::generate()).cookie_name("__Host-s").secure(false).build().unwrap_err();
+    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// let e = SessionConfig::new(Secret::generate()).cookie_name("__Host-s").secure(false).build().unwrap_err();
     /// assert!(e.to_string().contains("__Host-"));
     /// ```
-    pub fn build(self) -> Result<SessionConfig, Error> {
+    pub fn build(self) -> Result<SessionEngine, Error> {
         self.cookie.validate()?;
         let expiry = Expiry::new(self.idle, self.absolute, self.refresh_share, self.skew)?;
-        Ok(SessionConfig {
+        Ok(SessionEngine {
             keys: self.keys,
             cookie: self.cookie,
             expiry,
@@ -762,7 +762,7 @@ mod tests {
 
     #[test]
     fn untouched_session_costs_no_cookie_and_no_decrypt() {
-        let c = SessionConfig::builder(secret(1)).build().unwrap();
+        let c = SessionConfig::new(secret(1)).build().unwrap();
         let mut s = SessionState::new();
         s.insert("a", &1u8).unwrap();
         let v = c.seal(&mut s).unwrap();
@@ -775,7 +775,7 @@ mod tests {
 
     #[test]
     fn new_session_without_data_gets_no_cookie() {
-        let c = SessionConfig::builder(secret(1)).build().unwrap();
+        let c = SessionConfig::new(secret(1)).build().unwrap();
         let mut l = c.load(std::iter::empty());
         l.session.renew();
         assert!(c
@@ -786,16 +786,11 @@ mod tests {
 
     #[test]
     fn rotation_reseals_under_the_primary_even_when_untouched() {
-        let old = SessionConfig::builder(Keyring::new(secret(1)))
+        let old = SessionConfig::new(Keyring::new(secret(1))).build().unwrap();
+        let rotated = SessionConfig::new(Keyring::from_secrets([secret(2), secret(1)]).unwrap())
             .build()
             .unwrap();
-        let rotated =
-            SessionConfig::builder(Keyring::from_secrets([secret(2), secret(1)]).unwrap())
-                .build()
-                .unwrap();
-        let only_new = SessionConfig::builder(Keyring::new(secret(2)))
-            .build()
-            .unwrap();
+        let only_new = SessionConfig::new(Keyring::new(secret(2))).build().unwrap();
         let mut s = SessionState::new();
         s.insert("user", &"ada").unwrap();
         let h = format!("session={}", old.seal(&mut s).unwrap());
@@ -825,7 +820,7 @@ mod tests {
     fn idle_refresh_only_when_due() {
         let now = Arc::new(AtomicU64::new(1_000_000));
         let t = now.clone();
-        let c = SessionConfig::builder(secret(1))
+        let c = SessionConfig::new(secret(1))
             .idle_timeout(Some(Duration::from_secs(100)))
             .clock(move || t.load(Ordering::SeqCst))
             .build()
@@ -861,7 +856,7 @@ mod tests {
 
     #[test]
     fn rejected_cookie_is_removed_purged_session_is_removed() {
-        let c = SessionConfig::builder(secret(1))
+        let c = SessionConfig::new(secret(1))
             .max_cookies(2)
             .build()
             .unwrap();

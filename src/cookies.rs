@@ -36,7 +36,7 @@ pub const MAX_REQUEST_COOKIES: usize = 1024;
 /// Cookie name and attributes, and how many cookies a session may span.
 ///
 /// Secure defaults: `HttpOnly`, `Secure`, `SameSite=Lax`, `Path=/`, no `Domain`, one cookie.
-/// Build it through [`SessionConfig::builder`](crate::SessionConfig::builder); the checks
+/// Build it through [`SessionConfig::new`](crate::SessionConfig::new); the checks
 /// (name syntax, `__Host-`/`__Secure-` prefix rules) run when the configuration is built.
 ///
 /// ```
@@ -132,7 +132,7 @@ impl CookieConfig {
         self.persistent
     }
 
-    /// Checks the configuration; called when a [`SessionConfig`](crate::SessionConfig) is built.
+    /// Checks the configuration; called when a [`SessionEngine`](crate::SessionEngine) is built.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let bad = |m: String| Err(Error::Config(m));
         if self.name.is_empty() || !self.name.bytes().all(is_token_byte) {

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use http::HeaderValue;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{LoadOutcome, SessionConfig};
+use crate::config::{LoadOutcome, SessionConfig, SessionEngine};
 use crate::cookies::{MAX_CHUNKS, MAX_COOKIE_BYTES};
 use crate::error::Error;
 use crate::format::{self, Compression, MAX_PLAINTEXT};
@@ -41,8 +41,8 @@ fn build(
     max_cookies: usize,
     algorithm: Algorithm,
     compression: Compression,
-) -> SessionConfig {
-    match SessionConfig::builder(keys)
+) -> SessionEngine {
+    match SessionConfig::new(keys)
         .cookie_name(COOKIE_NAME)
         .max_cookies(max_cookies)
         .algorithm(algorithm)
@@ -61,8 +61,8 @@ pub fn config(
     max_cookies: usize,
     algorithm: Algorithm,
     compression: Compression,
-) -> &'static SessionConfig {
-    static ALL: OnceLock<Vec<SessionConfig>> = OnceLock::new();
+) -> &'static SessionEngine {
+    static ALL: OnceLock<Vec<SessionEngine>> = OnceLock::new();
     let all = ALL.get_or_init(|| {
         let ring = || match Keyring::from_secrets([secret(&PRIMARY), secret(&FALLBACK)]) {
             Ok(r) => r,
@@ -91,7 +91,7 @@ pub fn seed_config(
     algorithm: Algorithm,
     compression: Compression,
     old_key: bool,
-) -> SessionConfig {
+) -> SessionEngine {
     let keys = if old_key {
         Keyring::new(secret(&FALLBACK))
     } else {
@@ -193,8 +193,8 @@ fn check_session(s: &SessionState) {
     assert_eq!(again.as_ref(), Ok(s), "decode(encode(s)) == s");
 }
 
-/// Target `open_value`: `data` as one cookie value, through [`SessionConfig::open_value`]
-/// (lossy UTF-8) and [`SessionConfig::load`] (raw bytes, header `session=<data>`). Both
+/// Target `open_value`: `data` as one cookie value, through [`SessionEngine::open_value`]
+/// (lossy UTF-8) and [`SessionEngine::load`] (raw bytes, header `session=<data>`). Both
 /// must give a session or a typed rejection, and agree with each other whenever the header
 /// carries exactly `data` as the value.
 pub fn open_value(data: &[u8]) {
@@ -254,7 +254,7 @@ fn same_entries(a: &SessionState, b: &SessionState) -> bool {
 
 /// Checks `Set-Cookie` values: valid headers for our cookie names, each name plus value at
 /// most [`MAX_COOKIE_BYTES`]. Returns the `name=value` pairs that set (not remove) a cookie.
-fn check_set_cookies(cfg: &SessionConfig, out: &[HeaderValue]) -> Vec<String> {
+fn check_set_cookies(cfg: &SessionEngine, out: &[HeaderValue]) -> Vec<String> {
     let mut sets = Vec::new();
     for h in out {
         let s = match h.to_str() {

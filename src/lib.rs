@@ -17,15 +17,15 @@
 //! | [`format`](mod@format) | the sealed wire format (see `FORMAT.md`), compression, base64url |
 //! | [`session`] | the session map, change tracking, timestamps and expiry |
 //! | [`cookies`] | cookie attributes, the size limit, chunking, on `http` types |
-//! | [`SessionConfig`] | the pipeline an adapter drives: `load` then `finish` |
+//! | [`SessionEngine`] | the pipeline an adapter drives: `load` then `finish` |
 //! | `actix` (feature `actix`) | the actix-web middleware and `Session` extractor |
 //!
 //! # Framework-free use
 //!
 //! ```
-//! use sealed_session::{Keyring, Secret, SessionConfig};
+//! use sealed_session::{Keyring, Secret, SessionConfig, SessionEngine};
 //!
-//! let config = SessionConfig::builder(Keyring::new(Secret::generate())).build()?;
+//! let config = SessionConfig::new(Keyring::new(Secret::generate())).build()?;
 //!
 //! // Request 1: no cookie, a new session; the handler stores something.
 //! let request = http::HeaderMap::new();
@@ -67,7 +67,7 @@ pub mod actix;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use config::{Clock, Deadlines, LoadOutcome, Loaded, SessionConfig, SessionConfigBuilder};
+pub use config::{Clock, Deadlines, LoadOutcome, Loaded, SessionConfig, SessionEngine};
 pub use cookie::SameSite;
 pub use cookies::CookieConfig;
 pub use error::{Error, Rejection};

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use cookies::{Jar, SetCookie};
 use sealed_session::actix::{Session, SessionMiddleware, TooLargePolicy};
 use sealed_session::{
-    EpochKeys, Keyring, Keys, LoadOutcome, Secret, SessionConfig, SessionConfigBuilder, Status,
+    EpochKeys, Keyring, Keys, LoadOutcome, Secret, SessionConfig, SessionEngine, Status,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -49,12 +49,12 @@ impl TestClock {
     }
 }
 
-fn builder(keys: impl Into<Keys>, clock: &TestClock) -> SessionConfigBuilder {
+fn builder(keys: impl Into<Keys>, clock: &TestClock) -> SessionConfig {
     let t = Arc::clone(&clock.0);
-    SessionConfig::builder(keys).clock(move || t.load(Ordering::SeqCst))
+    SessionConfig::new(keys).clock(move || t.load(Ordering::SeqCst))
 }
 
-fn mw(b: SessionConfigBuilder) -> SessionMiddleware {
+fn mw(b: SessionConfig) -> SessionMiddleware {
     SessionMiddleware::new(b.build().unwrap())
 }
 
@@ -282,7 +282,7 @@ fn assert_removed(cookies: &[SetCookie], name: &str) {
 }
 
 /// Opens a `Cookie` header with `config`: the outcome and the value of `n`.
-fn open(config: &SessionConfig, cookie: &str) -> (LoadOutcome, Option<u64>) {
+fn open(config: &SessionEngine, cookie: &str) -> (LoadOutcome, Option<u64>) {
     let loaded = config.load([cookie.as_bytes()]);
     (loaded.outcome, loaded.session.get::<u64>("n").unwrap())
 }

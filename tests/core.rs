@@ -13,7 +13,7 @@ use base64::Engine as _;
 use proptest::prelude::*;
 use sealed_session::{
     Algorithm, Compression, EpochKeys, Error, Keyring, LoadOutcome, Rejection, Secret,
-    SessionConfig, SessionState,
+    SessionConfig, SessionEngine, SessionState,
 };
 
 const NOW: u64 = 1_800_000_000;
@@ -22,8 +22,8 @@ fn secret(b: u8) -> Secret {
     Secret::from_bytes(&[b; 32]).unwrap()
 }
 
-fn config(ring: Keyring) -> SessionConfig {
-    SessionConfig::builder(ring).clock(|| NOW).build().unwrap()
+fn config(ring: Keyring) -> SessionEngine {
+    SessionConfig::new(ring).clock(|| NOW).build().unwrap()
 }
 
 /// `name=value` pairs of the Set-Cookie headers that set (not remove) a cookie.
@@ -35,7 +35,7 @@ fn cookie_header(set: &[http::HeaderValue]) -> String {
         .join("; ")
 }
 
-fn reference_cookie() -> (SessionConfig, String) {
+fn reference_cookie() -> (SessionEngine, String) {
     let c = config(Keyring::new(secret(1)));
     let mut s = SessionState::new();
     s.insert("user_id", &42u64).unwrap();
@@ -82,7 +82,7 @@ fn every_truncation_is_rejected() {
 #[test]
 fn a_cookie_moved_to_another_name_is_rejected() {
     let (c, v) = reference_cookie();
-    let other = SessionConfig::builder(Keyring::new(secret(1)))
+    let other = SessionConfig::new(Keyring::new(secret(1)))
         .cookie_name("other")
         .clock(|| NOW)
         .build()
@@ -159,7 +159,7 @@ fn rotation_old_key_opens_needs_reseal_dropped_key_does_not() {
 fn switching_algorithm_reseals_with_the_new_one() {
     let (_, v) = reference_cookie();
     let h = format!("session={v}");
-    let aes = SessionConfig::builder(Keyring::new(secret(1)))
+    let aes = SessionConfig::new(Keyring::new(secret(1)))
         .algorithm(Algorithm::Aes256Gcm)
         .clock(|| NOW)
         .build()
@@ -174,7 +174,7 @@ fn switching_algorithm_reseals_with_the_new_one() {
 fn epoch_keys_across_a_period_boundary() {
     let now = Arc::new(AtomicU64::new(1000 * 100 + 99)); // last second of epoch 1000
     let t = now.clone();
-    let c = SessionConfig::builder(EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap())
+    let c = SessionConfig::new(EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap())
         .idle_timeout(Some(Duration::from_secs(1000)))
         .clock(move || t.load(Ordering::SeqCst))
         .build()
@@ -218,7 +218,7 @@ fn epoch_keys_across_a_period_boundary() {
 fn expiry_is_enforced_from_inside_the_cookie() {
     let now = Arc::new(AtomicU64::new(NOW));
     let t = now.clone();
-    let c = SessionConfig::builder(secret(1))
+    let c = SessionConfig::new(secret(1))
         .idle_timeout(Some(Duration::from_secs(600)))
         .absolute_timeout(Duration::from_secs(3600))
         .clock_skew(Duration::from_secs(60))
@@ -281,7 +281,7 @@ fn workload_session() -> Vec<(&'static str, SessionState)> {
 fn workloads_round_trip_with_every_setting() {
     for alg in Algorithm::ALL {
         for comp in [Compression::Auto, Compression::Off] {
-            let c = SessionConfig::builder(secret(1))
+            let c = SessionConfig::new(secret(1))
                 .algorithm(alg)
                 .compression(comp)
                 .clock(|| NOW)
@@ -309,7 +309,7 @@ fn workloads_round_trip_with_every_setting() {
 #[test]
 fn compression_is_used_only_when_it_makes_the_cookie_smaller() {
     let on = config(Keyring::new(secret(1)));
-    let off = SessionConfig::builder(secret(1))
+    let off = SessionConfig::new(secret(1))
         .compression(Compression::Off)
         .clock(|| NOW)
         .build()
@@ -335,7 +335,7 @@ fn compression_is_used_only_when_it_makes_the_cookie_smaller() {
 
 #[test]
 fn chunked_session_reassembles_in_any_order_and_shrinks() {
-    let c = SessionConfig::builder(secret(1))
+    let c = SessionConfig::new(secret(1))
         .max_cookies(4)
         .compression(Compression::Off)
         .clock(|| NOW)
@@ -370,7 +370,7 @@ fn chunked_session_reassembles_in_any_order_and_shrinks() {
 fn too_large_names_the_size_the_limit_and_the_fix() {
     let mut s = SessionState::new();
     s.insert("blob", &vec![3u8; 5000]).unwrap();
-    let c = SessionConfig::builder(secret(1))
+    let c = SessionConfig::new(secret(1))
         .compression(Compression::Off)
         .clock(|| NOW)
         .build()
@@ -426,7 +426,7 @@ mod vectors {
     }
 
     pub fn seal(alg: Algorithm, comp: Compression, s: &mut SessionState) -> String {
-        let c = SessionConfig::builder(secret())
+        let c = SessionConfig::new(secret())
             .algorithm(alg)
             .compression(comp)
             .clock(|| CLOCK)
@@ -492,7 +492,7 @@ fn known_answer_vectors() {
         );
     }
     // And they open, with the expected contents.
-    let c = SessionConfig::builder(secret())
+    let c = SessionConfig::new(secret())
         .clock(|| CLOCK)
         .build()
         .unwrap();
@@ -528,7 +528,7 @@ proptest! {
         compress in any::<bool>(),
         max_cookies in 1usize..4,
     ) {
-        let c = SessionConfig::builder(Keyring::new(secret(1)))
+        let c = SessionConfig::new(Keyring::new(secret(1)))
             .algorithm(if aes { Algorithm::Aes256Gcm } else { Algorithm::XChaCha20Poly1305 })
             .compression(if compress { Compression::Auto } else { Compression::Off })
             .max_cookies(max_cookies)
@@ -573,7 +573,7 @@ proptest! {
 
     #[test]
     fn arbitrary_cookie_headers_never_panic(header in proptest::collection::vec(any::<u8>(), 0..2000)) {
-        let c = SessionConfig::builder(secret(1)).max_cookies(3).clock(|| NOW).build().unwrap();
+        let c = SessionConfig::new(secret(1)).max_cookies(3).clock(|| NOW).build().unwrap();
         let mut l = c.load([header.as_slice()]);
         let _ = c.finish([header.as_slice()], Some(&mut l.session), l.outcome);
     }

@@ -13,7 +13,7 @@ use sealed_session::format::MAX_PLAINTEXT;
 use sealed_session::fuzzing::{
     compressed_plaintext, plaintext_seed, seed_config, COOKIE_NAME, NOW,
 };
-use sealed_session::{Algorithm, Compression, LoadOutcome, SessionConfig, SessionState};
+use sealed_session::{Algorithm, Compression, LoadOutcome, SessionConfig, SessionEngine, SessionState};
 
 struct Out(PathBuf);
 
@@ -38,7 +38,7 @@ fn config_byte(max_cookies: usize, alg: Algorithm, comp: Compression) -> u8 {
 }
 
 /// The `name=value` pairs a response sets for `session`.
-fn sealed_pairs(cfg: &SessionConfig, session: &SessionState) -> Vec<String> {
+fn sealed_pairs(cfg: &SessionEngine, session: &SessionState) -> Vec<String> {
     let mut s = session.clone();
     s.renew(); // force a write
     let out = cfg
