@@ -54,6 +54,24 @@ fn view(p: &Profile) -> HttpResponse {
     })
 }
 
+/// Renewing differs in signature only: ours can fail (after the response is sent).
+trait Renew {
+    fn renew_session(&self) -> actix_web::Result<()>;
+}
+
+impl Renew for sealed_session::Session {
+    fn renew_session(&self) -> actix_web::Result<()> {
+        Ok(self.renew()?)
+    }
+}
+
+impl Renew for actix_session::Session {
+    fn renew_session(&self) -> actix_web::Result<()> {
+        self.renew();
+        Ok(())
+    }
+}
+
 /// The same three handlers for any session extractor with `get`/`insert`/`renew`: ours and
 /// actix-session's `Session` differ only in type, so the two apps run identical code.
 macro_rules! session_handlers {
@@ -62,7 +80,7 @@ macro_rules! session_handlers {
             session: $session,
             profile: web::Data<Profile>,
         ) -> actix_web::Result<HttpResponse> {
-            session.renew();
+            Renew::renew_session(&session)?;
             session.insert("profile", profile.get_ref())?;
             Ok(HttpResponse::Ok().finish())
         }
@@ -84,7 +102,7 @@ macro_rules! session_handlers {
 
 mod ours {
     use super::*;
-    session_handlers!(sealed_session::actix::Session);
+    session_handlers!(sealed_session::Session);
 }
 
 mod actix {

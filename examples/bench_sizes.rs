@@ -7,7 +7,7 @@
 //!
 //! "Cookie bytes" is what a browser counts against its 4096-byte limit per cookie: the name
 //! plus the value of every `Set-Cookie` header of a response that creates the session. For
-//! us that comes from `config.finish(..)` with no request cookies (one cookie, the default;
+//! us that comes from `engine.set_cookies(..)`, what a response sends for a new session (one cookie, the default;
 //! a row with `max_cookies=4` is added when one is not enough). For actix-session it is the
 //! `Set-Cookie` header its middleware writes (name `id`,
 //! value = the percent-encoded private-cookie value, base64 of nonce || ct || tag).
@@ -22,7 +22,7 @@ mod compare;
 
 use compare::ActixCookie;
 use sealed_session::cookies::MAX_COOKIE_BYTES;
-use sealed_session::{Algorithm, Compression, LoadOutcome, Secret, SessionConfig, SessionState};
+use sealed_session::{Algorithm, Compression, Secret, SessionConfig, SessionState};
 use serde::Serialize;
 
 /// name + value of each `Set-Cookie` header.
@@ -91,12 +91,8 @@ fn measure<T: Serialize>(workload: &'static str, key: &str, value: &T) -> Row {
                 let label = format!("ours {an}, {cn}, max_cookies={max_cookies}");
                 let label = label.replace(", max_cookies=1", "");
                 let result = config
-                    .finish(
-                        std::iter::empty(),
-                        Some(&mut session),
-                        LoadOutcome::NoCookie,
-                    )
-                    .map(|hs| pairs(hs.iter().map(|h| h.to_str().unwrap())))
+                    .set_cookies(&mut session)
+                    .map(|hs| pairs(hs.iter().map(String::as_str)))
                     .map_err(|e| e.to_string());
                 let fits = result.is_ok();
                 ours.push((label, result));

@@ -1,28 +1,18 @@
-//! The whole pipeline behind one value: keys → seal → session → cookies.
+//! Configuration: plain data with secure defaults, checked once by
+//! [`build`](SessionConfig::build), which turns it into the [`SessionEngine`].
 //!
-//! [`SessionEngine`] is what an adapter holds. Per request it does two things:
-//!
-//! * [`load`](SessionEngine::load): find the session cookie(s) among the `Cookie` headers,
-//!   open them, check expiry, and hand back a [`SessionState`] with a [`LoadOutcome`];
-//! * [`finish`](SessionEngine::finish): decide from what happened whether the response needs
-//!   `Set-Cookie` headers, and build them.
-//!
-//! Both work on header *values* (`&[u8]`), so any HTTP library can drive them; the
-//! `http::HeaderMap` helpers are shorthands.
+//! This is the only place defaults live. Nothing here runs per request.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cookie::SameSite;
-use http::header::COOKIE;
-use http::{HeaderMap, HeaderValue};
-
-use crate::cookies::CookieConfig;
-use crate::error::{Error, Rejection};
-use crate::format::{self, Compression};
+use crate::cookies::{CookieConfig, SameSite};
+use crate::engine::{EngineParts, SessionEngine};
+use crate::error::Error;
+use crate::format::{Compression, MAX_PLAINTEXT};
 use crate::keys::{Algorithm, Keys};
-use crate::session::{Expiry, SessionState, Status};
+use crate::session::Expiry;
 
 /// A source of "now" in Unix seconds. Tests inject a fixed or stepping clock.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -33,446 +23,61 @@ fn system_clock() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The `Cookie` header values of an `http::HeaderMap`, re-iterable (`finish` may scan twice).
-#[derive(Clone, Copy)]
-struct CookieHeaders<'a>(&'a HeaderMap);
+/// The default cap on a serialized session (see [`SessionConfig::max_session_bytes`]).
+pub const DEFAULT_MAX_SESSION_BYTES: usize = 64 * 1024;
 
-impl<'a> IntoIterator for CookieHeaders<'a> {
-    type Item = &'a [u8];
-    type IntoIter =
-        std::iter::Map<http::header::ValueIter<'a, HeaderValue>, fn(&HeaderValue) -> &[u8]>;
+/// The smallest cap [`SessionConfig::max_session_bytes`] accepts: room for the timestamps and
+/// a few small entries.
+const MIN_SESSION_BYTES: usize = 64;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.get_all(COOKIE).iter().map(HeaderValue::as_bytes)
-    }
-}
-
-/// How the request's session cookie turned out.
+/// What to do with a response whose session no longer fits: more than
+/// [`max_session_bytes`](SessionConfig::max_session_bytes) serialized, or more than the
+/// allowed cookies can carry.
+///
+/// Either way no session cookie is sent, so the client keeps its last good session, and an
+/// error event is logged.
 ///
 /// ```
-/// use sealed_session::{Keyring, LoadOutcome, Secret, SessionConfig, SessionEngine};
-///
-/// let config = SessionConfig::new(Keyring::new(Secret::generate())).build().unwrap();
-/// let loaded = config.load([&b"session=garbage"[..]]);
-/// assert!(matches!(loaded.outcome, LoadOutcome::Rejected(_)));
-/// assert!(loaded.session.is_empty());
+/// use sealed_session::TooLargePolicy;
+/// assert_eq!(TooLargePolicy::default(), TooLargePolicy::ServerError);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub enum LoadOutcome {
-    /// The request carried no session cookie: a new, empty session.
-    NoCookie,
-    /// The cookie opened. `needs_reseal` is true when it was sealed under a key or algorithm
-    /// that no longer seals, so the response must re-seal it.
-    Opened {
-        /// Re-seal under the current primary key on this response.
-        needs_reseal: bool,
-    },
-    /// The cookie did not open; the session is new and empty and the response removes the
-    /// bad cookie.
-    Rejected(Rejection),
+pub enum TooLargePolicy {
+    /// Replace the response with a `500` whose JSON body names the size and the limit
+    /// (`{"error", "size", "limit", "maxCookies"}`). The failure is visible at once, in
+    /// development and in monitoring.
+    #[default]
+    ServerError,
+    /// Send the handler's response without the session cookie: the write is lost.
+    KeepResponse,
 }
 
-/// When a session was created and when it expires, in Unix seconds
-/// (see [`SessionEngine::deadlines`]).
+/// What happens to a handler's session writes when the response it returns is a server
+/// error (status 500–599).
 ///
-/// Serializes as `{"createdAt", "idleExpiresAt", "absoluteExpiresAt"}`.
+/// The default discards them, as Django does: a handler that failed half-way may have
+/// written half of what it meant to, and the client's last good session is safer than a
+/// half-updated one. A rejected cookie is still removed and a re-seal under a new key still
+/// happens, as on a route that never touched the session. Client errors (4xx) always commit,
+/// since handlers answer them on purpose (a failed login may well have counted the attempt).
 ///
 /// ```
-/// # use sealed_session::{Secret, SessionConfig, SessionEngine};
-/// let c = SessionConfig::new(Secret::generate()).clock(|| 1000).build().unwrap();
-/// let loaded = c.load(std::iter::empty());
-/// let d = c.deadlines(&loaded.session, loaded.outcome);
-/// assert_eq!(d.created_at, 1000);
+/// use sealed_session::ServerErrorWrites;
+/// assert_eq!(ServerErrorWrites::default(), ServerErrorWrites::Discard);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Deadlines {
-    /// Creation (or last renewal).
-    pub created_at: u64,
-    /// End of the idle timeout (`None` without an idle limit); never after the absolute one.
-    pub idle_expires_at: Option<u64>,
-    /// End of the absolute lifetime.
-    pub absolute_expires_at: u64,
-}
-
-/// The result of [`SessionEngine::load`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub struct Loaded {
-    /// The session (empty and new unless the cookie opened).
-    pub session: SessionState,
-    /// What happened to the cookie.
-    pub outcome: LoadOutcome,
+pub enum ServerErrorWrites {
+    /// Drop the session changes of a request answered with a 5xx.
+    #[default]
+    Discard,
+    /// Save them whatever the status.
+    Commit,
 }
 
-/// Validated settings and keys: the one value an adapter needs.
-///
-/// ```
-/// use std::time::Duration;
-/// use sealed_session::{Keyring, Secret, SessionConfig, SessionEngine};
-///
-/// let config = SessionConfig::new(Keyring::new(Secret::generate()))
-///     .cookie_name("__Host-session")
-///     .idle_timeout(Some(Duration::from_secs(30 * 60)))
-///     .max_cookies(2)
-///     .build()
-///     .unwrap();
-///
-/// // A request without a cookie: a new session.
-/// let mut loaded = config.load(std::iter::empty());
-/// loaded.session.insert("user_id", &7u64).unwrap();
-/// let set_cookie = config.finish(std::iter::empty(), Some(&mut loaded.session), loaded.outcome).unwrap();
-/// assert_eq!(set_cookie.len(), 1);
-///
-/// // The next request carries it back.
-/// let cookie = set_cookie[0].to_str().unwrap().split(';').next().unwrap().to_string();
-/// let loaded = config.load([cookie.as_bytes()]);
-/// assert_eq!(loaded.session.get::<u64>("user_id").unwrap(), Some(7));
-/// ```
-pub struct SessionEngine {
-    keys: Keys,
-    cookie: CookieConfig,
-    expiry: Expiry,
-    compression: Compression,
-    algorithm: Algorithm,
-    clock: Clock,
-}
-
-impl fmt::Debug for SessionEngine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionEngine")
-            .field("keys", &self.keys)
-            .field("cookie", &self.cookie)
-            .field("expiry", &self.expiry)
-            .field("compression", &self.compression)
-            .field("algorithm", &self.algorithm)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SessionEngine {
-    /// The cookie settings.
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
-    /// let c = SessionConfig::new(Secret::generate()).max_cookies(3).build().unwrap();
-    /// assert_eq!(c.cookie().max_cookies(), 3);
-    /// ```
-    pub fn cookie(&self) -> &CookieConfig {
-        &self.cookie
-    }
-
-    /// The time limits.
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
-    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(c.expiry().absolute().as_secs(), 604_800);
-    /// ```
-    pub fn expiry(&self) -> &Expiry {
-        &self.expiry
-    }
-
-    /// The algorithm that seals.
-    ///
-    /// ```
-    /// # use sealed_session::{Algorithm, Secret, SessionConfig, SessionEngine};
-    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(c.algorithm(), Algorithm::XChaCha20Poly1305);
-    /// ```
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-
-    /// The current time from the configured clock, in Unix seconds.
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
-    /// let c = SessionConfig::new(Secret::generate()).clock(|| 42).build().unwrap();
-    /// assert_eq!(c.now(), 42);
-    /// ```
-    pub fn now(&self) -> u64 {
-        (self.clock)()
-    }
-
-    /// Opens the session carried by these `Cookie` header values.
-    ///
-    /// Never fails: a missing cookie gives a new session, a bad or expired one gives a new
-    /// session and a [`LoadOutcome::Rejected`] reason to log.
-    ///
-    /// ```
-    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig, SessionEngine};
-    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(c.load([&b"theme=dark"[..]]).outcome, LoadOutcome::NoCookie);
-    /// ```
-    pub fn load<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Loaded {
-        match self.open(cookie_headers, self.now()) {
-            Ok(Some((session, needs_reseal))) => Loaded {
-                session,
-                outcome: LoadOutcome::Opened { needs_reseal },
-            },
-            Ok(None) => Loaded {
-                session: SessionState::new(),
-                outcome: LoadOutcome::NoCookie,
-            },
-            Err(r) => Loaded {
-                session: SessionState::new(),
-                outcome: LoadOutcome::Rejected(r),
-            },
-        }
-    }
-
-    /// [`load`](SessionEngine::load) from an `http::HeaderMap`.
-    ///
-    /// ```
-    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig, SessionEngine};
-    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// let headers = http::HeaderMap::new();
-    /// assert_eq!(c.load_headers(&headers).outcome, LoadOutcome::NoCookie);
-    /// ```
-    pub fn load_headers(&self, headers: &HeaderMap) -> Loaded {
-        self.load(CookieHeaders(headers))
-    }
-
-    fn open<'h>(
-        &self,
-        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
-        now: u64,
-    ) -> Result<Option<(SessionState, bool)>, Rejection> {
-        let found = self.cookie.find(cookie_headers)?;
-        let Some(value) = found.value()? else {
-            return Ok(None);
-        };
-        self.open_sealed(&value, now).map(Some)
-    }
-
-    /// Opens one sealed value at `now` and checks its expiry; also says whether it must be
-    /// re-sealed (an older key or the other algorithm). Shared by `load` and `open_value`.
-    fn open_sealed(&self, value: &str, now: u64) -> Result<(SessionState, bool), Rejection> {
-        let keys = self.keys.at(now);
-        let opened = format::open(&keys, &self.cookie.name, value, self.cookie.max_value_len())?;
-        let session = SessionState::decode(&opened.body)?;
-        self.expiry.check(&session, now)?;
-        let needs_reseal = !opened.primary || opened.algorithm != self.algorithm;
-        Ok((session, needs_reseal))
-    }
-
-    /// Stamps `session` with `now` and seals it under the current primary key, with a fresh
-    /// random nonce (`nonce` is only ever given by the known-answer tests).
-    fn seal_at(
-        &self,
-        session: &mut SessionState,
-        now: u64,
-        nonce: Option<&[u8]>,
-    ) -> Result<String, Error> {
-        let body = session.encode_at(now)?;
-        let keys = self.keys.at(now);
-        let (name, compression) = (&self.cookie.name, self.compression);
-        Ok(match nonce {
-            None => format::seal(&keys, self.algorithm, name, &body, compression),
-            Some(n) => {
-                format::seal_with_nonce(keys.sealing(self.algorithm), name, &body, compression, n)
-            }
-        })
-    }
-
-    /// Whether the response must seal `session` again: it changed or was renewed, or it was
-    /// opened from a cookie that needs a re-seal, a touch or an idle refresh.
-    fn must_write(&self, session: &SessionState, outcome: LoadOutcome, now: u64) -> bool {
-        match session.status() {
-            Status::Purged => false,
-            Status::Changed | Status::Renewed => true,
-            Status::Unchanged => match outcome {
-                LoadOutcome::Opened { needs_reseal } => {
-                    needs_reseal || session.is_touched() || self.expiry.refresh_due(session, now)
-                }
-                LoadOutcome::NoCookie | LoadOutcome::Rejected(_) => false,
-            },
-        }
-    }
-
-    /// The session's deadlines as they will stand after this response, in Unix seconds: a
-    /// session the response seals is stamped "now", any other keeps its stored times.
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
-    /// let c = SessionConfig::new(Secret::generate()).clock(|| 1000).build().unwrap();
-    /// let mut loaded = c.load(std::iter::empty());
-    /// loaded.session.insert("a", &1u8).unwrap();
-    /// let d = c.deadlines(&loaded.session, loaded.outcome);
-    /// assert_eq!((d.created_at, d.idle_expires_at, d.absolute_expires_at),
-    ///            (1000, Some(1000 + 86_400), 1000 + 604_800));
-    /// ```
-    pub fn deadlines(&self, session: &SessionState, outcome: LoadOutcome) -> Deadlines {
-        let now = self.now();
-        let (created_at, refreshed_at) = if self.must_write(session, outcome, now) {
-            session.timestamps_at(now)
-        } else {
-            (
-                session.created_at().unwrap_or(now),
-                session.refreshed_at().unwrap_or(now),
-            )
-        };
-        let absolute = created_at.saturating_add(self.expiry.absolute().as_secs());
-        Deadlines {
-            created_at,
-            idle_expires_at: self
-                .expiry
-                .idle()
-                .map(|i| refreshed_at.saturating_add(i.as_secs()).min(absolute)),
-            absolute_expires_at: absolute,
-        }
-    }
-
-    /// Whether the request's cookie was sealed under something other than the current
-    /// primary key and algorithm: read from the header alone, without decrypting.
-    fn reseal_hint<'h>(
-        &self,
-        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
-        now: u64,
-    ) -> bool {
-        let Ok(found) = self.cookie.find(cookie_headers) else {
-            return false;
-        };
-        let Some(first) = found.first() else {
-            return false;
-        };
-        let value = first.split_once('.').map_or(first, |(_, v)| v);
-        let sealing = self.keys.at(now).sealing(self.algorithm).id();
-        format::peek_key(value).is_some_and(|(alg, id)| alg != self.algorithm || id != sealing)
-    }
-
-    /// The `Set-Cookie` values the response needs, given the request's `Cookie` headers and
-    /// what happened to the session.
-    ///
-    /// Pass `session: None` when the handler never looked at the session: then nothing is
-    /// decrypted unless the cookie's header shows an old key, in which case it is opened and
-    /// re-sealed under the primary key here.
-    ///
-    /// Rules: a changed, renewed or touched session, one whose idle deadline is due for a
-    /// refresh, and one opened under an old key are sealed and sent; a purged or emptied one,
-    /// and a rejected cookie, are removed; otherwise nothing is sent. Chunks the request
-    /// carried that the new value does not need are removed.
-    ///
-    /// Fails only with [`Error::TooLarge`] (and [`Error::Serialize`] for a value postcard
-    /// cannot encode); then no header should be sent, so the client keeps its last good
-    /// cookies.
-    ///
-    /// ```
-    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig, SessionEngine};
-    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// // Untouched, no cookie: nothing to send.
-    /// assert!(c.finish(std::iter::empty(), None, LoadOutcome::NoCookie).unwrap().is_empty());
-    /// ```
-    pub fn finish<'h, I>(
-        &self,
-        cookie_headers: I,
-        session: Option<&mut SessionState>,
-        outcome: LoadOutcome,
-    ) -> Result<Vec<HeaderValue>, Error>
-    where
-        I: IntoIterator<Item = &'h [u8]> + Clone,
-    {
-        let headers = cookie_headers;
-        let now = self.now();
-        let mut late;
-        let (session, outcome) = match session {
-            Some(s) => (s, outcome),
-            None => {
-                if !self.reseal_hint(headers.clone(), now) {
-                    return Ok(Vec::new());
-                }
-                late = self.load(headers.clone());
-                (&mut late.session, late.outcome)
-            }
-        };
-        // Which chunks the request carried matters only when something is written or
-        // removed, so read-only requests skip this second scan of the Cookie header.
-        let present = || self.cookie.find(headers).map_or(0, |f| f.present);
-        let write = self.must_write(session, outcome, now);
-        let remove = session.status() == Status::Purged
-            || matches!(outcome, LoadOutcome::Rejected(_))
-            || (write && session.is_empty());
-        if !write || session.is_empty() {
-            return if remove {
-                self.cookie.removals(present())
-            } else {
-                Ok(Vec::new())
-            };
-        }
-        let value = self.seal_at(session, now, None)?;
-        let max_age = self.expiry.deadline(session).map(|d| d.saturating_sub(now));
-        self.cookie.set_cookies(&value, max_age, present())
-    }
-
-    /// [`finish`](SessionEngine::finish) with the request's `http::HeaderMap`.
-    ///
-    /// ```
-    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig, SessionEngine};
-    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// let req = http::HeaderMap::new();
-    /// let mut loaded = c.load_headers(&req);
-    /// loaded.session.insert("a", &1u8).unwrap();
-    /// let out = c.finish_headers(&req, Some(&mut loaded.session), loaded.outcome).unwrap();
-    /// assert_eq!(out.len(), 1);
-    /// ```
-    pub fn finish_headers(
-        &self,
-        request_headers: &HeaderMap,
-        session: Option<&mut SessionState>,
-        outcome: LoadOutcome,
-    ) -> Result<Vec<HeaderValue>, Error> {
-        self.finish(CookieHeaders(request_headers), session, outcome)
-    }
-
-    /// Seals `session` exactly as a response would, but returns the cookie value instead of
-    /// headers (for tools, tests and the size tables).
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig, SessionEngine, SessionState};
-    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// let mut s = SessionState::new();
-    /// s.insert("user_id", &1u32).unwrap();
-    /// let value = c.seal(&mut s).unwrap();
-    /// let back = c.open_value(&value).unwrap();
-    /// assert_eq!(back.get::<u32>("user_id").unwrap(), Some(1));
-    /// ```
-    pub fn seal(&self, session: &mut SessionState) -> Result<String, Error> {
-        self.seal_at(session, self.now(), None)
-    }
-
-    /// Seals with a caller-chosen nonce, for known-answer test vectors only: reusing a nonce
-    /// under one key destroys the AEAD's guarantees. The session is stamped with the clock.
-    #[doc(hidden)]
-    pub fn seal_with_fixed_nonce(
-        &self,
-        session: &mut SessionState,
-        nonce: &[u8],
-    ) -> Result<String, Error> {
-        if nonce.len() != self.algorithm.nonce_len() {
-            return Err(Error::Config(format!(
-                "{} takes a {}-byte nonce",
-                self.algorithm,
-                self.algorithm.nonce_len()
-            )));
-        }
-        self.seal_at(session, self.now(), Some(nonce))
-    }
-
-    /// Opens one sealed cookie value (unchunked) as [`load`](SessionEngine::load) would.
-    ///
-    /// ```
-    /// # use sealed_session::{Error, Rejection, Secret, SessionConfig, SessionEngine};
-    /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(c.open_value("AQ").unwrap_err(), Error::Rejected(Rejection::TooShort));
-    /// ```
-    pub fn open_value(&self, value: &str) -> Result<SessionState, Error> {
-        Ok(self.open_sealed(value, self.now())?.0)
-    }
-}
-
-/// Builder for [`SessionEngine`]; every setting has a secure default.
+/// Builder for [`SessionEngine`]: every setting has a secure default, and [`build`](SessionConfig::build)
+/// checks them all, so a misconfigured server fails at start-up, not on a request.
 ///
 /// ```
 /// use std::time::Duration;
@@ -499,6 +104,9 @@ pub struct SessionConfig {
     compression: Compression,
     algorithm: Algorithm,
     clock: Clock,
+    too_large: TooLargePolicy,
+    server_errors: ServerErrorWrites,
+    max_session_bytes: usize,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -513,7 +121,9 @@ impl SessionConfig {
     /// Starts a configuration with secure defaults: cookie `session` with `HttpOnly`,
     /// `Secure`, `SameSite=Lax`, `Path=/`, one cookie, persistent; idle timeout 24 h
     /// (refreshed once a quarter of it has passed), absolute lifetime 7 days, 60 s clock-skew
-    /// leeway, compression when it helps, XChaCha20-Poly1305.
+    /// leeway, compression when it helps, XChaCha20-Poly1305, sessions of at most 64 KiB
+    /// serialized, a `500` when a session outgrows its cookies, and writes of a handler that
+    /// answers with a 5xx discarded.
     ///
     /// ```
     /// # use sealed_session::{Keyring, Secret, SessionConfig};
@@ -531,6 +141,9 @@ impl SessionConfig {
             compression: Compression::Auto,
             algorithm: Algorithm::default(),
             clock: Arc::new(system_clock),
+            too_large: TooLargePolicy::default(),
+            server_errors: ServerErrorWrites::default(),
+            max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
         }
     }
 
@@ -644,7 +257,7 @@ impl SessionConfig {
         self
     }
 
-    /// Absolute lifetime from creation or the last [`renew`](SessionState::renew)
+    /// Absolute lifetime from creation or the last [`renew`](crate::Session::renew)
     /// (default 7 days).
     ///
     /// ```
@@ -721,7 +334,49 @@ impl SessionConfig {
         self
     }
 
-    /// Checks every setting and builds the configuration.
+    /// What to do with a response whose session no longer fits (default
+    /// [`TooLargePolicy::ServerError`]).
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig, TooLargePolicy};
+    /// let e = SessionConfig::new(Secret::generate()).on_too_large(TooLargePolicy::KeepResponse).build().unwrap();
+    /// assert_eq!(e.too_large_policy(), TooLargePolicy::KeepResponse);
+    /// ```
+    pub fn on_too_large(mut self, policy: TooLargePolicy) -> Self {
+        self.too_large = policy;
+        self
+    }
+
+    /// What happens to a handler's session writes when its response is a server error
+    /// (status 500–599; default [`ServerErrorWrites::Discard`]).
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, ServerErrorWrites, SessionConfig};
+    /// let e = SessionConfig::new(Secret::generate()).on_server_error(ServerErrorWrites::Commit).build().unwrap();
+    /// assert_eq!(e.server_error_writes(), ServerErrorWrites::Commit);
+    /// ```
+    pub fn on_server_error(mut self, writes: ServerErrorWrites) -> Self {
+        self.server_errors = writes;
+        self
+    }
+
+    /// The largest serialized session, in bytes, before compression (default 64 KiB, at most
+    /// [`MAX_PLAINTEXT`]). A session that grows past it is not saved, exactly like one too
+    /// large for its cookies, so a compressible session cannot make every write cost
+    /// megabytes of work. Cookies carrying more than this do not open.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let e = SessionConfig::new(Secret::generate()).max_session_bytes(8 * 1024).build().unwrap();
+    /// assert_eq!(e.max_session_bytes(), 8 * 1024);
+    /// assert!(SessionConfig::new(Secret::generate()).max_session_bytes(1 << 20).build().is_err());
+    /// ```
+    pub fn max_session_bytes(mut self, bytes: usize) -> Self {
+        self.max_session_bytes = bytes;
+        self
+    }
+
+    /// Checks every setting and builds the engine.
     ///
     /// ```
     /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
@@ -731,142 +386,24 @@ impl SessionConfig {
     pub fn build(self) -> Result<SessionEngine, Error> {
         self.cookie.validate()?;
         let expiry = Expiry::new(self.idle, self.absolute, self.refresh_share, self.skew)?;
-        Ok(SessionEngine {
+        if !(MIN_SESSION_BYTES..=MAX_PLAINTEXT).contains(&self.max_session_bytes) {
+            return Err(Error::Config(format!(
+                "max_session_bytes is {}; it must be between {MIN_SESSION_BYTES} and \
+                 {MAX_PLAINTEXT} (a cookie session holding more is a design error: store an \
+                 id and keep the data server-side)",
+                self.max_session_bytes
+            )));
+        }
+        Ok(SessionEngine::from_parts(EngineParts {
             keys: self.keys,
             cookie: self.cookie,
             expiry,
             compression: self.compression,
             algorithm: self.algorithm,
             clock: self.clock,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::keys::{Keyring, Secret};
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    fn secret(b: u8) -> Secret {
-        Secret::from_bytes(&[b; 32]).unwrap()
-    }
-
-    fn cookie_pairs(set: &[HeaderValue]) -> String {
-        set.iter()
-            .map(|h| h.to_str().unwrap().split(';').next().unwrap().to_string())
-            .filter(|p| !p.ends_with('='))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    #[test]
-    fn untouched_session_costs_no_cookie_and_no_decrypt() {
-        let c = SessionConfig::new(secret(1)).build().unwrap();
-        let mut s = SessionState::new();
-        s.insert("a", &1u8).unwrap();
-        let v = c.seal(&mut s).unwrap();
-        let h = format!("session={v}");
-        assert!(c
-            .finish([h.as_bytes()], None, LoadOutcome::NoCookie)
-            .unwrap()
-            .is_empty());
-    }
-
-    #[test]
-    fn new_session_without_data_gets_no_cookie() {
-        let c = SessionConfig::new(secret(1)).build().unwrap();
-        let mut l = c.load(std::iter::empty());
-        l.session.renew();
-        assert!(c
-            .finish(std::iter::empty(), Some(&mut l.session), l.outcome)
-            .unwrap()
-            .is_empty());
-    }
-
-    #[test]
-    fn rotation_reseals_under_the_primary_even_when_untouched() {
-        let old = SessionConfig::new(Keyring::new(secret(1))).build().unwrap();
-        let rotated = SessionConfig::new(Keyring::from_secrets([secret(2), secret(1)]).unwrap())
-            .build()
-            .unwrap();
-        let only_new = SessionConfig::new(Keyring::new(secret(2))).build().unwrap();
-        let mut s = SessionState::new();
-        s.insert("user", &"ada").unwrap();
-        let h = format!("session={}", old.seal(&mut s).unwrap());
-        assert_eq!(
-            only_new.load([h.as_bytes()]).outcome,
-            LoadOutcome::Rejected(Rejection::UnknownKey)
-        );
-        let set = rotated
-            .finish([h.as_bytes()], None, LoadOutcome::NoCookie)
-            .unwrap();
-        assert_eq!(set.len(), 1);
-        let h2 = cookie_pairs(&set);
-        let l = only_new.load([h2.as_bytes()]);
-        assert_eq!(
-            l.outcome,
-            LoadOutcome::Opened {
-                needs_reseal: false
-            }
-        );
-        assert_eq!(
-            l.session.get::<String>("user").unwrap().as_deref(),
-            Some("ada")
-        );
-    }
-
-    #[test]
-    fn idle_refresh_only_when_due() {
-        let now = Arc::new(AtomicU64::new(1_000_000));
-        let t = now.clone();
-        let c = SessionConfig::new(secret(1))
-            .idle_timeout(Some(Duration::from_secs(100)))
-            .clock(move || t.load(Ordering::SeqCst))
-            .build()
-            .unwrap();
-        let mut s = SessionState::new();
-        s.insert("a", &1u8).unwrap();
-        let h = format!("session={}", c.seal(&mut s).unwrap());
-        now.fetch_add(10, Ordering::SeqCst);
-        let mut l = c.load([h.as_bytes()]);
-        assert_eq!(
-            l.outcome,
-            LoadOutcome::Opened {
-                needs_reseal: false
-            }
-        );
-        assert!(c
-            .finish([h.as_bytes()], Some(&mut l.session), l.outcome)
-            .unwrap()
-            .is_empty());
-        now.fetch_add(20, Ordering::SeqCst);
-        let mut l = c.load([h.as_bytes()]);
-        let set = c
-            .finish([h.as_bytes()], Some(&mut l.session), l.outcome)
-            .unwrap();
-        assert_eq!(set.len(), 1);
-        assert!(set[0].to_str().unwrap().contains("Max-Age=100"));
-        now.fetch_add(100, Ordering::SeqCst);
-        assert_eq!(
-            c.load([h.as_bytes()]).outcome,
-            LoadOutcome::Rejected(Rejection::IdleExpired)
-        );
-    }
-
-    #[test]
-    fn rejected_cookie_is_removed_purged_session_is_removed() {
-        let c = SessionConfig::new(secret(1))
-            .max_cookies(2)
-            .build()
-            .unwrap();
-        let h = b"session=2.AAAA; session.1=BBBB";
-        let mut l = c.load([&h[..]]);
-        assert!(matches!(l.outcome, LoadOutcome::Rejected(_)));
-        let set = c.finish([&h[..]], Some(&mut l.session), l.outcome).unwrap();
-        assert_eq!(set.len(), 2);
-        assert!(set
-            .iter()
-            .all(|h| h.to_str().unwrap().contains("Max-Age=0")));
+            too_large: self.too_large,
+            server_errors: self.server_errors,
+            max_session_bytes: self.max_session_bytes,
+        }))
     }
 }

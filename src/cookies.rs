@@ -15,8 +15,7 @@
 
 use std::fmt;
 
-use cookie::{Cookie, SameSite};
-use http::HeaderValue;
+use cookie::Cookie;
 
 use crate::error::{Error, Rejection};
 
@@ -32,6 +31,46 @@ pub const MAX_HEADER_BYTES: usize = 256 * 1024;
 
 /// The reader stops after this many cookies in a request (browsers send at most ~180 per site).
 pub const MAX_REQUEST_COOKIES: usize = 1024;
+
+/// The cookie `SameSite` attribute.
+///
+/// This crate's own type, so that configuring it does not tie an application to the `cookie`
+/// crate version this crate uses (actix-web 4 re-exports cookie 0.16, for instance).
+///
+/// * `Lax` (the default): the cookie goes with same-site requests and with top-level
+///   navigations from other sites (following a link), not with cross-site subrequests or
+///   form posts. Right for most session cookies.
+/// * `Strict`: never sent from another site, not even when following a link: a user arriving
+///   from elsewhere looks logged out on that first page.
+/// * `None`: sent with every cross-site request; requires `Secure`. Only for sessions that
+///   must work inside other sites' frames, and then CSRF protection is your job.
+///
+/// ```
+/// use sealed_session::{SameSite, Secret, SessionConfig};
+/// assert_eq!(SameSite::default(), SameSite::Lax);
+/// let engine = SessionConfig::new(Secret::generate()).same_site(SameSite::Strict).build().unwrap();
+/// assert_eq!(engine.cookie().same_site(), SameSite::Strict);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SameSite {
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=Lax`.
+    #[default]
+    Lax,
+    /// `SameSite=None` (requires `Secure`).
+    None,
+}
+
+impl SameSite {
+    fn to_cookie(self) -> cookie::SameSite {
+        match self {
+            SameSite::Strict => cookie::SameSite::Strict,
+            SameSite::Lax => cookie::SameSite::Lax,
+            SameSite::None => cookie::SameSite::None,
+        }
+    }
+}
 
 /// Cookie name and attributes, and how many cookies a session may span.
 ///
@@ -123,6 +162,16 @@ impl CookieConfig {
         self.max_cookies
     }
 
+    /// The `SameSite` attribute.
+    ///
+    /// ```
+    /// use sealed_session::{CookieConfig, SameSite};
+    /// assert_eq!(CookieConfig::default().same_site(), SameSite::Lax);
+    /// ```
+    pub fn same_site(&self) -> SameSite {
+        self.same_site
+    }
+
     /// Whether cookies persist (`Max-Age`) or end with the browser session.
     ///
     /// ```
@@ -188,12 +237,17 @@ impl CookieConfig {
     }
 
     /// Which chunk of this session a cookie name is: `Some(0)` for the name itself,
-    /// `Some(i)` for `name.i`, `None` for any other cookie.
+    /// `Some(i)` for `name.i` when this configuration could have written it
+    /// (`i < max_cookies`), `None` for any other cookie. Cookies this configuration could not
+    /// have written are never read and never removed.
     ///
     /// ```
-    /// let c = sealed_session::CookieConfig::default();
+    /// use sealed_session::{Secret, SessionConfig};
+    /// let engine = SessionConfig::new(Secret::generate()).max_cookies(3).build().unwrap();
+    /// let c = engine.cookie();
     /// assert_eq!(c.chunk_index("session"), Some(0));
     /// assert_eq!(c.chunk_index("session.2"), Some(2));
+    /// assert_eq!(c.chunk_index("session.3"), None); // max_cookies(3) writes .1 and .2 only
     /// assert_eq!(c.chunk_index("session.02"), None);
     /// assert_eq!(c.chunk_index("sessions"), None);
     /// ```
@@ -204,7 +258,9 @@ impl CookieConfig {
     fn chunk_index_bytes(&self, cookie_name: &[u8]) -> Option<usize> {
         match cookie_name.strip_prefix(self.name.as_bytes())? {
             [] => Some(0),
-            [b'.', digits @ ..] => parse_index(digits).filter(|i| (1..MAX_CHUNKS).contains(i)),
+            [b'.', digits @ ..] => {
+                parse_index(digits).filter(|i| (1..self.max_cookies).contains(i))
+            }
             _ => None,
         }
     }
@@ -232,49 +288,6 @@ impl CookieConfig {
             .sum()
     }
 
-    /// Finds this session's cookies in `Cookie` header values, in bounded time and with no
-    /// allocation. The first occurrence of each name wins (browsers send the most specific
-    /// path first).
-    pub(crate) fn find<'h>(
-        &self,
-        headers: impl IntoIterator<Item = &'h [u8]>,
-    ) -> Result<Found<'h>, Rejection> {
-        let mut found = Found::default();
-        let mut bytes = 0usize;
-        let mut count = 0usize;
-        for header in headers {
-            bytes += header.len();
-            if bytes > MAX_HEADER_BYTES {
-                return Err(Rejection::HeaderTooLarge);
-            }
-            for pair in header.split(|&b| b == b';') {
-                count += 1;
-                if count > MAX_REQUEST_COOKIES {
-                    return Err(Rejection::HeaderTooLarge);
-                }
-                let pair = pair.trim_ascii();
-                let Some(eq) = pair.iter().position(|&b| b == b'=') else {
-                    continue;
-                };
-                let (k, v) = (pair[..eq].trim_ascii(), pair[eq + 1..].trim_ascii());
-                let Some(index) = self.chunk_index_bytes(k) else {
-                    continue;
-                };
-                if found.present & (1 << index) != 0 {
-                    continue;
-                }
-                // Base64url and the chunk prefix are ASCII; anything else cannot be ours.
-                let Ok(v) = std::str::from_utf8(v) else {
-                    found.present |= 1 << index;
-                    continue;
-                };
-                found.present |= 1 << index;
-                found.chunks[index] = Some(v);
-            }
-        }
-        Ok(found)
-    }
-
     /// Splits a sealed value into `Set-Cookie` values for `max_age` seconds (`None`: a
     /// browser-session cookie), removing chunks the request carried that are no longer needed.
     pub(crate) fn set_cookies(
@@ -282,7 +295,7 @@ impl CookieConfig {
         value: &str,
         max_age: Option<u64>,
         present: u64,
-    ) -> Result<Vec<HeaderValue>, Error> {
+    ) -> Result<Vec<String>, Error> {
         let total = self.chunks_needed(value.len())?;
         let mut out = Vec::with_capacity(total + present.count_ones() as usize);
         let mut rest = value;
@@ -296,22 +309,22 @@ impl CookieConfig {
             } else {
                 self.header(&name, part, max_age)
             };
-            out.push(h?);
+            out.push(h);
         }
         debug_assert!(rest.is_empty());
-        out.extend(self.removals(present & !((1u64 << total) - 1))?);
+        out.extend(self.removals(present & !((1u64 << total) - 1)));
         Ok(out)
     }
 
     /// `Set-Cookie` values that delete the chunks whose bits are set in `mask`.
-    pub(crate) fn removals(&self, mask: u64) -> Result<Vec<HeaderValue>, Error> {
+    pub(crate) fn removals(&self, mask: u64) -> Vec<String> {
         (0..MAX_CHUNKS)
             .filter(|i| mask & (1 << i) != 0)
             .map(|i| {
                 let name = self.chunk_name(i).to_string();
                 let mut c = self.base(&name, "");
                 c.make_removal();
-                to_header(&c)
+                c.to_string()
             })
             .collect()
     }
@@ -342,69 +355,248 @@ impl CookieConfig {
         }
         c.set_secure(self.secure);
         c.set_http_only(self.http_only);
-        c.set_same_site(self.same_site);
+        c.set_same_site(self.same_site.to_cookie());
         c
     }
 
-    fn header(&self, name: &str, value: &str, max_age: Option<u64>) -> Result<HeaderValue, Error> {
+    /// The `Set-Cookie` text. Every part is visible ASCII: the name and the path and domain
+    /// were checked when the configuration was built, and the value is base64url.
+    fn header(&self, name: &str, value: &str, max_age: Option<u64>) -> String {
         debug_assert!(name.len() + value.len() <= MAX_COOKIE_BYTES);
         let mut c = self.base(name, value);
         if let (true, Some(secs)) = (self.persistent, max_age) {
             let secs = i64::try_from(secs).unwrap_or(i64::MAX);
             c.set_max_age(cookie::time::Duration::seconds(secs));
         }
-        to_header(&c)
+        c.to_string()
     }
 }
 
-fn to_header(c: &Cookie<'_>) -> Result<HeaderValue, Error> {
-    HeaderValue::try_from(c.to_string()).map_err(|_| {
-        Error::Config("the cookie path or domain holds bytes not allowed in a header".into())
-    })
+/// The most values for one session cookie name that the reader keeps from a request.
+///
+/// A request may carry several cookies of the same name: one set by this site, and others
+/// planted by a sibling subdomain or a plain-HTTP page for a parent domain or a longer path
+/// ("cookie tossing"). The reader tries each rather than trusting the first.
+pub const MAX_CANDIDATES: usize = 4;
+
+/// The most sealed values (candidates, or combinations of chunk candidates) one request may
+/// make the reader try to open: each costs at most one AEAD open of a 4 KB value.
+pub const MAX_ATTEMPTS: usize = 8;
+
+/// The session cookies a request carried, copied out of its `Cookie` headers by one bounded
+/// scan, so that a request handle can open them later without borrowing the request.
+#[derive(Clone, Default)]
+pub(crate) struct RequestCookies {
+    /// Every usable candidate value, concatenated; `parts` holds ranges into it.
+    buf: String,
+    parts: Vec<Part>,
+    /// Bit `i` set: the request carried chunk `i` (usable or not).
+    present: u64,
+    /// The scan gave up (too many cookie bytes or cookies): nothing was read.
+    refused: Option<Rejection>,
 }
 
-/// The session cookies found in a request.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Found<'h> {
-    chunks: [Option<&'h str>; MAX_CHUNKS],
-    /// Bit `i` set: the request carried chunk `i` (valid or not).
-    pub present: u64,
+#[derive(Clone)]
+struct Part {
+    index: usize,
+    /// The value's range in `buf`, or why it cannot be a value this crate wrote.
+    value: Result<(usize, usize), Rejection>,
 }
 
-impl<'h> Found<'h> {
-    /// The first chunk's value as sent.
-    pub fn first(&self) -> Option<&'h str> {
-        self.chunks[0]
+impl fmt::Debug for RequestCookies {
+    // Values are sealed, but they are still the user's credentials: never print them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestCookies")
+            .field("candidates", &self.parts.len())
+            .field("present", &self.present)
+            .field("refused", &self.refused)
+            .finish()
+    }
+}
+
+impl RequestCookies {
+    /// Scans `Cookie` header values for this session's cookies, in bounded time and memory:
+    /// at most [`MAX_HEADER_BYTES`], [`MAX_REQUEST_COOKIES`] cookies, and
+    /// [`MAX_CANDIDATES`] values per chunk name, each at most [`MAX_COOKIE_BYTES`] long.
+    pub(crate) fn scan<'h>(
+        config: &CookieConfig,
+        headers: impl IntoIterator<Item = &'h [u8]>,
+    ) -> RequestCookies {
+        let mut out = RequestCookies::default();
+        let (mut bytes, mut count) = (0usize, 0usize);
+        let mut per_index = [0u8; MAX_CHUNKS];
+        for header in headers {
+            bytes += header.len();
+            if bytes > MAX_HEADER_BYTES {
+                return RequestCookies::refused(Rejection::HeaderTooLarge);
+            }
+            for pair in header.split(|&b| b == b';') {
+                count += 1;
+                if count > MAX_REQUEST_COOKIES {
+                    return RequestCookies::refused(Rejection::HeaderTooLarge);
+                }
+                let pair = pair.trim_ascii();
+                let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+                    continue;
+                };
+                let (name, value) = pair.split_at(eq);
+                let (name, value) = (name.trim_ascii(), value.get(1..).unwrap_or_default());
+                let value = value.trim_ascii();
+                let Some(index) = config.chunk_index_bytes(name) else {
+                    continue;
+                };
+                out.present |= 1 << index;
+                let seen = &mut per_index[index];
+                if usize::from(*seen) >= MAX_CANDIDATES {
+                    continue;
+                }
+                *seen += 1;
+                let value = if name.len() + value.len() > MAX_COOKIE_BYTES {
+                    // No browser keeps such a cookie, so no response of ours set it.
+                    Err(Rejection::TooLong)
+                } else {
+                    // Base64url and the chunk prefix are ASCII; anything else cannot be ours.
+                    match std::str::from_utf8(value) {
+                        Ok(v) => {
+                            let start = out.buf.len();
+                            out.buf.push_str(v);
+                            Ok((start, out.buf.len()))
+                        }
+                        Err(_) => Err(Rejection::BadBase64),
+                    }
+                };
+                out.parts.push(Part { index, value });
+            }
+        }
+        out
     }
 
-    /// The sealed value: chunk 0 alone, or the chunks it announces, joined.
-    pub fn value(&self) -> Result<Option<std::borrow::Cow<'h, str>>, Rejection> {
-        let Some(first) = self.chunks[0] else {
-            // Present but not UTF-8: not a value we wrote, so reject it (and have it removed)
-            // rather than act as if there were no cookie.
-            return if self.present & 1 != 0 {
-                Err(Rejection::BadBase64)
-            } else {
-                Ok(None)
+    fn refused(reason: Rejection) -> RequestCookies {
+        RequestCookies {
+            refused: Some(reason),
+            ..RequestCookies::default()
+        }
+    }
+
+    /// Which chunk names the request carried (bit `i`: chunk `i`), for removals. Empty when
+    /// the scan was refused: then nothing is known to be ours.
+    pub(crate) fn present(&self) -> u64 {
+        self.present
+    }
+
+    fn candidates(&self, index: usize) -> impl Iterator<Item = Result<&str, Rejection>> + '_ {
+        self.parts
+            .iter()
+            .filter(move |p| p.index == index)
+            .map(|p| p.value.map(|(a, b)| self.buf.get(a..b).unwrap_or_default()))
+    }
+
+    /// The sealed values of the first chunk's candidates, without any chunk-count prefix: what
+    /// a reader can peek at (key id, algorithm) without decrypting.
+    pub(crate) fn heads(&self) -> impl Iterator<Item = &str> + '_ {
+        self.candidates(0)
+            .flatten()
+            .map(|v| v.split_once('.').map_or(v, |(_, rest)| rest))
+    }
+
+    /// Calls `open` on each candidate sealed value (a single cookie, or chunks joined), in
+    /// the order the request carried them, until one opens; at most [`MAX_ATTEMPTS`] calls.
+    ///
+    /// `Ok(None)`: the request carried no first chunk. `Err`: nothing opened; the reason is
+    /// the first candidate's (the browser sends the most specific cookie first).
+    pub(crate) fn open_with<T>(
+        &self,
+        max_cookies: usize,
+        mut open: impl FnMut(&str) -> Result<T, Rejection>,
+    ) -> Result<Option<T>, Rejection> {
+        if let Some(reason) = self.refused {
+            return Err(reason);
+        }
+        let mut first_err: Option<Rejection> = None;
+        let mut attempts = 0usize;
+        let mut any = false;
+        let mut joined = String::new();
+        for head in self.candidates(0) {
+            any = true;
+            let mut fail = |r: Rejection| {
+                first_err.get_or_insert(r);
             };
-        };
-        let Some((count, part0)) = first.split_once('.') else {
-            return Ok(Some(first.into()));
-        };
-        let total = match parse_index(count.as_bytes()) {
-            Some(n) if (2..=MAX_CHUNKS).contains(&n) => n,
-            _ => return Err(Rejection::BadChunks),
-        };
-        let mut len = part0.len();
-        for chunk in &self.chunks[1..total] {
-            len += chunk.ok_or(Rejection::BadChunks)?.len();
+            let head = match head {
+                Ok(h) => h,
+                Err(r) => {
+                    fail(r);
+                    continue;
+                }
+            };
+            let Some((count, part0)) = head.split_once('.') else {
+                attempts += 1;
+                match open(head) {
+                    Ok(t) => return Ok(Some(t)),
+                    Err(r) => fail(r),
+                }
+                if attempts >= MAX_ATTEMPTS {
+                    break;
+                }
+                continue;
+            };
+            let total = match parse_index(count.as_bytes()) {
+                Some(n) if (2..=max_cookies).contains(&n) => n,
+                _ => {
+                    fail(Rejection::BadChunks);
+                    continue;
+                }
+            };
+            // One choice per further chunk, advanced like an odometer: every combination of
+            // the (at most MAX_CANDIDATES) values of each chunk, within the attempt budget.
+            let mut choice = [0usize; MAX_CHUNKS];
+            loop {
+                joined.clear();
+                joined.push_str(part0);
+                let mut complete = true;
+                for (i, &k) in choice.iter().enumerate().take(total).skip(1) {
+                    match self.candidates(i).filter_map(Result::ok).nth(k) {
+                        Some(v) => joined.push_str(v),
+                        None => {
+                            complete = false;
+                            break;
+                        }
+                    }
+                }
+                if !complete {
+                    fail(Rejection::BadChunks);
+                    break;
+                }
+                attempts += 1;
+                match open(&joined) {
+                    Ok(t) => return Ok(Some(t)),
+                    Err(r) => fail(r),
+                }
+                if attempts >= MAX_ATTEMPTS || !self.advance(&mut choice, total) {
+                    break;
+                }
+            }
+            if attempts >= MAX_ATTEMPTS {
+                break;
+            }
         }
-        let mut joined = String::with_capacity(len);
-        joined.push_str(part0);
-        for part in self.chunks[1..total].iter().flatten() {
-            joined.push_str(part);
+        match first_err {
+            Some(r) => Err(r),
+            None if any => Err(Rejection::BadChunks),
+            None => Ok(None),
         }
-        Ok(Some(joined.into()))
+    }
+
+    /// Moves `choice` (chunks 1..total) to the next combination; false after the last.
+    fn advance(&self, choice: &mut [usize; MAX_CHUNKS], total: usize) -> bool {
+        for (i, c) in choice.iter_mut().enumerate().take(total).skip(1) {
+            let n = self.candidates(i).filter(Result::is_ok).count();
+            if *c + 1 < n {
+                *c += 1;
+                return true;
+            }
+            *c = 0;
+        }
+        false
     }
 }
 
@@ -461,11 +653,11 @@ mod tests {
         }
     }
 
-    fn names_and_values(headers: &[HeaderValue]) -> Vec<(String, String)> {
+    fn names_and_values(headers: &[String]) -> Vec<(String, String)> {
         headers
             .iter()
             .map(|h| {
-                let c = Cookie::parse(h.to_str().unwrap().to_string()).unwrap();
+                let c = Cookie::parse(h.clone()).unwrap();
                 (c.name().to_string(), c.value().to_string())
             })
             .collect()
@@ -474,7 +666,7 @@ mod tests {
     #[test]
     fn secure_defaults_on_the_wire() {
         let h = cfg(1).set_cookies("abc", Some(60), 0).unwrap();
-        let s = h[0].to_str().unwrap();
+        let s = &h[0];
         for attr in [
             "session=abc",
             "HttpOnly",
@@ -526,15 +718,13 @@ mod tests {
             "other=1; session.2={}; session={}; x=y; session.1={}",
             nv[2].1, nv[0].1, nv[1].1
         );
-        let found = c.find([header.as_bytes()]).unwrap();
-        assert_eq!(found.present, 0b111);
-        assert_eq!(found.value().unwrap().unwrap(), value);
+        let found = RequestCookies::scan(&c, [header.as_bytes()]);
+        assert_eq!(found.present(), 0b111);
+        assert_eq!(joined(&c, &found), Ok(Some(value)));
         // One chunk missing: typed rejection.
         let header = format!("session={}; session.2={}", nv[0].1, nv[2].1);
-        assert_eq!(
-            c.find([header.as_bytes()]).unwrap().value(),
-            Err(Rejection::BadChunks)
-        );
+        let found = RequestCookies::scan(&c, [header.as_bytes()]);
+        assert_eq!(joined(&c, &found), Err(Rejection::BadChunks));
     }
 
     #[test]
@@ -544,11 +734,10 @@ mod tests {
         let nv = names_and_values(&h);
         assert_eq!(nv[0], ("session".to_string(), "small".to_string()));
         assert_eq!(nv.len(), 3);
-        for h in &h[1..] {
-            let s = h.to_str().unwrap();
+        for s in &h[1..] {
             assert!(s.contains("Max-Age=0") && s.contains("Path=/"), "{s}");
         }
-        assert!(h[1].to_str().unwrap().starts_with("session.1="));
+        assert!(h[1].starts_with("session.1="));
     }
 
     #[test]
@@ -566,39 +755,96 @@ mod tests {
         assert!(e.to_string().contains("max_cookies(n)"));
     }
 
+    /// The first candidate value (joined when chunked), as the engine would try it.
+    fn joined(c: &CookieConfig, found: &RequestCookies) -> Result<Option<String>, Rejection> {
+        found.open_with(c.max_cookies, |v| Ok(v.to_string()))
+    }
+
+    /// Every value `open_with` offers, in order, when none opens.
+    fn offered(c: &CookieConfig, header: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        let found = RequestCookies::scan(c, [header.as_bytes()]);
+        let _ = found.open_with(c.max_cookies, |v| {
+            seen.push(v.to_string());
+            Err::<(), _>(Rejection::BadTag)
+        });
+        seen
+    }
+
     #[test]
     fn exact_name_match_only() {
         let c = cfg(2);
-        let f = c
-            .find([&b"xsession=1; session_x=2; sessions=3; session.01=4; session.99=5"[..]])
-            .unwrap();
-        assert_eq!(f.present, 0);
-        let f = c
-            .find([&b"a=b"[..], &b" session = v1 ; session=v2"[..]])
-            .unwrap();
-        assert_eq!(f.first(), Some("v1"));
+        let f = RequestCookies::scan(
+            &c,
+            [&b"xsession=1; session_x=2; sessions=3; session.01=4; session.99=5"[..]],
+        );
+        assert_eq!(f.present(), 0);
+        let f = RequestCookies::scan(&c, [&b"a=b"[..], &b" session = v1 ; session=v2"[..]]);
+        assert_eq!(joined(&c, &f), Ok(Some("v1".into())));
+    }
+
+    #[test]
+    fn duplicates_are_all_tried_in_order_within_bounds() {
+        let c = cfg(1);
+        assert_eq!(offered(&c, "session=a; x=1; session=b"), ["a", "b"]);
+        let many = (0..10)
+            .map(|i| format!("session=v{i}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        assert_eq!(offered(&c, &many).len(), MAX_CANDIDATES);
+        // Chunked: every combination of the chunks' candidates, up to the attempt budget.
+        let c = cfg(3);
+        assert_eq!(
+            offered(&c, "session=2.a; session.1=x; session.1=y"),
+            ["ax", "ay"]
+        );
+        let dup = "session=3.a; session=3.b; session.1=x; session.1=y; session.2=p; session.2=q";
+        assert_eq!(offered(&c, dup).len(), MAX_ATTEMPTS);
+        // A usable candidate wins over an unusable one, whatever the order.
+        let found = RequestCookies::scan(&c, [&b"session=\xff; session=ok"[..]]);
+        assert_eq!(joined(&c, &found), Ok(Some("ok".into())));
+    }
+
+    #[test]
+    fn only_what_this_configuration_writes_is_read() {
+        // A chunk count above max_cookies, or with a leading zero, is not ours.
+        let c = cfg(2);
+        for bad in [
+            "session=3.a; session.1=b; session.2=c",
+            "session=02.a; session.1=b",
+            "session=1.a",
+            "session=0.a",
+        ] {
+            let found = RequestCookies::scan(&c, [bad.as_bytes()]);
+            assert_eq!(joined(&c, &found), Err(Rejection::BadChunks), "{bad}");
+        }
+        // Chunk names at or past max_cookies are someone else's.
+        let found = RequestCookies::scan(&c, [&b"session.2=x; session.1=y"[..]]);
+        assert_eq!(found.present(), 0b10);
+        // A cookie longer than any browser keeps is not one we set.
+        let long = format!("session={}", "A".repeat(MAX_COOKIE_BYTES));
+        let found = RequestCookies::scan(&c, [long.as_bytes()]);
+        assert_eq!(joined(&c, &found), Err(Rejection::TooLong));
     }
 
     #[test]
     fn a_non_utf8_session_cookie_is_rejected_not_ignored() {
-        let f = cfg(1).find([&b"session=\xc3\x28abc"[..]]).unwrap();
-        assert_eq!(f.present, 1);
-        assert_eq!(f.value(), Err(Rejection::BadBase64));
+        let c = cfg(1);
+        let f = RequestCookies::scan(&c, [&b"session=\xc3\x28abc"[..]]);
+        assert_eq!(f.present(), 1);
+        assert_eq!(joined(&c, &f), Err(Rejection::BadBase64));
     }
 
     #[test]
     fn reader_is_bounded() {
         let c = cfg(1);
         let many = "a=b;".repeat(MAX_REQUEST_COOKIES + 1);
-        assert_eq!(
-            c.find([many.as_bytes()]).unwrap_err(),
-            Rejection::HeaderTooLarge
-        );
+        let f = RequestCookies::scan(&c, [many.as_bytes()]);
+        assert_eq!(joined(&c, &f), Err(Rejection::HeaderTooLarge));
         let big = vec![b'a'; MAX_HEADER_BYTES + 1];
-        assert_eq!(
-            c.find([big.as_slice()]).unwrap_err(),
-            Rejection::HeaderTooLarge
-        );
+        let f = RequestCookies::scan(&c, [big.as_slice()]);
+        assert_eq!(joined(&c, &f), Err(Rejection::HeaderTooLarge));
+        assert_eq!(f.present(), 0, "nothing is known to be ours");
     }
 
     #[test]
@@ -640,6 +886,6 @@ mod tests {
             ..CookieConfig::default()
         };
         let h = c.set_cookies("v", Some(100), 0).unwrap();
-        assert!(!h[0].to_str().unwrap().contains("Max-Age"));
+        assert!(!h[0].contains("Max-Age"));
     }
 }

@@ -62,6 +62,18 @@ pub enum Error {
     },
     /// A session cookie was present but could not be opened.
     Rejected(Rejection),
+    /// The serialized session is larger than
+    /// [`max_session_bytes`](crate::SessionConfig::max_session_bytes) (checked before
+    /// compression).
+    SessionTooLarge {
+        /// Bytes of the serialized session.
+        size: usize,
+        /// The configured maximum.
+        limit: usize,
+    },
+    /// The session was changed after its response headers were built (for example from
+    /// inside a streaming body): the change cannot reach the client.
+    Committed,
 }
 
 /// Why a session cookie could not be opened.
@@ -129,6 +141,73 @@ impl Rejection {
             Rejection::AbsoluteExpired => "absolute_expired",
             Rejection::FromTheFuture => "from_the_future",
         }
+    }
+
+    /// How many reasons there are (for per-reason counters).
+    pub(crate) const COUNT: usize = 15;
+
+    /// A dense index per reason, `0..COUNT`, in declaration order.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Rejection::HeaderTooLarge => 0,
+            Rejection::BadChunks => 1,
+            Rejection::BadBase64 => 2,
+            Rejection::TooShort => 3,
+            Rejection::TooLong => 4,
+            Rejection::UnknownVersion(_) => 5,
+            Rejection::UnknownAlgorithm(_) => 6,
+            Rejection::UnknownKey => 7,
+            Rejection::BadTag => 8,
+            Rejection::BadFlags => 9,
+            Rejection::BadCompression => 10,
+            Rejection::BadPayload => 11,
+            Rejection::IdleExpired => 12,
+            Rejection::AbsoluteExpired => 13,
+            Rejection::FromTheFuture => 14,
+        }
+    }
+
+    /// The [`as_str`](Rejection::as_str) name of the reason with index `i`.
+    pub(crate) fn name_at(i: usize) -> &'static str {
+        const NAMES: [&str; Rejection::COUNT] = [
+            "header_too_large",
+            "bad_chunks",
+            "bad_base64",
+            "too_short",
+            "too_long",
+            "unknown_version",
+            "unknown_algorithm",
+            "unknown_key",
+            "bad_tag",
+            "bad_flags",
+            "bad_compression",
+            "bad_payload",
+            "idle_expired",
+            "absolute_expired",
+            "from_the_future",
+        ];
+        NAMES.get(i).copied().unwrap_or("unknown")
+    }
+
+    /// Whether the response should delete a cookie rejected for this reason.
+    ///
+    /// Not when another healthy instance may still accept it: a key this instance does not
+    /// have yet (a rollout in progress, an epoch key from an instance whose clock is ahead)
+    /// or a creation time ahead of this instance's clock. Not either when the request's
+    /// cookies were not read at all (too many): nothing is known to be ours. Every other
+    /// reason is a cookie nobody can open, and removing it saves the client from sending it
+    /// again.
+    ///
+    /// ```
+    /// use sealed_session::Rejection;
+    /// assert!(Rejection::BadTag.remove_cookie());
+    /// assert!(!Rejection::UnknownKey.remove_cookie());
+    /// ```
+    pub fn remove_cookie(self) -> bool {
+        !matches!(
+            self,
+            Rejection::HeaderTooLarge | Rejection::UnknownKey | Rejection::FromTheFuture
+        )
     }
 
     /// True for the expiry reasons: the cookie was genuine but its time is up.
@@ -249,6 +328,18 @@ impl fmt::Display for Error {
                  for ({reason}); read it with the type it was inserted with"
             ),
             Error::Rejected(r) => write!(f, "session cookie rejected: {r}"),
+            Error::SessionTooLarge { size, limit } => write!(
+                f,
+                "session is {} serialized; the limit is {} (`max_session_bytes`): store ids, \
+                 not documents, in a cookie session",
+                kb(*size),
+                kb(*limit)
+            ),
+            Error::Committed => f.write_str(
+                "the session was changed after its response headers were built (for example \
+                 inside a streaming body), so the change would be lost: change the session \
+                 before returning the response",
+            ),
         }
     }
 }
@@ -316,6 +407,11 @@ mod tests {
             Rejection::AbsoluteExpired,
             Rejection::FromTheFuture,
         ];
+        for (i, r) in all.iter().enumerate() {
+            assert_eq!(r.index(), i);
+            assert_eq!(Rejection::name_at(i), r.as_str());
+        }
+        assert_eq!(all.len(), Rejection::COUNT);
         let mut names: Vec<_> = all.iter().map(|r| r.as_str()).collect();
         names.sort();
         names.dedup();

@@ -10,13 +10,14 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use http::HeaderValue;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{LoadOutcome, SessionConfig, SessionEngine};
+use crate::config::SessionConfig;
 use crate::cookies::{MAX_CHUNKS, MAX_COOKIE_BYTES};
+use crate::engine::{LoadOutcome, SessionEngine};
 use crate::error::Error;
 use crate::format::{self, Compression, MAX_PLAINTEXT};
+use crate::handle::Session;
 use crate::keys::{Algorithm, Keyring, Secret};
 use crate::session::SessionState;
 
@@ -47,6 +48,8 @@ fn build(
         .max_cookies(max_cookies)
         .algorithm(algorithm)
         .compression(compression)
+        // The whole range the reader accepts, so the targets reach the decompression cap.
+        .max_session_bytes(MAX_PLAINTEXT)
         .clock(|| NOW)
         .build()
     {
@@ -235,7 +238,13 @@ pub fn open_value(data: &[u8]) {
             && !data.contains(&b';')
             && !data.contains(&b'.')
             && data.trim_ascii().len() == data.len();
-        if clean {
+        if clean && COOKIE_NAME.len() + data.len() > MAX_COOKIE_BYTES {
+            // No browser keeps such a cookie, so the reader refuses it before opening.
+            assert_eq!(
+                loaded.outcome,
+                LoadOutcome::Rejected(crate::Rejection::TooLong)
+            );
+        } else if clean {
             match (direct, loaded.outcome) {
                 (Ok(s), LoadOutcome::Opened { .. }) => assert_eq!(s, &loaded.session),
                 (Err(Error::Rejected(a)), LoadOutcome::Rejected(b)) => assert_eq!(*a, b),
@@ -254,13 +263,13 @@ fn same_entries(a: &SessionState, b: &SessionState) -> bool {
 
 /// Checks `Set-Cookie` values: valid headers for our cookie names, each name plus value at
 /// most [`MAX_COOKIE_BYTES`]. Returns the `name=value` pairs that set (not remove) a cookie.
-fn check_set_cookies(cfg: &SessionEngine, out: &[HeaderValue]) -> Vec<String> {
+fn check_set_cookies(cfg: &SessionEngine, out: &[String]) -> Vec<String> {
     let mut sets = Vec::new();
-    for h in out {
-        let s = match h.to_str() {
-            Ok(s) => s,
-            Err(_) => panic!("Set-Cookie is not visible ASCII: {h:?}"),
-        };
+    for s in out {
+        assert!(
+            s.bytes().all(|b| (0x20..0x7f).contains(&b)),
+            "Set-Cookie is not visible ASCII: {s:?}"
+        );
         let pair = s.split(';').next().unwrap_or_default();
         let Some((name, value)) = pair.split_once('=') else {
             panic!("Set-Cookie without name=value: {s}");
@@ -291,14 +300,26 @@ fn check_set_cookies(cfg: &SessionEngine, out: &[HeaderValue]) -> Vec<String> {
     sets
 }
 
-fn finish_ok(r: Result<Vec<HeaderValue>, Error>) -> Option<Vec<HeaderValue>> {
-    match r {
-        Ok(v) => Some(v),
-        Err(Error::TooLarge { size, limit, .. }) => {
-            assert!(size > limit, "TooLarge with size {size} <= limit {limit}");
-            None
-        }
-        Err(e) => panic!("finish failed with {e:?}"),
+/// Finishes `session` into a response; the `Set-Cookie` values, or `None` when it was too
+/// large to save.
+fn finish_ok(session: &Session) -> Option<Vec<String>> {
+    let mut response = http::Response::new(());
+    match session.finish(&mut response) {
+        Ok(()) => Some(
+            response
+                .headers()
+                .get_all(http::header::SET_COOKIE)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect(),
+        ),
+        Err(failed) => match failed.error() {
+            Error::TooLarge { size, limit, .. } | Error::SessionTooLarge { size, limit } => {
+                assert!(size > limit, "too large with size {size} <= limit {limit}");
+                None
+            }
+            e => panic!("finish failed with {e:?}"),
+        },
     }
 }
 
@@ -335,7 +356,7 @@ pub fn cookie_headers(data: &[u8]) {
         );
     }
 
-    let round_trip = |out: Option<Vec<HeaderValue>>, expected: Option<&SessionState>| {
+    let round_trip = |out: Option<Vec<String>>, expected: Option<&SessionState>| {
         let Some(out) = out else { return };
         let sets = check_set_cookies(cfg, &out);
         if let (Some(expected), false) = (expected, sets.is_empty()) {
@@ -356,13 +377,15 @@ pub fn cookie_headers(data: &[u8]) {
     };
 
     // The handler never looked: re-sealed only when the header shows an old key.
-    let out = finish_ok(cfg.finish(headers.iter().copied(), None, loaded.outcome));
+    let out = finish_ok(&cfg.start(headers.iter().copied()));
     let late = cfg.load(headers.iter().copied()).session;
     round_trip(out, Some(&late).filter(|s| !s.is_empty()));
 
     // The handler read it.
-    let mut s = loaded.session.clone();
-    let out = finish_ok(cfg.finish(headers.iter().copied(), Some(&mut s), loaded.outcome));
+    let handle = cfg.start(headers.iter().copied());
+    assert_eq!(handle.outcome(), loaded.outcome);
+    let s = loaded.session.clone();
+    let out = finish_ok(&handle);
     if let LoadOutcome::Rejected(_) = loaded.outcome {
         if let Some(out) = &out {
             assert!(
@@ -375,8 +398,9 @@ pub fn cookie_headers(data: &[u8]) {
 
     // The handler wrote.
     let mut s = loaded.session.clone();
-    if s.insert("fuzz", &first).is_ok() {
-        let out = finish_ok(cfg.finish(headers.iter().copied(), Some(&mut s), loaded.outcome));
+    let handle = cfg.start(headers.iter().copied());
+    if s.insert("fuzz", &first).is_ok() && handle.insert("fuzz", &first).is_ok() {
+        let out = finish_ok(&handle);
         round_trip(out, Some(&s));
     }
 }
@@ -605,11 +629,7 @@ pub fn roundtrip(data: &[u8]) {
     }
     assert_eq!(session.len(), stored.len());
 
-    let out = match cfg.finish(
-        std::iter::empty::<&[u8]>(),
-        Some(&mut session),
-        LoadOutcome::NoCookie,
-    ) {
+    let out = match cfg.set_cookies(&mut session) {
         Ok(out) => out,
         Err(Error::TooLarge {
             size,
@@ -620,7 +640,7 @@ pub fn roundtrip(data: &[u8]) {
             assert_eq!(limit, n * MAX_COOKIE_BYTES);
             assert!(size > limit, "TooLarge with size {size} <= limit {limit}");
             // The sealed length, computed from the format (FORMAT.md) rather than by
-            // sealing again: `finish` stamped the timestamps, so this is its body.
+            // sealing again: `set_cookies` stamped the timestamps, so this is its body.
             let len = sealed_len(&session, alg, comp);
             assert!(
                 len > cfg.cookie().max_value_len(),
@@ -629,7 +649,11 @@ pub fn roundtrip(data: &[u8]) {
             );
             return;
         }
-        Err(e) => panic!("finish failed with {e:?}"),
+        Err(Error::SessionTooLarge { size, limit }) => {
+            assert!(size > limit, "too large with size {size} <= limit {limit}");
+            return;
+        }
+        Err(e) => panic!("set_cookies failed with {e:?}"),
     };
     let mut pairs = check_set_cookies(cfg, &out);
     if session.is_empty() {

@@ -9,36 +9,43 @@
 //! from secrets you can rotate, base64url-encoded, and checked against the 4096 bytes a browser
 //! keeps per cookie (split across several cookies if you allow it).
 //!
-//! The layers, each a module, data flowing down on write and up on read:
+//! # The pieces, in the order data flows
 //!
-//! | module | owns |
+//! | item | owns |
 //! |---|---|
 //! | [`keys`] | secrets, HKDF derivation, key ids, rotation order, epoch keys |
 //! | [`format`](mod@format) | the sealed wire format (see `FORMAT.md`), compression, base64url |
-//! | [`session`] | the session map, change tracking, timestamps and expiry |
-//! | [`cookies`] | cookie attributes, the size limit, chunking, on `http` types |
-//! | [`SessionEngine`] | the pipeline an adapter drives: `load` then `finish` |
-//! | `actix` (feature `actix`) | the actix-web middleware and `Session` extractor |
+//! | [`session`] | the session map ([`SessionState`]), change tracking, timestamps and expiry |
+//! | [`cookies`] | cookie attributes, the size limit, chunking, reading a request's cookies |
+//! | [`SessionConfig`] → [`SessionEngine`] | settings with secure defaults, validated once into the engine |
+//! | [`Session`] | the per-request handle: opens lazily, decides what the response writes back |
+//! | [`response`] | what the lifecycle writes to a response: `Set-Cookie`, cache headers |
+//! | `actix` (feature `actix`, default), `axum` (feature `axum`) | thin adapters for the two frameworks |
 //!
-//! # Framework-free use
+//! # Quick start
+//!
+//! With actix-web, wrap the app in [`actix::SessionMiddleware`](crate::actix) and take a
+//! [`Session`] in handlers; with axum or any tower stack, add `axum::SessionLayer` and take
+//! the same [`Session`]. Both modules' docs have a complete program. Without a framework, on
+//! plain `http` types:
 //!
 //! ```
-//! use sealed_session::{Keyring, Secret, SessionConfig, SessionEngine};
+//! use sealed_session::{Keyring, Secret, SessionConfig};
 //!
-//! let config = SessionConfig::new(Keyring::new(Secret::generate())).build()?;
+//! let engine = SessionConfig::new(Keyring::new(Secret::generate())).build()?;
 //!
 //! // Request 1: no cookie, a new session; the handler stores something.
-//! let request = http::HeaderMap::new();
-//! let mut loaded = config.load_headers(&request);
-//! loaded.session.insert("user_id", &42u64)?;
-//! let set_cookies = config.finish_headers(&request, Some(&mut loaded.session), loaded.outcome)?;
+//! let session = engine.start_headers(&http::HeaderMap::new());
+//! session.insert("user_id", &42u64)?;
+//! let mut response = http::Response::new(());
+//! session.finish(&mut response).map_err(|e| e.error().clone())?;
 //!
 //! // Request 2: the browser sends the cookie back.
+//! let set_cookie = response.headers()[http::header::SET_COOKIE].to_str()?;
 //! let mut request = http::HeaderMap::new();
-//! let pair = set_cookies[0].to_str().unwrap().split(';').next().unwrap().to_owned();
-//! request.insert(http::header::COOKIE, pair.parse().unwrap());
-//! let loaded = config.load_headers(&request);
-//! assert_eq!(loaded.session.get::<u64>("user_id")?, Some(42));
+//! request.insert(http::header::COOKIE, set_cookie.split(';').next().unwrap().parse()?);
+//! let session = engine.start_headers(&request);
+//! assert_eq!(session.get::<u64>("user_id")?, Some(42));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -46,31 +53,48 @@
 //!
 //! Sealed cookies are confidential (the client cannot read them) and authentic (any change,
 //! or moving a value to another cookie name, is detected). Expiry is enforced from timestamps
-//! inside the ciphertext, so a client that ignores `Max-Age` gains nothing. A stateless
-//! session cannot be revoked before it expires: a stolen cookie can be replayed until its idle
-//! or absolute deadline, and "logging out" only removes the cookie from that one browser.
-//! Keep timeouts short for sensitive applications, and rotate keys to invalidate every
-//! session at once.
+//! inside the ciphertext, so a client that ignores `Max-Age` gains nothing. Responses that
+//! set a session are marked `Cache-Control: private`, and responses that read one
+//! `Vary: Cookie`. A stateless session cannot be revoked before it expires: a stolen cookie
+//! can be replayed until its idle or absolute deadline, and "logging out" only removes the
+//! cookie from that one browser. Keep timeouts short for sensitive applications, and rotate
+//! keys to invalidate every session at once. README.md's Security section has the details.
+//!
+//! # Non-goals
+//!
+//! No server-side store, no session ids, no CSRF tokens (use `SameSite` and a CSRF crate), no
+//! signed-but-readable cookies: every cookie is encrypted.
 
 mod config;
 pub mod cookies;
+mod engine;
 mod error;
 pub mod format;
+mod handle;
 pub mod keys;
 mod random;
+pub mod response;
 pub mod session;
 
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
+
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use config::{Clock, Deadlines, LoadOutcome, Loaded, SessionConfig, SessionEngine};
-pub use cookie::SameSite;
-pub use cookies::CookieConfig;
+pub use config::{
+    Clock, ServerErrorWrites, SessionConfig, TooLargePolicy, DEFAULT_MAX_SESSION_BYTES,
+};
+pub use cookies::{CookieConfig, SameSite};
+pub use engine::{Deadlines, LoadOutcome, Loaded, SessionEngine};
 pub use error::{Error, Rejection};
 pub use format::Compression;
+pub use handle::Session;
 pub use keys::{Algorithm, EpochKeys, KeyId, Keyring, Keys, Secret};
+pub use response::{ErrorResponse, ResponseHeaders};
 pub use session::{Expiry, SessionState, Status};

@@ -41,7 +41,8 @@ pub enum Status {
     Unchanged,
     /// Data was inserted, removed or cleared: the session is sealed and sent again.
     Changed,
-    /// The session starts a new lifetime (do this at login): new creation time, same data.
+    /// The session starts a new lifetime: a new creation time ([`SessionState::renew`] keeps
+    /// the data, [`SessionState::regenerate`] drops it).
     Renewed,
     /// The session was destroyed: its cookies are removed.
     Purged,
@@ -237,7 +238,8 @@ impl SessionState {
     }
 
     /// Starts a new session lifetime with the same data: a new creation time (so the absolute
-    /// lifetime restarts) and a fresh cookie. Call it when privilege changes, such as at login.
+    /// lifetime restarts) and a fresh cookie. At login, prefer
+    /// [`regenerate`](SessionState::regenerate), which also drops the data.
     ///
     /// ```
     /// # use sealed_session::{SessionState, Status};
@@ -246,6 +248,24 @@ impl SessionState {
     /// assert_eq!(s.status(), Status::Renewed);
     /// ```
     pub fn renew(&mut self) {
+        self.mark(Status::Renewed);
+    }
+
+    /// Starts a new, empty session: every entry is dropped and the lifetime restarts, as
+    /// express-session's `regenerate()` does. Call it at login and at every change of
+    /// privilege, so that nothing planted in the session before the user authenticated (by
+    /// an attacker who fixed the victim's session, say) survives into the authenticated one.
+    ///
+    /// ```
+    /// # use sealed_session::{SessionState, Status};
+    /// let mut s = SessionState::new();
+    /// s.insert("planted", &1u8).unwrap();
+    /// s.regenerate();
+    /// assert!(s.is_empty());
+    /// assert_eq!(s.status(), Status::Renewed);
+    /// ```
+    pub fn regenerate(&mut self) {
+        self.entries.clear();
         self.mark(Status::Renewed);
     }
 

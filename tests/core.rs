@@ -27,12 +27,26 @@ fn config(ring: Keyring) -> SessionEngine {
 }
 
 /// `name=value` pairs of the Set-Cookie headers that set (not remove) a cookie.
-fn cookie_header(set: &[http::HeaderValue]) -> String {
+fn cookie_header(set: &[String]) -> String {
     set.iter()
-        .map(|h| h.to_str().unwrap().split(';').next().unwrap().to_string())
+        .map(|h| h.split(';').next().unwrap().to_string())
         .filter(|p| !p.ends_with('='))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The `Set-Cookie` values a request's session finishes into.
+fn finish(session: &sealed_session::Session) -> Result<Vec<String>, Error> {
+    let mut response = http::Response::new(());
+    session
+        .finish(&mut response)
+        .map_err(|e| e.error().clone())?;
+    Ok(response
+        .headers()
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect())
 }
 
 fn reference_cookie() -> (SessionEngine, String) {
@@ -136,9 +150,7 @@ fn rotation_old_key_opens_needs_reseal_dropped_key_does_not() {
         }
     );
     // The untouched-route path re-seals too, and the new cookie opens under B alone.
-    let set = rotated
-        .finish([h.as_bytes()], None, LoadOutcome::NoCookie)
-        .unwrap();
+    let set = finish(&rotated.start([h.as_bytes()])).unwrap();
     let resealed = cookie_header(&set);
     let only_b = config(Keyring::new(secret(2)));
     assert_eq!(
@@ -193,9 +205,7 @@ fn epoch_keys_across_a_period_boundary() {
         c.load([h.as_bytes()]).outcome,
         LoadOutcome::Opened { needs_reseal: true }
     );
-    let set = c
-        .finish([h.as_bytes()], None, LoadOutcome::NoCookie)
-        .unwrap();
+    let set = finish(&c.start([h.as_bytes()])).unwrap();
     let h2 = cookie_header(&set);
     assert_eq!(
         c.load([h2.as_bytes()]).outcome,
@@ -288,7 +298,7 @@ fn workloads_round_trip_with_every_setting() {
                 .build()
                 .unwrap();
             for (name, mut s) in workload_session() {
-                let set = c.finish(std::iter::empty(), Some(&mut s), LoadOutcome::NoCookie);
+                let set = c.set_cookies(&mut s);
                 let set = set.unwrap_or_else(|e| panic!("{name} {alg} {comp:?}: {e}"));
                 assert_eq!(set.len(), 1, "{name} fits one cookie");
                 let h = cookie_header(&set);
@@ -343,23 +353,16 @@ fn chunked_session_reassembles_in_any_order_and_shrinks() {
         .unwrap();
     let mut s = SessionState::new();
     s.insert("blob", &vec![7u8; 9000]).unwrap();
-    let set = c
-        .finish(std::iter::empty(), Some(&mut s), LoadOutcome::NoCookie)
-        .unwrap();
+    let set = c.set_cookies(&mut s).unwrap();
     assert_eq!(set.len(), 3);
     let mut pairs: Vec<String> = cookie_header(&set).split("; ").map(String::from).collect();
     pairs.reverse();
     let h = pairs.join("; ");
-    let mut l = c.load([h.as_bytes()]);
-    assert_eq!(
-        l.session.get::<Vec<u8>>("blob").unwrap().unwrap().len(),
-        9000
-    );
-    l.session.insert("blob", &vec![1u8; 10]).unwrap();
-    let set = c
-        .finish([h.as_bytes()], Some(&mut l.session), l.outcome)
-        .unwrap();
-    let texts: Vec<&str> = set.iter().map(|v| v.to_str().unwrap()).collect();
+    let l = c.start([h.as_bytes()]);
+    assert_eq!(l.get::<Vec<u8>>("blob").unwrap().unwrap().len(), 9000);
+    l.insert("blob", &vec![1u8; 10]).unwrap();
+    let set = finish(&l).unwrap();
+    let texts: Vec<&str> = set.iter().map(String::as_str).collect();
     assert_eq!(texts.len(), 3);
     assert!(texts[0].starts_with("session=") && !texts[0].contains("Max-Age=0"));
     assert!(texts[1].starts_with("session.1=;") && texts[1].contains("Max-Age=0"));
@@ -375,9 +378,7 @@ fn too_large_names_the_size_the_limit_and_the_fix() {
         .clock(|| NOW)
         .build()
         .unwrap();
-    let e = c
-        .finish(std::iter::empty(), Some(&mut s), LoadOutcome::NoCookie)
-        .unwrap_err();
+    let e = c.set_cookies(&mut s).unwrap_err();
     match &e {
         Error::TooLarge {
             size,
@@ -540,7 +541,7 @@ proptest! {
             s.insert(k.clone(), v).unwrap();
         }
         let expected = s.clone();
-        match c.finish(std::iter::empty(), Some(&mut s), LoadOutcome::NoCookie) {
+        match c.set_cookies(&mut s) {
             Ok(set) => {
                 let h = cookie_header(&set);
                 let l = c.load([h.as_bytes()]);
@@ -574,8 +575,9 @@ proptest! {
     #[test]
     fn arbitrary_cookie_headers_never_panic(header in proptest::collection::vec(any::<u8>(), 0..2000)) {
         let c = SessionConfig::new(secret(1)).max_cookies(3).clock(|| NOW).build().unwrap();
-        let mut l = c.load([header.as_slice()]);
-        let _ = c.finish([header.as_slice()], Some(&mut l.session), l.outcome);
+        let l = c.start([header.as_slice()]);
+        let _ = l.get::<u64>("n");
+        let _ = finish(&l);
     }
 }
 
@@ -583,11 +585,11 @@ proptest! {
 fn a_non_utf8_cookie_is_rejected_and_removed() {
     let c = config(Keyring::new(secret(1)));
     let h: &[u8] = b"theme=dark; session=\xc3\x28abc";
-    let mut l = c.load([h]);
-    assert_eq!(l.outcome, LoadOutcome::Rejected(Rejection::BadBase64));
-    let set = c.finish([h], Some(&mut l.session), l.outcome).unwrap();
+    let l = c.start([h]);
+    assert_eq!(l.outcome(), LoadOutcome::Rejected(Rejection::BadBase64));
+    let set = finish(&l).unwrap();
     assert_eq!(set.len(), 1);
-    let removal = set[0].to_str().unwrap();
+    let removal = &set[0];
     assert!(
         removal.starts_with("session=;") && removal.contains("Max-Age=0"),
         "{removal}"

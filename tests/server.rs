@@ -471,5 +471,7 @@ fn restart_with_rotated_keys_keeps_the_session() {
     assert!(res.set_cookies().is_empty());
     let res = http(server.port, "GET", "/profile", &cookie_a, None);
     assert_eq!(res.status, 401);
-    assert!(res.set_cookies().iter().any(SetCookie::is_removal));
+    // An unknown key is not deleted (issue 10: another instance may already hold it); the
+    // cookie is simply no session, and the next write replaces it.
+    assert!(res.set_cookies().is_empty(), "{:?}", res.headers);
 }

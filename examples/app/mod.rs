@@ -1,0 +1,340 @@
+//! The example app's HTTP contract, written once for both frameworks: `server.rs`
+//! (actix-web) and `axum_server.rs` (axum) only translate requests and responses, so both
+//! serve exactly the same routes, bodies and status codes.
+//!
+//! Every handler takes the request's [`Session`] handle and returns a status and a JSON body.
+
+use std::time::Duration;
+
+use rand::Rng as _;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use sealed_session::{
+    Algorithm, Compression, CookieConfig, EpochKeys, Keyring, Keys, Secret, Session, SessionConfig,
+    SessionEngine,
+};
+
+/// Largest blob `POST /blob` accepts.
+const MAX_BLOB: usize = 65_536;
+
+/// The demo page served at `/`.
+pub const DEMO_HTML: &str = include_str!("../demo.html");
+
+/// A handler's answer: a status and a JSON body, or a session error (an opaque 500).
+pub type Reply = Result<(u16, Value), sealed_session::Error>;
+
+/// What a logged-in session holds about its user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct User {
+    id: u64,
+    username: String,
+    role: String,
+    permissions: Vec<String>,
+}
+
+/// `POST /login` body.
+#[derive(Deserialize)]
+pub struct Credentials {
+    username: String,
+    password: String,
+}
+
+/// `PUT /session-data` body.
+#[derive(Deserialize)]
+pub struct Preferences {
+    theme: Option<String>,
+    language: Option<String>,
+}
+
+/// `POST /blob` query.
+#[derive(Deserialize)]
+pub struct BlobQuery {
+    size: usize,
+}
+
+fn unauthorized() -> Reply {
+    Ok((401, json!({ "error": "Authentication required" })))
+}
+
+/// The demo users. A real app checks a password hash from its database.
+fn authenticate(c: &Credentials) -> Option<User> {
+    let (id, role, permissions): (u64, &str, &[&str]) =
+        match (c.username.as_str(), c.password.as_str()) {
+            ("admin", "admin123") => (1, "admin", &["read", "write", "delete"]),
+            ("user", "user123") => (2, "user", &["read"]),
+            _ => return None,
+        };
+    Some(User {
+        id,
+        username: c.username.clone(),
+        role: role.into(),
+        permissions: permissions.iter().map(|p| p.to_string()).collect(),
+    })
+}
+
+/// `GET /counter`
+pub fn counter(session: &Session) -> Reply {
+    let count = session.get::<u64>("count")?.unwrap_or(0) + 1;
+    session.insert("count", &count)?;
+    Ok((200, json!({ "count": count })))
+}
+
+/// `POST /login`
+pub fn login(session: &Session, body: &Credentials) -> Reply {
+    let Some(user) = authenticate(body) else {
+        return Ok((401, json!({ "error": "Invalid credentials" })));
+    };
+    // A new lifetime at every login: the privilege level changes. This demo keeps the data
+    // (`renew`) so that `loginCount` counts logins; an app with nothing to carry over uses
+    // `regenerate`, which also drops whatever was stored before the user authenticated.
+    session.renew()?;
+    let login_count = session.get::<u64>("loginCount")?.unwrap_or(0) + 1;
+    session.insert("loginCount", &login_count)?;
+    session.insert("user", &user)?;
+    Ok((
+        200,
+        json!({
+            "message": "Logged in",
+            "user": { "id": user.id, "username": user.username, "role": user.role },
+        }),
+    ))
+}
+
+/// `GET /profile`
+pub fn profile(session: &Session) -> Reply {
+    let Some(user) = session.get::<User>("user")? else {
+        return unauthorized();
+    };
+    let login_count = session.get::<u64>("loginCount")?.unwrap_or(0);
+    Ok((200, json!({ "user": user, "loginCount": login_count })))
+}
+
+/// `GET /admin/dashboard`
+pub fn admin_dashboard(session: &Session) -> Reply {
+    let Some(user) = session.get::<User>("user")? else {
+        return unauthorized();
+    };
+    if user.role != "admin" {
+        return Ok((403, json!({ "error": "Admin access required" })));
+    }
+    Ok((
+        200,
+        json!({
+            "message": "Welcome to the admin dashboard",
+            "user": { "id": user.id, "username": user.username, "role": user.role },
+        }),
+    ))
+}
+
+/// `PUT /session-data`
+pub fn session_data(session: &Session, body: &Preferences) -> Reply {
+    if let Some(theme) = &body.theme {
+        session.insert("theme", theme)?;
+    }
+    if let Some(language) = &body.language {
+        session.insert("language", language)?;
+    }
+    Ok((
+        200,
+        json!({
+            "theme": session.get::<String>("theme")?,
+            "language": session.get::<String>("language")?,
+        }),
+    ))
+}
+
+/// `GET /session-info`
+pub fn session_info(session: &Session) -> Reply {
+    if session.get::<User>("user")?.is_none() {
+        return unauthorized();
+    }
+    let d = session.deadlines();
+    Ok((
+        200,
+        json!({
+            "createdAt": d.created_at,
+            "idleExpiresAt": d.idle_expires_at,
+            "absoluteExpiresAt": d.absolute_expires_at,
+        }),
+    ))
+}
+
+/// `POST /refresh-session`
+pub fn refresh_session(session: &Session) -> Reply {
+    session.touch()?;
+    Ok((
+        200,
+        json!({ "idleExpiresAt": session.deadlines().idle_expires_at }),
+    ))
+}
+
+/// `POST /logout`
+pub fn logout(session: &Session) -> Reply {
+    session.purge()?;
+    Ok((200, json!({ "message": "Logged out" })))
+}
+
+/// `POST /blob?size=N`
+pub fn store_blob(session: &Session, query: &BlobQuery) -> Reply {
+    if query.size > MAX_BLOB {
+        return Ok((
+            400,
+            json!({ "error": format!("size must be between 0 and {MAX_BLOB}") }),
+        ));
+    }
+    // Random bytes do not compress, so the session grows by the full size.
+    let mut blob = vec![0u8; query.size];
+    rand::rng().fill_bytes(&mut blob);
+    session.insert("blob", &blob)?;
+    Ok((200, json!({ "size": query.size })))
+}
+
+/// `GET /blob`
+pub fn blob_size(session: &Session) -> Reply {
+    let size = session.get::<Vec<u8>>("blob")?.map_or(0, |b| b.len());
+    Ok((200, json!({ "size": size })))
+}
+
+/// `DELETE /blob`
+pub fn delete_blob(session: &Session) -> Reply {
+    session.remove("blob")?;
+    Ok((200, json!({ "size": 0 })))
+}
+
+/// `GET /cookie-stats`: how many session cookies (`name`, `name.1`, …) the request carried
+/// and their name+value bytes; the page cannot see HttpOnly cookies itself.
+pub fn cookie_stats<'h>(cookie: &CookieConfig, headers: impl Iterator<Item = &'h [u8]>) -> Reply {
+    let (mut cookies, mut bytes) = (0usize, 0usize);
+    for value in headers {
+        let Ok(value) = std::str::from_utf8(value) else {
+            continue;
+        };
+        for pair in value.split(';') {
+            let Some((k, v)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if cookie.chunk_index(k).is_some() {
+                cookies += 1;
+                bytes += k.len() + v.len();
+            }
+        }
+    }
+    Ok((200, json!({ "cookies": cookies, "bytes": bytes })))
+}
+
+/// Parses a JSON request body the way actix-web's `web::Json` does, so both servers answer a
+/// bad body alike: `400` with a plain-text reason. (The actix server uses `web::Json` itself,
+/// the reference behaviour, so only the axum server calls this.)
+#[allow(dead_code)]
+pub fn parse_json<T: DeserializeOwned>(
+    content_type: Option<&[u8]>,
+    body: &[u8],
+) -> Result<T, String> {
+    let is_json = content_type
+        .and_then(|c| std::str::from_utf8(c).ok())
+        .and_then(|c| c.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+    if !is_json {
+        return Err("Content type error".into());
+    }
+    serde_json::from_slice(body).map_err(|e| format!("Json deserialize error: {e}"))
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A number from the environment, or `default` when unset.
+pub fn env_num<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match env(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}={v:?} is not a valid number")),
+    }
+}
+
+fn env_flag(name: &str, default: bool) -> Result<bool, String> {
+    match env(name).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(format!("{name}={v:?} must be 1 or 0")),
+    }
+}
+
+/// Builds the session engine from the environment (see README.md), or says what is wrong.
+pub fn engine_from_env() -> Result<SessionEngine, String> {
+    let secrets = match env("SESSION_KEYS") {
+        Some(list) => Secret::list_from_base64(&list).map_err(|e| format!("SESSION_KEYS: {e}"))?,
+        None => {
+            eprintln!(
+                "warning: SESSION_KEYS is not set; using a random key, so sessions will not \
+                 survive a restart (generate one with `cargo run --example keygen`)"
+            );
+            vec![Secret::generate()]
+        }
+    };
+    let keys: Keys = match env("SESSION_EPOCH_SECS") {
+        Some(_) => {
+            let period = env_num::<u64>("SESSION_EPOCH_SECS", 0)?;
+            let [master] = <[Secret; 1]>::try_from(secrets).map_err(|s| {
+                format!(
+                    "SESSION_EPOCH_SECS is set, so SESSION_KEYS must hold exactly one master \
+                     secret, not {}",
+                    s.len()
+                )
+            })?;
+            EpochKeys::new(master, Duration::from_secs(period))
+                .map_err(|e| format!("SESSION_EPOCH_SECS: {e}"))?
+                .into()
+        }
+        None => Keyring::from_secrets(secrets)
+            .map_err(|e| e.to_string())?
+            .into(),
+    };
+    let mut config = SessionConfig::new(keys)
+        .cookie_name(env("SESSION_COOKIE_NAME").unwrap_or_else(|| "session".into()))
+        .idle_timeout(Some(Duration::from_secs(env_num(
+            "SESSION_IDLE_SECS",
+            86_400,
+        )?)))
+        .absolute_timeout(Duration::from_secs(env_num(
+            "SESSION_ABSOLUTE_SECS",
+            604_800,
+        )?))
+        .max_cookies(env_num("SESSION_MAX_COOKIES", 1)?)
+        .secure(env_flag("SESSION_SECURE", true)?);
+    if !env_flag("SESSION_COMPRESSION", true)? {
+        config = config.compression(Compression::Off);
+    }
+    if let Some(alg) = env("SESSION_ALGORITHM") {
+        let alg: Algorithm = alg.parse().map_err(|e| format!("SESSION_ALGORITHM: {e}"))?;
+        config = config.algorithm(alg);
+    }
+    config.build().map_err(|e| e.to_string())
+}
+
+/// Logs to stderr, at `RUST_LOG` or `info`.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The engine and port from the environment, or the reason the server cannot start.
+pub fn settings() -> Result<(SessionEngine, u16), String> {
+    Ok((engine_from_env()?, env_num("PORT", 8080)?))
+}
+
+/// The line a client waits for before connecting (the socket listens from here on).
+pub fn announce(port: u16) {
+    println!("sealed-session example listening on http://127.0.0.1:{port}");
+}

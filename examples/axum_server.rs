@@ -1,0 +1,166 @@
+//! The example server on axum: the same HTTP contract as `server.rs` (actix-web), from the
+//! same handlers in `app/mod.rs`.
+//!
+//! ```text
+//! cargo run --release --example axum_server --features axum    # http://127.0.0.1:8080/
+//! ```
+//!
+//! Settings come from the same environment variables as `server.rs` (see README.md).
+
+mod app;
+
+use std::process::ExitCode;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+
+use sealed_session::axum::SessionLayer;
+use sealed_session::{CookieConfig, Session};
+
+/// A shared handler's reply as an axum response.
+fn respond(reply: app::Reply) -> Response {
+    match reply {
+        Ok((status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, Json(body)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A `400` with a plain-text reason, as actix-web answers a body or query it cannot parse.
+fn bad_request(reason: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        reason,
+    )
+        .into_response()
+}
+
+/// Routes whose handler needs only the session.
+macro_rules! session_route {
+    ($f:path) => {
+        |s: Session| async move { respond($f(&s)) }
+    };
+}
+
+async fn index() -> Html<&'static str> {
+    Html(app::DEMO_HTML)
+}
+
+/// The request's JSON body, or the reason actix-web would give for refusing it.
+fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<T, String> {
+    let content_type = headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes());
+    app::parse_json(content_type, body)
+}
+
+async fn login(s: Session, headers: HeaderMap, body: Bytes) -> Response {
+    match json_body(&headers, &body) {
+        Ok(credentials) => respond(app::login(&s, &credentials)),
+        Err(reason) => bad_request(reason),
+    }
+}
+
+async fn session_data(s: Session, headers: HeaderMap, body: Bytes) -> Response {
+    match json_body(&headers, &body) {
+        Ok(preferences) => respond(app::session_data(&s, &preferences)),
+        Err(reason) => bad_request(reason),
+    }
+}
+
+async fn store_blob(
+    s: Session,
+    query: Result<Query<app::BlobQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    match query {
+        Ok(q) => respond(app::store_blob(&s, &q)),
+        Err(rejection) => {
+            let text = rejection.body_text();
+            let reason = text
+                .strip_prefix("Failed to deserialize query string: ")
+                .unwrap_or(&text);
+            bad_request(format!("Query deserialize error: {reason}"))
+        }
+    }
+}
+
+async fn cookie_stats(State(cookie): State<CookieConfig>, headers: HeaderMap) -> Response {
+    let values = headers.get_all(header::COOKIE);
+    respond(app::cookie_stats(
+        &cookie,
+        values.iter().map(|v| v.as_bytes()),
+    ))
+}
+
+/// actix-web answers a known path with another method `404`, not `405`: keep the contract.
+async fn not_found() -> StatusCode {
+    StatusCode::NOT_FOUND
+}
+
+fn main() -> ExitCode {
+    app::init_logging();
+    let (engine, port) = match app::settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let cookie = engine.cookie().clone();
+    let app = Router::new()
+        .route("/", get(index))
+        .route("/counter", get(session_route!(app::counter)))
+        .route("/login", post(login))
+        .route("/profile", get(session_route!(app::profile)))
+        .route(
+            "/admin/dashboard",
+            get(session_route!(app::admin_dashboard)),
+        )
+        .route("/session-data", put(session_data))
+        .route("/session-info", get(session_route!(app::session_info)))
+        .route(
+            "/refresh-session",
+            post(session_route!(app::refresh_session)),
+        )
+        .route("/logout", post(session_route!(app::logout)))
+        .route(
+            "/blob",
+            post(store_blob)
+                .get(session_route!(app::blob_size))
+                .delete(session_route!(app::delete_blob)),
+        )
+        .route("/cookie-stats", get(cookie_stats))
+        .method_not_allowed_fallback(not_found)
+        .with_state(cookie)
+        .layer(SessionLayer::new(engine));
+    let served = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        app::announce(listener.local_addr()?.port());
+        axum::serve(listener, app).await
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,585 @@
+//! The engine: keys → seal → session → cookies, put together once per application.
+//!
+//! A [`SessionEngine`] holds the validated configuration and the derived keys. It is cheap to
+//! clone (one `Arc`) and is what adapters hold. Per request it starts a [`Session`] handle
+//! ([`start`](SessionEngine::start)); the handle opens the cookie lazily and, when the
+//! response is ready, asks the engine what to write back. The rules for *what* to write live
+//! here, in [`write_back`](SessionEngine::write_back); the rules for *when* live in the
+//! handle.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use http::header::COOKIE;
+use http::{HeaderMap, HeaderValue};
+
+use crate::config::{Clock, ServerErrorWrites, TooLargePolicy};
+use crate::cookies::{CookieConfig, RequestCookies};
+use crate::error::{Error, Rejection};
+use crate::format::{self, Compression};
+use crate::handle::Session;
+use crate::keys::{Algorithm, Keys};
+use crate::session::{Expiry, SessionState, Status};
+
+/// The `Cookie` header values of an `http::HeaderMap`.
+pub(crate) fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
+    headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes)
+}
+
+/// How the request's session cookie turned out.
+///
+/// ```
+/// use sealed_session::{LoadOutcome, Secret, SessionConfig};
+///
+/// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+/// let loaded = engine.load([&b"session=garbage"[..]]);
+/// assert!(matches!(loaded.outcome, LoadOutcome::Rejected(_)));
+/// assert!(loaded.session.is_empty());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoadOutcome {
+    /// The request carried no session cookie: a new, empty session.
+    NoCookie,
+    /// The cookie opened. `needs_reseal` is true when it was sealed under a key or algorithm
+    /// that no longer seals, so the response must re-seal it.
+    Opened {
+        /// Re-seal under the current primary key on this response.
+        needs_reseal: bool,
+    },
+    /// The cookie did not open; the session is new and empty.
+    Rejected(Rejection),
+}
+
+/// When a session was created and when it expires, in Unix seconds, as they will stand after
+/// this response (see [`Session::deadlines`]).
+///
+/// Serializes as `{"createdAt", "idleExpiresAt", "absoluteExpiresAt"}`.
+///
+/// ```
+/// # use sealed_session::{Secret, SessionConfig};
+/// let engine = SessionConfig::new(Secret::generate()).clock(|| 1000).build().unwrap();
+/// let session = engine.start_headers(&http::HeaderMap::new());
+/// session.insert("a", &1u8).unwrap();
+/// let d = session.deadlines();
+/// assert_eq!((d.created_at, d.idle_expires_at, d.absolute_expires_at),
+///            (1000, Some(1000 + 86_400), 1000 + 604_800));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deadlines {
+    /// Creation (or last renewal).
+    pub created_at: u64,
+    /// End of the idle timeout (`None` without an idle limit); never after the absolute one.
+    pub idle_expires_at: Option<u64>,
+    /// End of the absolute lifetime.
+    pub absolute_expires_at: u64,
+}
+
+/// The result of [`SessionEngine::load`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// The session (empty and new unless the cookie opened).
+    pub session: SessionState,
+    /// What happened to the cookie.
+    pub outcome: LoadOutcome,
+}
+
+/// Everything [`SessionConfig::build`](crate::SessionConfig::build) validated.
+pub(crate) struct EngineParts {
+    pub keys: Keys,
+    pub cookie: CookieConfig,
+    pub expiry: Expiry,
+    pub compression: Compression,
+    pub algorithm: Algorithm,
+    pub clock: Clock,
+    pub too_large: TooLargePolicy,
+    pub server_errors: ServerErrorWrites,
+    pub max_session_bytes: usize,
+}
+
+/// Turns requests' cookies into sessions and sessions into `Set-Cookie` headers: the
+/// validated configuration and the derived keys, built once by
+/// [`SessionConfig::build`](crate::SessionConfig::build).
+///
+/// Cheap to clone (one `Arc`): build it once and hand clones to every worker. Adapters hold
+/// one; without a framework, call [`start`](SessionEngine::start) per request.
+///
+/// ```
+/// use std::time::Duration;
+/// use sealed_session::{Keyring, Secret, SessionConfig};
+///
+/// let engine = SessionConfig::new(Keyring::new(Secret::generate()))
+///     .cookie_name("__Host-session")
+///     .idle_timeout(Some(Duration::from_secs(30 * 60)))
+///     .build()
+///     .unwrap();
+///
+/// // A request without a cookie: a new session, then the response's headers.
+/// let session = engine.start_headers(&http::HeaderMap::new());
+/// session.insert("user_id", &7u64).unwrap();
+/// let mut response = http::Response::new(());
+/// session.finish(&mut response).unwrap();
+/// let set_cookie = response.headers()[http::header::SET_COOKIE].to_str().unwrap();
+///
+/// // The next request carries it back.
+/// let mut request = http::HeaderMap::new();
+/// request.insert(http::header::COOKIE, set_cookie.split(';').next().unwrap().parse().unwrap());
+/// let session = engine.start_headers(&request);
+/// assert_eq!(session.get::<u64>("user_id").unwrap(), Some(7));
+/// ```
+#[derive(Clone)]
+pub struct SessionEngine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    parts: EngineParts,
+    log: RejectionLog,
+}
+
+impl fmt::Debug for SessionEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.inner.parts;
+        f.debug_struct("SessionEngine")
+            .field("keys", &p.keys)
+            .field("cookie", &p.cookie)
+            .field("expiry", &p.expiry)
+            .field("compression", &p.compression)
+            .field("algorithm", &p.algorithm)
+            .field("too_large", &p.too_large)
+            .field("server_errors", &p.server_errors)
+            .field("max_session_bytes", &p.max_session_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionEngine {
+    pub(crate) fn from_parts(parts: EngineParts) -> SessionEngine {
+        SessionEngine {
+            inner: Arc::new(Inner {
+                parts,
+                log: RejectionLog::default(),
+            }),
+        }
+    }
+
+    fn p(&self) -> &EngineParts {
+        &self.inner.parts
+    }
+
+    /// The cookie settings.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let e = SessionConfig::new(Secret::generate()).max_cookies(3).build().unwrap();
+    /// assert_eq!(e.cookie().max_cookies(), 3);
+    /// ```
+    pub fn cookie(&self) -> &CookieConfig {
+        &self.p().cookie
+    }
+
+    /// The time limits.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// assert_eq!(e.expiry().absolute().as_secs(), 604_800);
+    /// ```
+    pub fn expiry(&self) -> &Expiry {
+        &self.p().expiry
+    }
+
+    /// The algorithm that seals.
+    ///
+    /// ```
+    /// # use sealed_session::{Algorithm, Secret, SessionConfig};
+    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// assert_eq!(e.algorithm(), Algorithm::default());
+    /// ```
+    pub fn algorithm(&self) -> Algorithm {
+        self.p().algorithm
+    }
+
+    /// What a response whose session no longer fits turns into.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig, TooLargePolicy};
+    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// assert_eq!(e.too_large_policy(), TooLargePolicy::ServerError);
+    /// ```
+    pub fn too_large_policy(&self) -> TooLargePolicy {
+        self.p().too_large
+    }
+
+    /// What happens to session writes of a request answered with a 5xx.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, ServerErrorWrites, SessionConfig};
+    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// assert_eq!(e.server_error_writes(), ServerErrorWrites::Discard);
+    /// ```
+    pub fn server_error_writes(&self) -> ServerErrorWrites {
+        self.p().server_errors
+    }
+
+    /// The largest serialized session this engine seals or opens, in bytes.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// assert_eq!(e.max_session_bytes(), 64 * 1024);
+    /// ```
+    pub fn max_session_bytes(&self) -> usize {
+        self.p().max_session_bytes
+    }
+
+    /// The current time from the configured clock, in Unix seconds.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let e = SessionConfig::new(Secret::generate()).clock(|| 42).build().unwrap();
+    /// assert_eq!(e.now(), 42);
+    /// ```
+    pub fn now(&self) -> u64 {
+        (self.p().clock)()
+    }
+
+    /// Starts the session lifecycle of one request from its `Cookie` header values.
+    ///
+    /// This scans the header once and copies out only this session's cookies (usually one
+    /// value); nothing is decrypted until a handler uses the [`Session`]. When the response
+    /// is ready, call [`Session::finish`] once.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// let session = engine.start([&b"theme=dark"[..]]);
+    /// assert!(session.is_empty());
+    /// ```
+    pub fn start<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Session {
+        let request = RequestCookies::scan(self.cookie(), cookie_headers);
+        Session::new(self.clone(), request)
+    }
+
+    /// [`start`](SessionEngine::start) from an `http::HeaderMap` (http 1.x).
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// let session = engine.start_headers(&http::HeaderMap::new());
+    /// assert_eq!(session.get::<u64>("user_id").unwrap(), None);
+    /// ```
+    pub fn start_headers(&self, request_headers: &HeaderMap) -> Session {
+        self.start(cookie_values(request_headers))
+    }
+
+    /// Opens the session carried by these `Cookie` header values, without a lifecycle: for
+    /// tools and tests. Handlers use [`Session`] instead.
+    ///
+    /// Never fails: a missing cookie gives a new session, a bad or expired one gives a new
+    /// session and a [`LoadOutcome::Rejected`] reason.
+    ///
+    /// ```
+    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig};
+    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// assert_eq!(e.load([&b"theme=dark"[..]]).outcome, LoadOutcome::NoCookie);
+    /// ```
+    pub fn load<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Loaded {
+        let request = RequestCookies::scan(self.cookie(), cookie_headers);
+        let (session, outcome) = self.open_request(&request, self.now());
+        Loaded { session, outcome }
+    }
+
+    /// Opens the request's cookies at `now`: the first candidate that opens wins.
+    pub(crate) fn open_request(
+        &self,
+        request: &RequestCookies,
+        now: u64,
+    ) -> (SessionState, LoadOutcome) {
+        let max_cookies = self.cookie().max_cookies();
+        match request.open_with(max_cookies, |value| self.open_sealed(value, now)) {
+            Ok(Some((session, needs_reseal))) => (session, LoadOutcome::Opened { needs_reseal }),
+            Ok(None) => (SessionState::new(), LoadOutcome::NoCookie),
+            Err(r) => (SessionState::new(), LoadOutcome::Rejected(r)),
+        }
+    }
+
+    /// Opens one sealed value at `now` and checks its expiry; also says whether it must be
+    /// re-sealed (an older key or another algorithm).
+    fn open_sealed(&self, value: &str, now: u64) -> Result<(SessionState, bool), Rejection> {
+        let p = self.p();
+        let keys = p.keys.at(now);
+        let opened = format::open(&keys, &p.cookie.name, value, p.cookie.max_value_len())?;
+        if opened.body.len() > p.max_session_bytes {
+            return Err(Rejection::TooLong);
+        }
+        let session = SessionState::decode(&opened.body)?;
+        p.expiry.check(&session, now)?;
+        let needs_reseal = !opened.primary || opened.algorithm != p.algorithm;
+        Ok((session, needs_reseal))
+    }
+
+    /// Stamps `session` with `now` and seals it under the current primary key with a fresh
+    /// random nonce; fails when the serialized session is over `max_session_bytes`.
+    pub(crate) fn seal_at(&self, session: &mut SessionState, now: u64) -> Result<String, Error> {
+        let p = self.p();
+        let body = session.encode_at(now)?;
+        if body.len() > p.max_session_bytes {
+            return Err(Error::SessionTooLarge {
+                size: body.len(),
+                limit: p.max_session_bytes,
+            });
+        }
+        let keys = p.keys.at(now);
+        Ok(format::seal(
+            &keys,
+            p.algorithm,
+            &p.cookie.name,
+            &body,
+            p.compression,
+        ))
+    }
+
+    /// Seals `session` exactly as a response would, but returns the cookie value instead of
+    /// headers: for tools, tests (a cookie "from the previous release") and size tables.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig, SessionState};
+    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// let mut s = SessionState::new();
+    /// s.insert("user_id", &1u32).unwrap();
+    /// let value = e.seal(&mut s).unwrap();
+    /// let back = e.open_value(&value).unwrap();
+    /// assert_eq!(back.get::<u32>("user_id").unwrap(), Some(1));
+    /// ```
+    pub fn seal(&self, session: &mut SessionState) -> Result<String, Error> {
+        self.seal_at(session, self.now())
+    }
+
+    /// Seals with a caller-chosen nonce, for known-answer test vectors only: reusing a nonce
+    /// under one key destroys the AEAD's guarantees. The session is stamped with the clock.
+    #[doc(hidden)]
+    pub fn seal_with_fixed_nonce(
+        &self,
+        session: &mut SessionState,
+        nonce: &[u8],
+    ) -> Result<String, Error> {
+        let p = self.p();
+        if nonce.len() != p.algorithm.nonce_len() {
+            return Err(Error::Config(format!(
+                "{} takes a {}-byte nonce",
+                p.algorithm,
+                p.algorithm.nonce_len()
+            )));
+        }
+        let now = self.now();
+        let body = session.encode_at(now)?;
+        let keys = p.keys.at(now);
+        let key = keys.sealing(p.algorithm);
+        Ok(format::seal_with_nonce(
+            key,
+            &p.cookie.name,
+            &body,
+            p.compression,
+            nonce,
+        ))
+    }
+
+    /// The `Set-Cookie` values a response would send to store `session` as a new session
+    /// (stamped with the clock, chunked when it needs several cookies; none for an empty
+    /// session): for tests that need a
+    /// client holding a given session, such as "cookies issued by the previous release still
+    /// open", and for tools.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig, SessionState};
+    /// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// let mut s = SessionState::new();
+    /// s.insert("user_id", &7u64).unwrap();
+    /// let set_cookies = engine.set_cookies(&mut s).unwrap();
+    /// let pair = set_cookies[0].split(';').next().unwrap();
+    /// let back = engine.start([pair.as_bytes()]);
+    /// assert_eq!(back.get::<u64>("user_id").unwrap(), Some(7));
+    /// ```
+    pub fn set_cookies(&self, session: &mut SessionState) -> Result<Vec<String>, Error> {
+        if session.is_empty() {
+            return Ok(Vec::new()); // an empty new session sends no cookie
+        }
+        let now = self.now();
+        let value = self.seal_at(session, now)?;
+        let max_age = self
+            .p()
+            .expiry
+            .deadline(session)
+            .map(|d| d.saturating_sub(now));
+        self.cookie().set_cookies(&value, max_age, 0)
+    }
+
+    /// Opens one sealed cookie value (unchunked) as a request would.
+    ///
+    /// ```
+    /// # use sealed_session::{Error, Rejection, Secret, SessionConfig};
+    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// assert_eq!(e.open_value("AQ").unwrap_err(), Error::Rejected(Rejection::TooShort));
+    /// ```
+    pub fn open_value(&self, value: &str) -> Result<SessionState, Error> {
+        Ok(self.open_sealed(value, self.now())?.0)
+    }
+
+    /// Whether the response must seal `session` again: it changed or was renewed, or it was
+    /// opened from a cookie that needs a re-seal, a touch or an idle refresh.
+    pub(crate) fn must_write(
+        &self,
+        session: &SessionState,
+        outcome: LoadOutcome,
+        now: u64,
+    ) -> bool {
+        match session.status() {
+            Status::Purged => false,
+            Status::Changed | Status::Renewed => true,
+            Status::Unchanged => match outcome {
+                LoadOutcome::Opened { needs_reseal } => {
+                    needs_reseal
+                        || session.is_touched()
+                        || self.p().expiry.refresh_due(session, now)
+                }
+                LoadOutcome::NoCookie | LoadOutcome::Rejected(_) => false,
+            },
+        }
+    }
+
+    /// The session's deadlines as they will stand after this response: a session the
+    /// response seals is stamped `now`, any other keeps its stored times.
+    pub(crate) fn deadlines(
+        &self,
+        session: &SessionState,
+        outcome: LoadOutcome,
+        now: u64,
+    ) -> Deadlines {
+        let (created_at, refreshed_at) = if self.must_write(session, outcome, now) {
+            session.timestamps_at(now)
+        } else {
+            (
+                session.created_at().unwrap_or(now),
+                session.refreshed_at().unwrap_or(now),
+            )
+        };
+        let expiry = &self.p().expiry;
+        let absolute = created_at.saturating_add(expiry.absolute().as_secs());
+        Deadlines {
+            created_at,
+            idle_expires_at: expiry
+                .idle()
+                .map(|i| refreshed_at.saturating_add(i.as_secs()).min(absolute)),
+            absolute_expires_at: absolute,
+        }
+    }
+
+    /// Whether any of the request's first-chunk values names a key or algorithm other than
+    /// the current primary one: read from the header alone, without decrypting.
+    pub(crate) fn reseal_hint(&self, request: &RequestCookies, now: u64) -> bool {
+        let p = self.p();
+        let mut heads = request.heads().peekable();
+        if heads.peek().is_none() {
+            return false;
+        }
+        let sealing = p.keys.at(now).sealing(p.algorithm).id();
+        heads.any(|v| {
+            format::peek_key(v).is_some_and(|(alg, id)| alg != p.algorithm || id != sealing)
+        })
+    }
+
+    /// The `Set-Cookie` values the response needs for `session`, given how the request's
+    /// cookie turned out.
+    ///
+    /// A changed, renewed or touched session, one due for an idle refresh and one opened
+    /// under an old key are sealed and sent; a purged or emptied one is removed, and so is a
+    /// rejected cookie that no other healthy instance could accept; otherwise nothing.
+    /// Chunks the request carried that the new value does not need are removed.
+    pub(crate) fn write_back(
+        &self,
+        session: &mut SessionState,
+        outcome: LoadOutcome,
+        request: &RequestCookies,
+        now: u64,
+    ) -> Result<Vec<String>, Error> {
+        let cookie = self.cookie();
+        let write = self.must_write(session, outcome, now);
+        let rejected_removable = matches!(outcome, LoadOutcome::Rejected(r) if r.remove_cookie());
+        let remove = session.status() == Status::Purged
+            || rejected_removable
+            || (write && session.is_empty());
+        if !write || session.is_empty() {
+            return Ok(if remove {
+                cookie.removals(request.present())
+            } else {
+                Vec::new()
+            });
+        }
+        let value = self.seal_at(session, now)?;
+        let max_age = self
+            .p()
+            .expiry
+            .deadline(session)
+            .map(|d| d.saturating_sub(now));
+        cookie.set_cookies(&value, max_age, request.present())
+    }
+
+    /// Records a rejected cookie: a `debug` event for each, and at most one `info` summary
+    /// per minute with the counts by reason, so a client sending garbage on every request
+    /// cannot flood the logs.
+    pub(crate) fn note_rejection(&self, reason: Rejection, now: u64) {
+        tracing::debug!(reason = reason.as_str(), "session cookie rejected");
+        self.inner.log.note(reason, now);
+    }
+}
+
+/// Counts rejections by reason between `info` summaries.
+#[derive(Default)]
+struct RejectionLog {
+    counts: [AtomicU64; Rejection::COUNT],
+    last_report: AtomicU64,
+}
+
+/// Seconds between two rejection summaries.
+const REPORT_EVERY: u64 = 60;
+
+impl RejectionLog {
+    fn note(&self, reason: Rejection, now: u64) {
+        if let Some(c) = self.counts.get(reason.index()) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        let last = self.last_report.load(Ordering::Relaxed);
+        if now < last.saturating_add(REPORT_EVERY)
+            || self
+                .last_report
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let mut summary = String::new();
+        let mut total = 0u64;
+        for (i, c) in self.counts.iter().enumerate() {
+            let n = c.swap(0, Ordering::Relaxed);
+            if n > 0 {
+                total += n;
+                if !summary.is_empty() {
+                    summary.push_str(", ");
+                }
+                summary.push_str(Rejection::name_at(i));
+                summary.push('=');
+                summary.push_str(&n.to_string());
+            }
+        }
+        tracing::info!(
+            total,
+            reasons = %summary,
+            "session cookies rejected since the last report (each treated as no session; \
+             per-request detail at debug level)"
+        );
+    }
+}

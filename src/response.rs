@@ -1,0 +1,367 @@
+//! What the request lifecycle reads from and writes to a response, on any `http` version.
+//!
+//! [`Session::finish`](crate::Session::finish) needs four things from a response: its status,
+//! the values of a header, and a way to set or append one. [`ResponseHeaders`] is that, so
+//! one implementation of the write-back and cache rules serves every framework: this crate
+//! implements it for `http::Response` (http 1.x, axum, hyper) and, in the `actix` adapter, for
+//! actix-web's response (http 0.2 types).
+//!
+//! # Cache rules
+//!
+//! A response that carries a session `Set-Cookie` must not be stored by a shared cache, or
+//! the cache could hand one user's session to everyone. So:
+//!
+//! * a response with a session `Set-Cookie` gets `Cache-Control: private` (added to what the
+//!   handler set, unless it already says `private` or `no-store`);
+//! * a response the handler marked publicly cacheable (`public` or `s-maxage`) never gets a
+//!   session cookie: the write is dropped and an error event logged, because a cached copy
+//!   would replay it to other users;
+//! * a response whose content may depend on the session (the handler used it) gets
+//!   `Vary: Cookie`, as Django's session middleware does, so a cache keys it by the cookie.
+
+use crate::error::Error;
+
+/// Lowercase header names the lifecycle touches.
+pub(crate) const SET_COOKIE: &str = "set-cookie";
+pub(crate) const CACHE_CONTROL: &str = "cache-control";
+pub(crate) const VARY: &str = "vary";
+
+/// The parts of an HTTP response that [`Session::finish`](crate::Session::finish) reads and
+/// writes. Header names are passed in lowercase; values are visible ASCII.
+///
+/// Implemented for `http::Response<B>` (http 1.x). An adapter for a framework on another
+/// `http` version implements it in a few lines.
+///
+/// ```
+/// use sealed_session::ResponseHeaders;
+///
+/// let mut response = http::Response::new(());
+/// response.append("vary", "Accept".to_string());
+/// assert_eq!(response.values("vary").collect::<Vec<_>>(), [&b"Accept"[..]]);
+/// assert_eq!(ResponseHeaders::status(&response), 200);
+/// ```
+pub trait ResponseHeaders {
+    /// The status code.
+    fn status(&self) -> u16;
+    /// The values of header `name`, in order.
+    fn values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]> + 'a;
+    /// Replaces every value of header `name` with `value`.
+    fn set(&mut self, name: &'static str, value: String);
+    /// Adds a value for header `name`, keeping the others.
+    fn append(&mut self, name: &'static str, value: String);
+}
+
+impl<B> ResponseHeaders for http::Response<B> {
+    fn status(&self) -> u16 {
+        http::Response::status(self).as_u16()
+    }
+
+    fn values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers()
+            .get_all(name)
+            .iter()
+            .map(http::HeaderValue::as_bytes)
+    }
+
+    fn set(&mut self, name: &'static str, value: String) {
+        if let Ok(v) = http::HeaderValue::try_from(value) {
+            self.headers_mut().insert(name, v);
+        }
+    }
+
+    fn append(&mut self, name: &'static str, value: String) {
+        // The values come from this crate (cookie text built from validated attributes,
+        // fixed directives), so the conversion cannot fail in practice; dropping a header
+        // beats failing the response.
+        match http::HeaderValue::try_from(value) {
+            Ok(v) => {
+                self.headers_mut().append(name, v);
+            }
+            Err(_) => tracing::error!(header = name, "a session header value was not valid"),
+        }
+    }
+}
+
+/// The comma-separated directives of every value of `name`, lowercased names only.
+fn directives<'a>(
+    response: &'a impl ResponseHeaders,
+    name: &'static str,
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    response
+        .values(name)
+        .flat_map(|v| v.split(|&b| b == b','))
+        .map(|d| {
+            let name = d.split(|&b| b == b'=').next().unwrap_or_default();
+            name.trim_ascii()
+        })
+}
+
+fn has_directive(response: &impl ResponseHeaders, name: &'static str, any_of: &[&str]) -> bool {
+    directives(response, name).any(|d| any_of.iter().any(|a| d.eq_ignore_ascii_case(a.as_bytes())))
+}
+
+/// Whether the handler marked the response as storable by shared caches.
+pub(crate) fn publicly_cacheable(response: &impl ResponseHeaders) -> bool {
+    has_directive(response, CACHE_CONTROL, &["public", "s-maxage"])
+}
+
+/// Adds the session's `Set-Cookie` values with the cache rules of this module; `vary` when
+/// the content may depend on the session.
+pub(crate) fn apply(response: &mut impl ResponseHeaders, set_cookies: Vec<String>, vary: bool) {
+    if !set_cookies.is_empty() {
+        if publicly_cacheable(response) {
+            tracing::error!(
+                "session cookie not sent: the response is marked publicly cacheable \
+                 (Cache-Control: public or s-maxage), and a shared cache would replay the \
+                 session to other users; do not mark responses of session routes public"
+            );
+        } else {
+            make_private(response);
+            for value in set_cookies {
+                response.append(SET_COOKIE, value);
+            }
+        }
+    }
+    if vary && !has_directive(response, VARY, &["cookie", "*"]) {
+        response.append(VARY, "Cookie".to_string());
+    }
+}
+
+/// Adds `private` to `Cache-Control` unless it already forbids shared storage.
+fn make_private(response: &mut impl ResponseHeaders) {
+    if has_directive(response, CACHE_CONTROL, &["private", "no-store"]) {
+        return;
+    }
+    let mut joined = String::new();
+    for v in response.values(CACHE_CONTROL) {
+        let v = String::from_utf8_lossy(v);
+        let v = v.trim();
+        if !v.is_empty() {
+            joined.push_str(v);
+            joined.push_str(", ");
+        }
+    }
+    joined.push_str("private");
+    response.set(CACHE_CONTROL, joined);
+}
+
+/// The response that replaces a handler's when its session could not be saved (see
+/// [`TooLargePolicy::ServerError`](crate::TooLargePolicy::ServerError)).
+///
+/// Its body is JSON that names the size and the limit and nothing else:
+/// `{"error": "...", "size": n, "limit": n, "maxCookies": n}`. Adapters send it as is.
+///
+/// ```
+/// use sealed_session::{Compression, Secret, SessionConfig};
+///
+/// let engine = SessionConfig::new(Secret::generate()).compression(Compression::Off).build().unwrap();
+/// let session = engine.start_headers(&http::HeaderMap::new());
+/// session.insert("blob", &vec![7u8; 5000]).unwrap(); // more than one 4 KB cookie holds
+/// let mut response = http::Response::new(());
+/// let failed = session.finish(&mut response).unwrap_err();
+/// assert_eq!(failed.status(), 500);
+/// assert!(failed.body().contains("\"limit\":4096"));
+/// assert!(response.headers().get("set-cookie").is_none());
+/// ```
+#[derive(Debug)]
+pub struct ErrorResponse {
+    error: Error,
+    body: String,
+}
+
+impl ErrorResponse {
+    pub(crate) fn new(error: Error) -> ErrorResponse {
+        let body = error_body(&error);
+        ErrorResponse { error, body }
+    }
+
+    /// The status to answer with (500).
+    ///
+    /// ```
+    /// # use sealed_session::{Error, ErrorResponse};
+    /// # let r = sealed_session::ErrorResponse::from(Error::Committed);
+    /// assert_eq!(r.status(), 500);
+    /// ```
+    pub fn status(&self) -> u16 {
+        500
+    }
+
+    /// The `Content-Type` of [`body`](ErrorResponse::body).
+    ///
+    /// ```
+    /// # use sealed_session::{Error, ErrorResponse};
+    /// # let r = ErrorResponse::from(Error::Committed);
+    /// assert_eq!(r.content_type(), "application/json");
+    /// ```
+    pub fn content_type(&self) -> &'static str {
+        "application/json"
+    }
+
+    /// The JSON body: opaque except for the size and limit of a session that did not fit.
+    ///
+    /// ```
+    /// # use sealed_session::{Error, ErrorResponse};
+    /// let r = ErrorResponse::from(Error::Deserialize { key: "user".into(), reason: "x".into() });
+    /// assert_eq!(r.body(), r#"{"error":"internal server error"}"#); // no key names, no serde text
+    /// ```
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The error, for logging.
+    ///
+    /// ```
+    /// # use sealed_session::{Error, ErrorResponse};
+    /// assert_eq!(ErrorResponse::from(Error::Committed).error(), &Error::Committed);
+    /// ```
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+}
+
+impl From<Error> for ErrorResponse {
+    fn from(error: Error) -> ErrorResponse {
+        ErrorResponse::new(error)
+    }
+}
+
+impl std::fmt::Display for ErrorResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "session not saved: {}", self.error)
+    }
+}
+
+impl std::error::Error for ErrorResponse {}
+
+/// The body of every 500 this crate produces that is not about size.
+pub(crate) const OPAQUE_BODY: &str = r#"{"error":"internal server error"}"#;
+
+/// The JSON body a client sees for `error`. Only the size errors say more than "internal
+/// server error": their numbers help whoever tests the app, and reveal nothing the client
+/// did not send. Serde messages, key names and rejection details go to the log only.
+pub(crate) fn error_body(error: &Error) -> String {
+    match error {
+        Error::TooLarge {
+            size,
+            limit,
+            max_cookies,
+        } => format!(
+            r#"{{"error":"{}","size":{size},"limit":{limit},"maxCookies":{max_cookies}}}"#,
+            json_escape(&error.to_string())
+        ),
+        Error::SessionTooLarge { size, limit } => format!(
+            r#"{{"error":"{}","size":{size},"limit":{limit}}}"#,
+            json_escape(&error.to_string())
+        ),
+        _ => OPAQUE_BODY.to_string(),
+    }
+}
+
+fn json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(headers: &[(&'static str, &str)]) -> http::Response<()> {
+        let mut r = http::Response::new(());
+        for (k, v) in headers {
+            r.append(k, v.to_string());
+        }
+        r
+    }
+
+    fn values(r: &http::Response<()>, name: &'static str) -> Vec<String> {
+        r.values(name)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_session_cookie_makes_the_response_private_keeping_stricter_directives() {
+        let mut r = response(&[]);
+        apply(&mut r, vec!["s=v".into()], false);
+        assert_eq!(values(&r, CACHE_CONTROL), ["private"]);
+        assert_eq!(values(&r, SET_COOKIE), ["s=v"]);
+        assert!(values(&r, VARY).is_empty());
+
+        let mut r = response(&[
+            (CACHE_CONTROL, "max-age=60"),
+            (CACHE_CONTROL, "must-revalidate"),
+        ]);
+        apply(&mut r, vec!["s=v".into()], false);
+        assert_eq!(
+            values(&r, CACHE_CONTROL),
+            ["max-age=60, must-revalidate, private"]
+        );
+
+        for strict in [
+            "no-store",
+            "private",
+            "Private, max-age=5",
+            r#"private="set-cookie""#,
+        ] {
+            let mut r = response(&[(CACHE_CONTROL, strict)]);
+            apply(&mut r, vec!["s=v".into()], false);
+            assert_eq!(values(&r, CACHE_CONTROL), [strict], "{strict}");
+        }
+    }
+
+    #[test]
+    fn a_public_response_never_carries_a_session_cookie() {
+        for public in ["public, max-age=3600", "s-maxage=60", "PUBLIC"] {
+            let mut r = response(&[(CACHE_CONTROL, public)]);
+            apply(&mut r, vec!["s=v".into()], true);
+            assert!(values(&r, SET_COOKIE).is_empty(), "{public}");
+            assert_eq!(values(&r, CACHE_CONTROL), [public]);
+            assert_eq!(values(&r, VARY), ["Cookie"]);
+        }
+    }
+
+    #[test]
+    fn vary_cookie_once() {
+        let mut r = response(&[(VARY, "Accept-Encoding")]);
+        apply(&mut r, Vec::new(), true);
+        assert_eq!(values(&r, VARY), ["Accept-Encoding", "Cookie"]);
+        assert!(
+            values(&r, CACHE_CONTROL).is_empty(),
+            "no cookie, no Cache-Control"
+        );
+        for already in ["cookie", "Accept, Cookie", "*"] {
+            let mut r = response(&[(VARY, already)]);
+            apply(&mut r, Vec::new(), true);
+            assert_eq!(values(&r, VARY), [already]);
+        }
+    }
+
+    #[test]
+    fn error_bodies_are_opaque_but_for_sizes() {
+        let e = Error::Serialize {
+            key: "secret_key_name".into(),
+            reason: "serde detail".into(),
+        };
+        assert_eq!(error_body(&e), r#"{"error":"internal server error"}"#);
+        let e = Error::TooLarge {
+            size: 5000,
+            limit: 4096,
+            max_cookies: 1,
+        };
+        let body = error_body(&e);
+        assert!(
+            body.contains(r#""size":5000,"limit":4096,"maxCookies":1"#),
+            "{body}"
+        );
+        assert!(body.starts_with(r#"{"error":"session is"#), "{body}");
+    }
+}
