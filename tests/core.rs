@@ -594,10 +594,10 @@ fn a_non_utf8_cookie_is_rejected_and_removed() {
     );
 }
 
-/// FORMAT.md's byte-level details beyond the three cookie values of `known_answer_vectors`,
-/// recomputed with the primitives alone wherever possible, not with the crate's format code.
+/// FORMAT.md's byte-level details beyond its three cookie values, recomputed with the
+/// primitives (hkdf, sha2, chacha20poly1305, lz4_flex) rather than the crate's format code,
+/// and self-contained so that it does not depend on how the other vector tests are built.
 mod format_md {
-    use super::vectors::{hex, SECRET_HEX};
     use super::URL_SAFE_NO_PAD;
     use base64::Engine as _;
     use chacha20poly1305::aead::{AeadInOut, KeyInit};
@@ -605,7 +605,27 @@ mod format_md {
     use hkdf::Hkdf;
     use sha2::{Digest, Sha256};
 
+    pub const SECRET_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    pub const CLOCK: u64 = 1_800_000_000;
     pub const XCHACHA_INFO: &str = "sealed-session/v1/session-cookie/xchacha20poly1305";
+    /// Vectors 1 and 3 as FORMAT.md quotes them.
+    pub const VECTOR_1: &str = "AQGiRGX_QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXaKcnVp5uqfiSQ6rw7c4W0FXJYSsXYHawxTiwybnkZBpc_-1OfgRsS56FCxNCQ9-LVPY";
+    pub const VECTOR_3: &str = "AQGiRGX_QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXafuFoMTMjoYznKwN4L18zFGoATm6CyPT7SKxyK7JflFs50EQV5twtGhVojrISorVP2UXfTtuWUxK8CLVsEFRczMa";
+
+    pub fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    pub fn to_hex(b: &[u8]) -> String {
+        b.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn secret() -> sealed_session::Secret {
+        sealed_session::Secret::from_bytes(&hex(SECRET_HEX)).unwrap()
+    }
 
     /// FORMAT.md with all whitespace removed, so that hex wrapped over lines still matches.
     pub fn text() -> String {
@@ -741,13 +761,10 @@ mod format_md {
 #[test]
 fn format_md_vector_3_bytes() {
     use format_md::*;
-    use vectors::{hex, to_hex};
     let md = text();
-    let mut big = SessionState::new();
-    big.insert("pages", &vec!["/orders/12345"; 60]).unwrap();
-    let v3 = vectors::seal(Algorithm::XChaCha20Poly1305, Compression::Auto, &mut big);
+    assert_holds(&md, "vector 3", VECTOR_3);
     let key = derive(XCHACHA_INFO);
-    let plain = open_xchacha(&key, "session", &v3);
+    let plain = open_xchacha(&key, "session", VECTOR_3);
     assert_holds(&md, "vector 3's plaintext", &to_hex(&plain));
     // The session bytes, built from FORMAT.md's description rather than by the crate.
     let mut session = hex("80a4a7da0680a4a7da0601057061676573c9063c");
@@ -771,90 +788,76 @@ fn format_md_vector_3_bytes() {
     }
     literals_only.push(rest as u8);
     literals_only.extend_from_slice(&session);
-    let c = SessionConfig::new(vectors::secret())
-        .clock(|| vectors::CLOCK)
+    let c = SessionConfig::new(secret())
+        .clock(|| CLOCK)
         .build()
         .unwrap();
     let s = c
         .open_value(&seal_xchacha(&key, "session", &literals_only))
         .unwrap();
     assert_eq!(s.get::<Vec<String>>("pages").unwrap().unwrap().len(), 60);
-    // A plain body of the same bytes opens too: compressing is the writer's choice.
+    // So does a plain body of the same bytes: compressing is the writer's choice.
     let plain_body = [&[0x00][..], &session].concat();
     assert!(c
         .open_value(&seal_xchacha(&key, "session", &plain_body))
         .is_ok());
+    // And sealing that plaintext with the vectors' nonce gives vector 3 back.
+    assert_eq!(seal_xchacha(&key, "session", &plain), VECTOR_3);
 }
 
 #[test]
 fn format_md_xchacha_is_hchacha20_then_ietf_chacha20poly1305() {
     use format_md::*;
-    let v1 = vectors::seal(
-        Algorithm::XChaCha20Poly1305,
-        Compression::Auto,
-        &mut vectors::session(),
-    );
     let key = derive(XCHACHA_INFO);
-    let via_ietf = open_via_hchacha_and_ietf(&key, "session", &v1);
-    assert_eq!(via_ietf, open_xchacha(&key, "session", &v1));
+    let via_ietf = open_via_hchacha_and_ietf(&key, "session", VECTOR_1);
+    assert_eq!(via_ietf, open_xchacha(&key, "session", VECTOR_1));
     assert_eq!(via_ietf.len(), 34);
 }
 
 #[test]
 fn format_md_epoch_vector() {
     use format_md::*;
-    use vectors::{to_hex, CLOCK};
     let md = text();
     let period = 86_400;
     let epoch = CLOCK / period;
     assert_eq!(epoch, 20_833);
     let info = format!("{XCHACHA_INFO}/epoch/{epoch}");
     let key = derive(&info);
+    let id = key_id(0x01, &key);
     assert_holds(&md, "the epoch info string", &info);
     assert_holds(&md, "the epoch key", &to_hex(&key));
-    assert_holds(&md, "the epoch key id", &to_hex(&key_id(0x01, &key)));
+    assert_holds(&md, "the epoch key id", &to_hex(&id));
+    // Vector 1's plaintext sealed under the epoch key with the vectors' nonce.
+    let plain = open_xchacha(&derive(XCHACHA_INFO), "session", VECTOR_1);
+    let value = seal_xchacha(&key, "session", &plain);
+    assert_holds(&md, "the epoch-key value", &value);
 
     let now = Arc::new(AtomicU64::new(CLOCK));
     let t = now.clone();
-    let keys = EpochKeys::new(vectors::secret(), Duration::from_secs(period)).unwrap();
+    let keys = EpochKeys::new(secret(), Duration::from_secs(period)).unwrap();
     let c = SessionConfig::new(keys)
-        .idle_timeout(Some(Duration::from_secs(3 * period))) // expiry is not under test
+        .algorithm(Algorithm::XChaCha20Poly1305)
+        .idle_timeout(None) // expiry is not under test
         .clock(move || t.load(Ordering::SeqCst))
         .build()
         .unwrap();
-    let nonce: Vec<u8> = (0x40..0x58).collect();
-    let value = c
-        .seal_with_fixed_nonce(&mut vectors::session(), &nonce)
-        .unwrap();
-    assert_holds(&md, "the epoch-key value", &value);
-    // Sealed under the epoch key (its id in the header), with vector 1's plaintext.
-    assert_eq!(
-        URL_SAFE_NO_PAD.decode(&value).unwrap()[2..6],
-        key_id(0x01, &key)
-    );
-    let plain = open_xchacha(&key, "session", &value);
-    let v1 = vectors::seal(
-        Algorithm::XChaCha20Poly1305,
-        Compression::Auto,
-        &mut vectors::session(),
-    );
-    assert_eq!(
-        plain,
-        open_xchacha(
-            &vectors::derived(Algorithm::XChaCha20Poly1305).0,
-            "session",
-            &v1
-        )
-    );
-
+    // The crate seals with the epoch's key: its id in the header, and the AEAD opens.
+    let mut s = SessionState::new();
+    s.insert("user_id", &42u64).unwrap();
+    let sealed = c.seal(&mut s).unwrap();
+    assert_eq!(URL_SAFE_NO_PAD.decode(&sealed).unwrap()[2..6], id);
+    open_xchacha(&key, "session", &sealed);
+    // And it opens the vector at t, one epoch later (the previous key), not two.
     let h = format!("session={value}");
+    let opened = c.load([h.as_bytes()]);
     assert_eq!(
-        c.load([h.as_bytes()]).outcome,
+        opened.outcome,
         LoadOutcome::Opened {
             needs_reseal: false
         }
     );
-    now.store(CLOCK + period, Ordering::SeqCst); // the next epoch: the previous key opens
+    assert_eq!(opened.session.get::<u64>("user_id").unwrap(), Some(42));
+    now.store(CLOCK + period, Ordering::SeqCst);
     assert_eq!(
         c.load([h.as_bytes()]).outcome,
         LoadOutcome::Opened { needs_reseal: true }
