@@ -595,3 +595,351 @@ fn a_non_utf8_cookie_is_rejected_and_removed() {
         "{removal}"
     );
 }
+
+/// FORMAT.md's byte-level details beyond its three cookie values, recomputed with the
+/// primitives (hkdf, sha2, chacha20poly1305, lz4_flex) rather than the crate's format code,
+/// and self-contained so that it does not depend on how the other vector tests are built.
+mod format_md {
+    use super::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use chacha20poly1305::aead::{AeadInOut, KeyInit};
+    use chacha20poly1305::{ChaCha20Poly1305, XChaCha20Poly1305};
+    use hkdf::Hkdf;
+    use sha2::{Digest, Sha256};
+
+    pub const SECRET_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    pub const CLOCK: u64 = 1_800_000_000;
+    pub const XCHACHA_INFO: &str = "sealed-session/v1/session-cookie/xchacha20poly1305";
+    /// Vectors 1 and 3 as FORMAT.md quotes them.
+    pub const VECTOR_1: &str = "AQGiRGX_QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXaKcnVp5uqfiSQ6rw7c4W0FXJYSsXYHawxTiwybnkZBpc_-1OfgRsS56FCxNCQ9-LVPY";
+    pub const VECTOR_3: &str = "AQGiRGX_QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXafuFoMTMjoYznKwN4L18zFGoATm6CyPT7SKxyK7JflFs50EQV5twtGhVojrISorVP2UXfTtuWUxK8CLVsEFRczMa";
+
+    pub fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    pub fn to_hex(b: &[u8]) -> String {
+        b.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn secret() -> sealed_session::Secret {
+        sealed_session::Secret::from_bytes(&hex(SECRET_HEX)).unwrap()
+    }
+
+    /// FORMAT.md with all whitespace removed, so that hex wrapped over lines still matches.
+    pub fn text() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/FORMAT.md"))
+            .expect("FORMAT.md")
+            .split_whitespace()
+            .collect()
+    }
+
+    pub fn assert_holds(md: &str, what: &str, value: &str) {
+        assert!(md.contains(value), "FORMAT.md lacks {what}: {value}");
+    }
+
+    /// HKDF-SHA256 of the vectors' secret with `info`, as in FORMAT.md's *Keys*.
+    pub fn derive(info: &str) -> [u8; 32] {
+        let mut key = [0u8; 32];
+        Hkdf::<Sha256>::new(Some(b"sealed-session"), &hex(SECRET_HEX))
+            .expand(info.as_bytes(), &mut key)
+            .unwrap();
+        key
+    }
+
+    /// SHA-256("sealed-session/v1/key-id" || algorithm byte || derived key)[0..4].
+    pub fn key_id(algorithm: u8, key: &[u8; 32]) -> [u8; 4] {
+        let mut h = Sha256::new();
+        h.update(b"sealed-session/v1/key-id");
+        h.update([algorithm]);
+        h.update(key);
+        let d = h.finalize();
+        [d[0], d[1], d[2], d[3]]
+    }
+
+    /// Splits an XChaCha20-Poly1305 value into header, ciphertext and tag.
+    fn parts(value: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let raw = URL_SAFE_NO_PAD.decode(value).unwrap();
+        let (head, rest) = raw.split_at(30);
+        let (ct, tag) = rest.split_at(rest.len() - 16);
+        (head.to_vec(), ct.to_vec(), tag.to_vec())
+    }
+
+    /// The plaintext of an XChaCha20-Poly1305 value sealed for cookie `name` under `key`.
+    pub fn open_xchacha(key: &[u8; 32], name: &str, value: &str) -> Vec<u8> {
+        let (head, mut buf, tag) = parts(value);
+        let aad = [&head[..], name.as_bytes()].concat();
+        XChaCha20Poly1305::new(key.into())
+            .decrypt_inout_detached(
+                head[6..].try_into().unwrap(),
+                &aad,
+                buf.as_mut_slice().into(),
+                tag.as_slice().try_into().unwrap(),
+            )
+            .expect("the tag verifies");
+        buf
+    }
+
+    /// Seals `plaintext` (flags || body) for cookie `name` as FORMAT.md describes, with the
+    /// vectors' nonce `0x40, 0x41, …`.
+    pub fn seal_xchacha(key: &[u8; 32], name: &str, plaintext: &[u8]) -> String {
+        let mut head = vec![0x01, 0x01];
+        head.extend_from_slice(&key_id(0x01, key));
+        head.extend(0x40..0x58u8);
+        let aad = [&head[..], name.as_bytes()].concat();
+        let mut buf = plaintext.to_vec();
+        let tag = XChaCha20Poly1305::new(key.into())
+            .encrypt_inout_detached(
+                head[6..].try_into().unwrap(),
+                &aad,
+                buf.as_mut_slice().into(),
+            )
+            .unwrap();
+        URL_SAFE_NO_PAD.encode([head, buf, tag.to_vec()].concat())
+    }
+
+    /// HChaCha20 (draft-irtf-cfrg-xchacha-03, section 2.2), written out to check FORMAT.md's
+    /// description of XChaCha20-Poly1305.
+    fn hchacha20(key: &[u8; 32], nonce: &[u8]) -> [u8; 32] {
+        let word = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap());
+        let mut s = [0u32; 16];
+        s[..4].copy_from_slice(&[0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574]);
+        for i in 0..8 {
+            s[4 + i] = word(&key[4 * i..4 * i + 4]);
+        }
+        for i in 0..4 {
+            s[12 + i] = word(&nonce[4 * i..4 * i + 4]);
+        }
+        fn quarter(s: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
+            s[a] = s[a].wrapping_add(s[b]);
+            s[d] = (s[d] ^ s[a]).rotate_left(16);
+            s[c] = s[c].wrapping_add(s[d]);
+            s[b] = (s[b] ^ s[c]).rotate_left(12);
+            s[a] = s[a].wrapping_add(s[b]);
+            s[d] = (s[d] ^ s[a]).rotate_left(8);
+            s[c] = s[c].wrapping_add(s[d]);
+            s[b] = (s[b] ^ s[c]).rotate_left(7);
+        }
+        for _ in 0..10 {
+            quarter(&mut s, 0, 4, 8, 12);
+            quarter(&mut s, 1, 5, 9, 13);
+            quarter(&mut s, 2, 6, 10, 14);
+            quarter(&mut s, 3, 7, 11, 15);
+            quarter(&mut s, 0, 5, 10, 15);
+            quarter(&mut s, 1, 6, 11, 12);
+            quarter(&mut s, 2, 7, 8, 13);
+            quarter(&mut s, 3, 4, 9, 14);
+        }
+        let mut out = [0u8; 32];
+        for (i, w) in [0, 1, 2, 3, 12, 13, 14, 15].into_iter().enumerate() {
+            out[4 * i..4 * i + 4].copy_from_slice(&s[w].to_le_bytes());
+        }
+        out
+    }
+
+    /// Opens an XChaCha20-Poly1305 value the way FORMAT.md spells the construction out:
+    /// an HChaCha20 subkey, then RFC 8439 ChaCha20-Poly1305 with nonce `0^4 || nonce[16..24]`.
+    pub fn open_via_hchacha_and_ietf(key: &[u8; 32], name: &str, value: &str) -> Vec<u8> {
+        let (head, mut buf, tag) = parts(value);
+        let subkey = hchacha20(key, &head[6..22]);
+        let mut nonce = [0u8; 12];
+        nonce[4..].copy_from_slice(&head[22..30]);
+        let aad = [&head[..], name.as_bytes()].concat();
+        ChaCha20Poly1305::new((&subkey).into())
+            .decrypt_inout_detached(
+                (&nonce).into(),
+                &aad,
+                buf.as_mut_slice().into(),
+                tag.as_slice().try_into().unwrap(),
+            )
+            .expect("the tag verifies");
+        buf
+    }
+}
+
+#[test]
+fn format_md_vector_3_bytes() {
+    use format_md::*;
+    let md = text();
+    assert_holds(&md, "vector 3", VECTOR_3);
+    let key = derive(XCHACHA_INFO);
+    let plain = open_xchacha(&key, "session", VECTOR_3);
+    assert_holds(&md, "vector 3's plaintext", &to_hex(&plain));
+    // The session bytes, built from FORMAT.md's description rather than by the crate.
+    let mut session = hex("80a4a7da0680a4a7da0601057061676573c9063c");
+    for _ in 0..60 {
+        session.push(13);
+        session.extend_from_slice(b"/orders/12345");
+    }
+    assert_eq!(session.len(), 860);
+    assert_holds(&md, "vector 3's session bytes", &to_hex(&session));
+    // flags 01, varint(860) = dc 06, then a 47-byte block that inflates to those bytes.
+    assert_eq!(plain[..3], [0x01, 0xdc, 0x06]);
+    assert_eq!(plain.len(), 3 + 47);
+    let inflated = lz4_flex::block::decompress(&plain[3..], session.len()).unwrap();
+    assert_eq!(inflated, session);
+    // Another compressor's block opens too: here, literals only.
+    let mut literals_only = vec![0x01, 0xdc, 0x06, 0xf0];
+    let mut rest = session.len() - 15;
+    while rest >= 255 {
+        literals_only.push(255);
+        rest -= 255;
+    }
+    literals_only.push(rest as u8);
+    literals_only.extend_from_slice(&session);
+    let c = SessionConfig::new(secret())
+        .clock(|| CLOCK)
+        .build()
+        .unwrap();
+    let s = c
+        .open_value(&seal_xchacha(&key, "session", &literals_only))
+        .unwrap();
+    assert_eq!(s.get::<Vec<String>>("pages").unwrap().unwrap().len(), 60);
+    // So does a plain body of the same bytes: compressing is the writer's choice.
+    let plain_body = [&[0x00][..], &session].concat();
+    assert!(c
+        .open_value(&seal_xchacha(&key, "session", &plain_body))
+        .is_ok());
+    // And sealing that plaintext with the vectors' nonce gives vector 3 back.
+    assert_eq!(seal_xchacha(&key, "session", &plain), VECTOR_3);
+}
+
+#[test]
+fn format_md_xchacha_is_hchacha20_then_ietf_chacha20poly1305() {
+    use format_md::*;
+    let key = derive(XCHACHA_INFO);
+    let via_ietf = open_via_hchacha_and_ietf(&key, "session", VECTOR_1);
+    assert_eq!(via_ietf, open_xchacha(&key, "session", VECTOR_1));
+    assert_eq!(via_ietf.len(), 34);
+}
+
+#[test]
+fn format_md_epoch_vector() {
+    use format_md::*;
+    let md = text();
+    let period = 86_400;
+    let epoch = CLOCK / period;
+    assert_eq!(epoch, 20_833);
+    let info = format!("{XCHACHA_INFO}/epoch/{epoch}");
+    let key = derive(&info);
+    let id = key_id(0x01, &key);
+    assert_holds(&md, "the epoch info string", &info);
+    assert_holds(&md, "the epoch key", &to_hex(&key));
+    assert_holds(&md, "the epoch key id", &to_hex(&id));
+    // Vector 1's plaintext sealed under the epoch key with the vectors' nonce.
+    let plain = open_xchacha(&derive(XCHACHA_INFO), "session", VECTOR_1);
+    let value = seal_xchacha(&key, "session", &plain);
+    assert_holds(&md, "the epoch-key value", &value);
+
+    let now = Arc::new(AtomicU64::new(CLOCK));
+    let t = now.clone();
+    let keys = EpochKeys::new(secret(), Duration::from_secs(period)).unwrap();
+    let c = SessionConfig::new(keys)
+        .algorithm(Algorithm::XChaCha20Poly1305)
+        .idle_timeout(None) // expiry is not under test
+        .clock(move || t.load(Ordering::SeqCst))
+        .build()
+        .unwrap();
+    // The crate seals with the epoch's key: its id in the header, and the AEAD opens.
+    let mut s = SessionState::new();
+    s.insert("user_id", &42u64).unwrap();
+    let sealed = c.seal(&mut s).unwrap();
+    assert_eq!(URL_SAFE_NO_PAD.decode(&sealed).unwrap()[2..6], id);
+    open_xchacha(&key, "session", &sealed);
+    // And it opens the vector at t, one epoch later (the previous key), not two.
+    let h = format!("session={value}");
+    let opened = c.load([h.as_bytes()]);
+    assert_eq!(
+        opened.outcome,
+        LoadOutcome::Opened {
+            needs_reseal: false
+        }
+    );
+    assert_eq!(opened.session.get::<u64>("user_id").unwrap(), Some(42));
+    now.store(CLOCK + period, Ordering::SeqCst);
+    assert_eq!(
+        c.load([h.as_bytes()]).outcome,
+        LoadOutcome::Opened { needs_reseal: true }
+    );
+    now.store(CLOCK + 2 * period, Ordering::SeqCst);
+    assert_eq!(
+        c.load([h.as_bytes()]).outcome,
+        LoadOutcome::Rejected(Rejection::UnknownKey)
+    );
+}
+
+#[test]
+fn format_md_reader_limits() {
+    // L(N, n) for N = "session", as FORMAT.md states it: a value of L characters passes the
+    // length check (and fails later, being all 'A'), one more is `too_long`.
+    for (n, limit) in [(1, 4089), (2, 8174), (4, 16_348), (32, 130_761)] {
+        let c = SessionConfig::new(secret(1))
+            .max_cookies(n)
+            .clock(|| NOW)
+            .build()
+            .unwrap();
+        // Cut as a writer would for n chunks, with any extra character in the last one.
+        let header = |len: usize| {
+            let caps: Vec<usize> = (0..n)
+                .map(|i| {
+                    let name = if i == 0 { 7 } else { 8 + i.to_string().len() };
+                    let count = if i == 0 && n > 1 {
+                        n.to_string().len() + 1
+                    } else {
+                        0
+                    };
+                    4096 - name - count
+                })
+                .collect();
+            assert_eq!(caps.iter().sum::<usize>(), limit, "n = {n}");
+            let mut rest = len;
+            let mut pairs = Vec::new();
+            for (i, cap) in caps.iter().enumerate() {
+                let take = if i == n - 1 { rest } else { rest.min(*cap) };
+                rest -= take;
+                let part = "A".repeat(take);
+                pairs.push(match (i, n) {
+                    (0, 1) => format!("session={part}"),
+                    (0, _) => format!("session={n}.{part}"),
+                    _ => format!("session.{i}={part}"),
+                });
+            }
+            pairs.join("; ")
+        };
+        let at = c.load([header(limit).as_bytes()]).outcome;
+        assert_ne!(at, LoadOutcome::Rejected(Rejection::TooLong), "n = {n}");
+        assert!(matches!(at, LoadOutcome::Rejected(_)), "n = {n}");
+        assert_eq!(
+            c.load([header(limit + 1).as_bytes()]).outcome,
+            LoadOutcome::Rejected(Rejection::TooLong),
+            "n = {n}"
+        );
+    }
+    // The count forms FORMAT.md lists as `bad_chunks`.
+    let c = SessionConfig::new(secret(1))
+        .max_cookies(3)
+        .clock(|| NOW)
+        .build()
+        .unwrap();
+    for count in ["02", "1", "0", "33", "+2", ""] {
+        let h = format!("session={count}.AAAA; session.1=AAAA; session.2=AAAA");
+        assert_eq!(
+            c.load([h.as_bytes()]).outcome,
+            LoadOutcome::Rejected(Rejection::BadChunks),
+            "count {count:?}"
+        );
+    }
+    // Padding and the standard alphabet are not base64url-nopad.
+    let (_, v) = reference_cookie();
+    for bad in [format!("{v}="), v.replace('-', "+").replace('_', "/")] {
+        if bad != v {
+            assert_eq!(
+                c.load([format!("session={bad}").as_bytes()]).outcome,
+                LoadOutcome::Rejected(Rejection::BadBase64)
+            );
+        }
+    }
+}
