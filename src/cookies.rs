@@ -552,18 +552,21 @@ impl RequestCookies {
             loop {
                 joined.clear();
                 joined.push_str(part0);
-                let mut complete = true;
+                let mut missing = None;
                 for (i, &k) in choice.iter().enumerate().take(total).skip(1) {
                     match self.candidates(i).filter_map(Result::ok).nth(k) {
                         Some(v) => joined.push_str(v),
                         None => {
-                            complete = false;
+                            // Absent, or present but unusable (say, longer than a browser
+                            // keeps): say which.
+                            let unusable = self.candidates(i).find_map(Result::err);
+                            missing = Some(unusable.unwrap_or(Rejection::BadChunks));
                             break;
                         }
                     }
                 }
-                if !complete {
-                    fail(Rejection::BadChunks);
+                if let Some(reason) = missing {
+                    fail(reason);
                     break;
                 }
                 attempts += 1;
