@@ -583,3 +583,75 @@ impl RejectionLog {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Secret;
+    use crate::SessionConfig;
+    use std::sync::atomic::AtomicU64;
+    use std::sync::Mutex;
+    use tracing::subscriber::with_default;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    /// Collects the level of every event.
+    #[derive(Clone, Default)]
+    struct Levels(Arc<Mutex<Vec<tracing::Level>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Levels {
+        fn on_event(&self, e: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+            self.0.lock().unwrap().push(*e.metadata().level());
+        }
+    }
+
+    #[test]
+    fn a_flood_of_bad_cookies_writes_one_info_line_a_minute() {
+        let now = Arc::new(AtomicU64::new(1_000_000));
+        let t = now.clone();
+        let engine = SessionConfig::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .clock(move || t.load(Ordering::SeqCst))
+            .build()
+            .unwrap();
+        let levels = Levels::default();
+        let subscriber = tracing_subscriber::registry().with(levels.clone());
+        with_default(subscriber, || {
+            for i in 0..1000u64 {
+                if i == 500 {
+                    now.fetch_add(REPORT_EVERY, Ordering::SeqCst);
+                }
+                let session = engine.start([&b"session=garbage"[..]]);
+                assert!(session.is_empty());
+                session.finish(&mut http::Response::new(())).unwrap();
+            }
+        });
+        let levels = levels.0.lock().unwrap();
+        let info = levels
+            .iter()
+            .filter(|l| **l <= tracing::Level::INFO)
+            .count();
+        assert_eq!(
+            info, 2,
+            "one summary at the first rejection, one a minute later"
+        );
+        assert_eq!(levels.len() - info, 1000, "every rejection at debug level");
+    }
+
+    #[test]
+    fn an_untouched_session_without_an_old_key_decrypts_nothing() {
+        let engine = SessionConfig::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .build()
+            .unwrap();
+        let mut s = SessionState::new();
+        s.insert("a", &1u8).unwrap();
+        let value = engine.seal(&mut s).unwrap();
+        // A valid cookie and a garbage one alike: the untouched handle finishes with no
+        // header, and the header-only peek does not even try a garbage value.
+        for cookie in [format!("session={value}"), "session=garbage".into()] {
+            let session = engine.start([cookie.as_bytes()]);
+            let mut res = http::Response::new(());
+            session.finish(&mut res).unwrap();
+            assert!(res.headers().is_empty(), "{cookie}");
+            assert!(format!("{session:?}").contains("untouched"));
+        }
+    }
+}
