@@ -94,33 +94,25 @@ struct Shared {
 }
 
 struct Slot {
-    phase: Phase,
+    /// The session, once someone used it (or `finish` opened it for a re-seal).
+    opened: Option<(SessionState, LoadOutcome)>,
+    /// A nested session layer owns the request: this handle writes nothing.
+    superseded: bool,
     /// `finish` ran (or a nested layer took over): changes can no longer reach the client.
     closed: bool,
-}
-
-enum Phase {
-    /// Nobody has used the session yet: the cookie is still sealed.
-    Untouched,
-    /// Opened (or found absent or rejected) on first use.
-    Open {
-        state: SessionState,
-        outcome: LoadOutcome,
-    },
-    /// A nested session layer owns the request; this handle writes nothing.
-    Superseded,
 }
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let slot = self.lock();
         let mut d = f.debug_struct("Session");
-        match &slot.phase {
-            Phase::Untouched => d.field("phase", &"untouched"),
-            Phase::Superseded => d.field("phase", &"superseded"),
-            Phase::Open { state, outcome } => d.field("state", state).field("outcome", outcome),
+        match &slot.opened {
+            None => d.field("state", &"untouched"),
+            Some((state, outcome)) => d.field("state", state).field("outcome", outcome),
         };
-        d.field("closed", &slot.closed).finish()
+        d.field("superseded", &slot.superseded)
+            .field("closed", &slot.closed)
+            .finish()
     }
 }
 
@@ -131,7 +123,8 @@ impl Session {
                 engine,
                 request,
                 slot: Mutex::new(Slot {
-                    phase: Phase::Untouched,
+                    opened: None,
+                    superseded: false,
                     closed: false,
                 }),
             }),
@@ -165,16 +158,11 @@ impl Session {
     }
 
     fn open<'s>(&self, slot: &'s mut Slot) -> (&'s mut SessionState, LoadOutcome) {
-        if !matches!(slot.phase, Phase::Open { .. }) {
+        let (state, outcome) = slot.opened.get_or_insert_with(|| {
             let engine = &self.shared.engine;
-            let (state, outcome) = engine.open_request(&self.shared.request, engine.now());
-            slot.phase = Phase::Open { state, outcome };
-        }
-        match &mut slot.phase {
-            Phase::Open { state, outcome } => (state, *outcome),
-            // Just set above; an empty session keeps the signature total without a panic.
-            Phase::Untouched | Phase::Superseded => unreachable!("the session was opened above"),
-        }
+            engine.open_request(&self.shared.request, engine.now())
+        });
+        (state, *outcome)
     }
 
     /// Reads the value under `key` as a `T`: `Ok(None)` when absent.
@@ -433,9 +421,7 @@ impl Session {
     pub fn supersede(&self) {
         let mut slot = self.lock();
         slot.closed = true;
-        if !matches!(slot.phase, Phase::Open { .. }) {
-            slot.phase = Phase::Superseded;
-        }
+        slot.superseded = true;
         tracing::debug!("a nested session layer owns this request");
     }
 
@@ -465,21 +451,20 @@ impl Session {
             return Ok(());
         }
         slot.closed = true;
-        let used = matches!(slot.phase, Phase::Open { .. });
+        if slot.superseded {
+            return Ok(());
+        }
+        let used = slot.opened.is_some();
         let discard = (500..600).contains(&response.status())
             && engine.server_error_writes() == ServerErrorWrites::Discard;
-        let written = match &mut slot.phase {
-            Phase::Superseded => return Ok(()),
-            Phase::Open { state, outcome } if !discard => {
+        let written = match &mut slot.opened {
+            Some((state, outcome)) if !discard => {
                 if let LoadOutcome::Rejected(r) = outcome {
                     engine.note_rejection(*r, now);
                 }
                 engine.write_back(state, *outcome, request, now)
             }
-            Phase::Open {
-                outcome: LoadOutcome::Rejected(r),
-                ..
-            } => {
+            Some((_, LoadOutcome::Rejected(r))) => {
                 engine.note_rejection(*r, now);
                 Ok(if r.remove_cookie() {
                     engine.cookie().removals(request.present())
@@ -489,7 +474,7 @@ impl Session {
             }
             // Untouched, or used but its changes discarded: only what a route that never
             // touched the session would send, a re-seal under the current key.
-            Phase::Untouched | Phase::Open { .. } => {
+            _ => {
                 if engine.reseal_hint(request, now) {
                     let (mut state, outcome) = engine.open_request(request, now);
                     if let LoadOutcome::Rejected(r) = outcome {
@@ -497,7 +482,7 @@ impl Session {
                     }
                     let written = engine.write_back(&mut state, outcome, request, now);
                     if !used {
-                        slot.phase = Phase::Open { state, outcome };
+                        slot.opened = Some((state, outcome));
                     }
                     written
                 } else {
