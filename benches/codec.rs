@@ -199,6 +199,7 @@ fn secret(b: u8) -> Secret {
 
 fn config(alg: Algorithm, comp: Compression) -> SessionEngine {
     SessionConfig::new(secret(7))
+        .cookie_name("session")
         .algorithm(alg)
         .compression(comp)
         .build()
@@ -385,8 +386,14 @@ where
     let mut ring_line = String::from("  open_value with keyring of N secrets (primary / oldest):");
     for n in [1u8, 4, 16] {
         let ring = || Keyring::from_secrets((0..n).map(|i| secret(7 + i))).unwrap();
-        let c = SessionConfig::new(ring()).build().unwrap();
-        let oldest = SessionConfig::new(secret(7 + n - 1)).build().unwrap();
+        let c = SessionConfig::new(ring())
+            .cookie_name("session")
+            .build()
+            .unwrap();
+        let oldest = SessionConfig::new(secret(7 + n - 1))
+            .cookie_name("session")
+            .build()
+            .unwrap();
         let mut s = SessionState::new();
         s.insert(key, v).unwrap();
         let vp = c.seal(&mut s).unwrap();

@@ -36,6 +36,7 @@ fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str
                 Algorithm::Aes256Gcm
             };
             let c = SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
+                .cookie_name("session")
                 .algorithm(alg)
                 .build()
                 .unwrap();

@@ -81,6 +81,7 @@ fn measure<T: Serialize>(workload: &'static str, key: &str, value: &T) -> Row {
             // One cookie (the default); up to 4 only when one is not enough.
             for max_cookies in [1, 4] {
                 let config = SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
+                    .cookie_name("session")
                     .algorithm(alg)
                     .compression(comp)
                     .max_cookies(max_cookies)
