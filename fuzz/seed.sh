@@ -3,6 +3,6 @@
 # Usage: fuzz/seed.sh [output-dir]   (default: fuzz/corpus)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-export SEALED_SESSION_WORKLOADS="${SEALED_SESSION_WORKLOADS:-$here/../../shared/workloads}"
+
 cd "$here"
 cargo run --quiet --release --example seed -- "${1:-$here/corpus}"
