@@ -64,8 +64,9 @@ pub mod session;
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
 
+#[cfg(feature = "__fuzzing")]
 #[doc(hidden)]
-pub mod fuzzing;
+pub mod internals;
 
 pub use config::{Clock, Deadlines, LoadOutcome, Loaded, SessionConfig, SessionEngine};
 pub use cookie::SameSite;

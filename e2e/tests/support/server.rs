@@ -1,8 +1,9 @@
-//! The example server (`examples/server.rs`) as a child process, shared by the end-to-end tests
-//! (`tests/server.rs`, and `tests/browser.rs` through `tests/support/browser.rs`).
+//! The example server (`examples/server.rs` of the root crate) as a child process, shared by
+//! the end-to-end tests (`e2e/tests/server.rs`, and `e2e/tests/browser.rs` through
+//! `e2e/tests/support/browser.rs`).
 //!
-//! The binary is built (`cargo build --example server`) when it is missing or older than its
-//! sources; every wait is bounded and the child is killed when its guard drops.
+//! The binary is built (`cargo build -p sealed-session --example server`) when it is missing or
+//! older than its sources; every wait is bounded and the child is killed when its guard drops.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
@@ -34,8 +35,9 @@ const SERVER_VARS: &[&str] = &[
 /// What the server prints on stdout once its socket listens, followed by the port.
 const LISTENING: &str = "listening on http://127.0.0.1:";
 
-/// The example binary next to this test binary (`target/<profile>/examples/server`).
-/// `cargo test` builds examples before running tests, but `cargo test --test <name>` does not:
+/// The example binary next to this test binary (`target/<profile>/examples/server`: the
+/// workspace shares one target directory). `cargo test --workspace` builds the root crate's
+/// examples before running tests, but `cargo test -p sealed-session-e2e` does not:
 /// if the binary is missing or older than its sources, build it once (cargo does not hold the
 /// build lock while tests run).
 pub fn server_bin() -> &'static Path {
@@ -46,7 +48,8 @@ pub fn server_bin() -> &'static Path {
         let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
         let name = format!("server{}", std::env::consts::EXE_SUFFIX);
         let bin = profile_dir.join("examples").join(name);
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        // The workspace root: the root crate, whose example this is.
+        let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
         if is_stale(root, &bin) {
             build(root, profile_dir);
         }
@@ -75,7 +78,8 @@ fn is_stale(root: &Path, bin: &Path) -> bool {
         .any(|m| m > built)
 }
 
-/// `cargo build --example server` into `profile_dir` (`<target dir>/<profile>`), within 10 min.
+/// `cargo build -p sealed-session --example server` into `profile_dir`
+/// (`<target dir>/<profile>`), within 10 min.
 fn build(root: &Path, profile_dir: &Path) {
     let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
         Some("debug") | None => "dev",
@@ -86,7 +90,8 @@ fn build(root: &Path, profile_dir: &Path) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut child = Command::new(cargo)
         .current_dir(root)
-        .args(["build", "--example", "server", "--features", "actix"])
+        .args(["build", "-p", "sealed-session", "--example", "server"])
+        .args(["--features", "actix"])
         .args(["--profile", profile])
         .env("CARGO_TARGET_DIR", target_dir)
         .stdin(Stdio::null())

@@ -1,8 +1,7 @@
 //! End-to-end tests of the example server (`examples/server.rs`): the real binary, started
 //! on a free loopback port and driven over HTTP/1.1 with a minimal `TcpStream` client.
-#![cfg(feature = "actix")]
 
-#[path = "support/cookies.rs"]
+#[path = "../../tests/support/cookies.rs"]
 mod cookies;
 #[path = "support/server.rs"]
 mod server;
