@@ -289,9 +289,16 @@ fn workload_session() -> Vec<(&'static str, SessionState)> {
     small.insert("user", &workloads::small()).unwrap();
     let mut profile = SessionState::new();
     profile.insert("profile", &workloads::profile()).unwrap();
+    let mut login = SessionState::new();
+    login.insert("login", &workloads::login()).unwrap();
     let mut cart = SessionState::new();
     cart.insert("cart", &workloads::cart()).unwrap();
-    vec![("small", small), ("profile", profile), ("cart", cart)]
+    vec![
+        ("small", small),
+        ("login", login),
+        ("profile", profile),
+        ("cart", cart),
+    ]
 }
 
 #[test]
@@ -314,6 +321,7 @@ fn workloads_round_trip_with_every_setting() {
                 let back = c.load([h.as_bytes()]).session;
                 match name {
                     "small" => assert_eq!(back.get("user").unwrap(), Some(workloads::small())),
+                    "login" => assert_eq!(back.get("login").unwrap(), Some(workloads::login())),
                     "profile" => {
                         assert_eq!(back.get("profile").unwrap(), Some(workloads::profile()))
                     }

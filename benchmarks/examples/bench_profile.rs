@@ -2,7 +2,7 @@
 //! go?
 //!
 //! ```text
-//! cargo build --release --example bench_profile
+//! cargo build --release -p sealed-session-benchmarks --example bench_profile
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
 //!     target/release/examples/bench_profile ours profile roundtrip 2000
 //! callgrind_annotate --inclusive=yes /tmp/cg.out | head -60
@@ -12,7 +12,7 @@
 //! `profile`, `cart`), operation (`seal`, `open`, `roundtrip`), iterations.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/support/workloads.rs"]
+#[path = "../../tests/support/workloads.rs"]
 mod workloads;
 
 #[path = "../benches/support/compare.rs"]
