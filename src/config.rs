@@ -179,7 +179,7 @@ impl SessionEngine {
     /// ```
     /// # use sealed_session::{Algorithm, Secret, SessionConfig, SessionEngine};
     /// let c = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(c.algorithm(), Algorithm::XChaCha20Poly1305);
+    /// assert_eq!(c.algorithm(), Algorithm::XAes256Gcm);
     /// ```
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
@@ -250,7 +250,7 @@ impl SessionEngine {
     /// Opens one sealed value at `now` and checks its expiry; also says whether it must be
     /// re-sealed (an older key or the other algorithm). Shared by `load` and `open_value`.
     fn open_sealed(&self, value: &str, now: u64) -> Result<(SessionState, bool), Rejection> {
-        let keys = self.keys.at(now);
+        let keys = self.keys.at(now, self.expiry.clock_skew());
         let opened = format::open(&keys, &self.cookie.name, value, self.cookie.max_value_len())?;
         let session = SessionState::decode(&opened.body)?;
         self.expiry.check(&session, now)?;
@@ -267,10 +267,10 @@ impl SessionEngine {
         nonce: Option<&[u8]>,
     ) -> Result<String, Error> {
         let body = session.encode_at(now)?;
-        let keys = self.keys.at(now);
+        let keys = self.keys.at(now, self.expiry.clock_skew());
         let (name, compression) = (&self.cookie.name, self.compression);
         Ok(match nonce {
-            None => format::seal(&keys, self.algorithm, name, &body, compression),
+            None => format::seal(&keys, self.algorithm, name, &body, compression)?,
             Some(n) => {
                 format::seal_with_nonce(keys.sealing(self.algorithm), name, &body, compression, n)
             }
@@ -339,7 +339,11 @@ impl SessionEngine {
             return false;
         };
         let value = first.split_once('.').map_or(first, |(_, v)| v);
-        let sealing = self.keys.at(now).sealing(self.algorithm).id();
+        let sealing = self
+            .keys
+            .at(now, self.expiry.clock_skew())
+            .sealing(self.algorithm)
+            .id();
         format::peek_key(value).is_some_and(|(alg, id)| alg != self.algorithm || id != sealing)
     }
 
@@ -513,7 +517,7 @@ impl SessionConfig {
     /// Starts a configuration with secure defaults: cookie `session` with `HttpOnly`,
     /// `Secure`, `SameSite=Lax`, `Path=/`, one cookie, persistent; idle timeout 24 h
     /// (refreshed once a quarter of it has passed), absolute lifetime 7 days, 60 s clock-skew
-    /// leeway, compression when it helps, XChaCha20-Poly1305.
+    /// leeway, compression when it helps, XAES-256-GCM.
     ///
     /// ```
     /// # use sealed_session::{Keyring, Secret, SessionConfig};
@@ -696,8 +700,8 @@ impl SessionConfig {
         self
     }
 
-    /// The sealing algorithm (default XChaCha20-Poly1305). Cookies sealed with the other one
-    /// still open and are re-sealed with this one.
+    /// The sealing algorithm (default XAES-256-GCM). Cookies sealed with another one still
+    /// open and are re-sealed with this one.
     ///
     /// ```
     /// # use sealed_session::{Algorithm, Secret, SessionConfig, SessionEngine};
@@ -731,6 +735,7 @@ impl SessionConfig {
     pub fn build(self) -> Result<SessionEngine, Error> {
         self.cookie.validate()?;
         let expiry = Expiry::new(self.idle, self.absolute, self.refresh_share, self.skew)?;
+        self.keys.validate(self.idle, self.skew)?;
         Ok(SessionEngine {
             keys: self.keys,
             cookie: self.cookie,

@@ -62,6 +62,9 @@ pub enum Error {
     },
     /// A session cookie was present but could not be opened.
     Rejected(Rejection),
+    /// The operating system's random number generator failed, so no nonce could be drawn
+    /// and nothing was sealed (the crate never falls back to a weaker source).
+    Random(String),
 }
 
 /// Why a session cookie could not be opened.
@@ -88,6 +91,11 @@ pub enum Rejection {
     UnknownAlgorithm(u8),
     /// No key in the key ring has the key id in the header.
     UnknownKey,
+    /// The cookie was sealed under the *next* epoch's key of [`EpochKeys`](crate::EpochKeys)
+    /// before this instance's clock-skew window opened it: an instance whose clock is ahead
+    /// by more than the skew sealed it, and the cookie is still good there. Unlike the other
+    /// rejections, it is no reason to remove the cookie.
+    FutureKey,
     /// The authentication tag did not verify: the value was forged, corrupted, moved from
     /// another cookie name, or sealed under a key whose id collides with one of ours.
     BadTag,
@@ -121,6 +129,7 @@ impl Rejection {
             Rejection::UnknownVersion(_) => "unknown_version",
             Rejection::UnknownAlgorithm(_) => "unknown_algorithm",
             Rejection::UnknownKey => "unknown_key",
+            Rejection::FutureKey => "future_key",
             Rejection::BadTag => "bad_tag",
             Rejection::BadFlags => "bad_flags",
             Rejection::BadCompression => "bad_compression",
@@ -175,6 +184,11 @@ impl fmt::Display for Rejection {
             Rejection::UnknownKey => f.write_str(
                 "the session cookie was sealed under a key that is not in the key ring; \
                  if you rotated keys, keep the old secret as a fallback for one session lifetime",
+            ),
+            Rejection::FutureKey => f.write_str(
+                "the session cookie was sealed under the next epoch's key by an instance whose \
+                 clock is ahead of this one by more than the clock skew; synchronise the \
+                 clocks (NTP) or raise `clock_skew`",
             ),
             Rejection::BadTag => f.write_str(
                 "the session cookie failed authentication: it was tampered with, corrupted, \
@@ -249,6 +263,12 @@ impl fmt::Display for Error {
                  for ({reason}); read it with the type it was inserted with"
             ),
             Error::Rejected(r) => write!(f, "session cookie rejected: {r}"),
+            Error::Random(reason) => write!(
+                f,
+                "the operating system's random number generator failed ({reason}); nothing \
+                 was sealed: check that the process may call getrandom(2) (seccomp filters, \
+                 sandboxes) and, early at boot, that the kernel's generator is initialised"
+            ),
         }
     }
 }
@@ -308,6 +328,7 @@ mod tests {
             Rejection::UnknownVersion(9),
             Rejection::UnknownAlgorithm(9),
             Rejection::UnknownKey,
+            Rejection::FutureKey,
             Rejection::BadTag,
             Rejection::BadFlags,
             Rejection::BadCompression,

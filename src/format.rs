@@ -16,7 +16,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::error::Rejection;
+use crate::error::{Error, Rejection};
 use crate::keys::{Algorithm, Key, KeyId, KeysAt};
 
 /// The format version this build writes (and the only one it opens).
@@ -67,7 +67,8 @@ pub enum Compression {
 pub(crate) struct Opened {
     /// The body, decompressed.
     pub body: Vec<u8>,
-    /// True when the key that opened it is the one that seals now.
+    /// True when the key that opened it is the one that seals now (or, with epoch keys, the
+    /// next epoch's, which a re-seal would only move backwards).
     pub primary: bool,
     /// The algorithm it was sealed with.
     pub algorithm: Algorithm,
@@ -78,18 +79,25 @@ pub(crate) const fn header_len(algorithm: Algorithm) -> usize {
     FIXED_HEADER + algorithm.nonce_len()
 }
 
-/// Seals `body` for cookie `name` under the sealing key with a fresh random nonce.
+/// Seals `body` for cookie `name` under the sealing key with a fresh random nonce from the
+/// operating system's generator (fails only if that generator does).
 pub(crate) fn seal(
     keys: &KeysAt<'_>,
     algorithm: Algorithm,
     name: &str,
     body: &[u8],
     compression: Compression,
-) -> String {
+) -> Result<String, Error> {
     let mut nonce = [0u8; 24];
     let nonce = &mut nonce[..algorithm.nonce_len()];
-    crate::random::fill(nonce);
-    seal_with_nonce(keys.sealing(algorithm), name, body, compression, nonce)
+    crate::random::fill(nonce)?;
+    Ok(seal_with_nonce(
+        keys.sealing(algorithm),
+        name,
+        body,
+        compression,
+        nonce,
+    ))
 }
 
 /// Seals with a given nonce. Only known-answer tests pass a fixed one: a repeated nonce
@@ -250,6 +258,7 @@ pub(crate) fn open(
     let primary = match primary {
         Some(p) => p,
         None if found_key => return Err(Rejection::BadTag),
+        None if keys.is_future_key(algorithm, id) => return Err(Rejection::FutureKey),
         None => return Err(Rejection::UnknownKey),
     };
     raw.truncate(ct_end);
@@ -358,10 +367,10 @@ mod tests {
     #[test]
     fn seal_open_both_algorithms() {
         let k = keys(1);
-        let at = k.at(0);
+        let at = k.at(0, std::time::Duration::ZERO);
         for alg in Algorithm::ALL {
             for body in [&b""[..], b"x", &[7u8; 5000]] {
-                let v = seal(&at, alg, "s", body, Compression::Auto);
+                let v = seal(&at, alg, "s", body, Compression::Auto).unwrap();
                 assert_eq!(peek_key(&v), Some((alg, at.sealing(alg).id())));
                 let o = open(&at, "s", &v, usize::MAX).unwrap();
                 assert_eq!(o.body, body);
@@ -373,24 +382,24 @@ mod tests {
     #[test]
     fn compression_only_when_smaller() {
         let k = keys(1);
-        let at = k.at(0);
+        let at = k.at(0, std::time::Duration::ZERO);
         let alg = Algorithm::XChaCha20Poly1305;
         let overhead = header_len(alg) + 1 + TAG_LEN;
         let b64 = |n: usize| n.div_ceil(3) * 4 - (3 - n % 3) % 3;
 
         let repetitive = vec![b'a'; 2000];
-        let v = seal(&at, alg, "s", &repetitive, Compression::Auto);
+        let v = seal(&at, alg, "s", &repetitive, Compression::Auto).unwrap();
         assert!(v.len() < b64(overhead + 200), "compressed: {}", v.len());
-        let v = seal(&at, alg, "s", &repetitive, Compression::Off);
+        let v = seal(&at, alg, "s", &repetitive, Compression::Off).unwrap();
         assert_eq!(v.len(), b64(overhead + 2000));
 
         let mut random = vec![0u8; 2000];
-        crate::random::fill(&mut random);
-        let v = seal(&at, alg, "s", &random, Compression::Auto);
+        crate::random::fill(&mut random).unwrap();
+        let v = seal(&at, alg, "s", &random, Compression::Auto).unwrap();
         assert_eq!(v.len(), b64(overhead + 2000), "incompressible stays plain");
 
         let small = vec![b'a'; COMPRESS_MIN - 1];
-        let v = seal(&at, alg, "s", &small, Compression::Auto);
+        let v = seal(&at, alg, "s", &small, Compression::Auto).unwrap();
         assert_eq!(v.len(), b64(overhead + small.len()), "small stays plain");
     }
 
@@ -432,7 +441,7 @@ mod tests {
     #[test]
     fn header_failures_are_typed() {
         let k = keys(1);
-        let at = k.at(0);
+        let at = k.at(0, std::time::Duration::ZERO);
         assert_eq!(open(&at, "s", "", 99).unwrap_err(), Rejection::TooShort);
         assert_eq!(open(&at, "s", "!!", 99).unwrap_err(), Rejection::BadBase64);
         assert_eq!(
@@ -444,7 +453,7 @@ mod tests {
             Rejection::UnknownAlgorithm(9)
         );
         assert_eq!(open(&at, "s", "AQEA", 99).unwrap_err(), Rejection::TooShort);
-        let v = seal(&at, Algorithm::Aes256Gcm, "s", b"hi", Compression::Auto);
+        let v = seal(&at, Algorithm::Aes256Gcm, "s", b"hi", Compression::Auto).unwrap();
         assert_eq!(
             open(&at, "s", &v, v.len() - 1).unwrap_err(),
             Rejection::TooLong
@@ -452,7 +461,7 @@ mod tests {
         assert_eq!(open(&at, "t", &v, 999).unwrap_err(), Rejection::BadTag);
         let other = keys(2);
         assert_eq!(
-            open(&other.at(0), "s", &v, 999).unwrap_err(),
+            open(&other.at(0, std::time::Duration::ZERO), "s", &v, 999).unwrap_err(),
             Rejection::UnknownKey
         );
     }

@@ -499,7 +499,9 @@ async fn rotation_a_then_b_a_then_b() {
 async fn epoch_keys_across_period_boundaries() {
     let clock = TestClock::new(1_000_000); // epoch 10_000 with a 100 s period
     let keys = EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap();
-    let app = app!(mw(builder(keys, &clock)));
+    // A period must be at least the idle timeout and longer than twice the skew (issue 10.3).
+    let b = builder(keys, &clock).idle_timeout(Some(Duration::from_secs(100)));
+    let app = app!(mw(b.clock_skew(Duration::from_secs(10))));
     let cookie_e = login!(app, 21);
 
     // Same epoch: current key, nothing to re-seal.
