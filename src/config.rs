@@ -259,22 +259,12 @@ impl SessionEngine {
     }
 
     /// Stamps `session` with `now` and seals it under the current primary key, with a fresh
-    /// random nonce (`nonce` is only ever given by the known-answer tests).
-    fn seal_at(
-        &self,
-        session: &mut SessionState,
-        now: u64,
-        nonce: Option<&[u8]>,
-    ) -> Result<String, Error> {
+    /// random nonce.
+    fn seal_at(&self, session: &mut SessionState, now: u64) -> Result<String, Error> {
         let body = session.encode_at(now)?;
         let keys = self.keys.at(now, self.expiry.clock_skew());
         let (name, compression) = (&self.cookie.name, self.compression);
-        Ok(match nonce {
-            None => format::seal(&keys, self.algorithm, name, &body, compression)?,
-            Some(n) => {
-                format::seal_with_nonce(keys.sealing(self.algorithm), name, &body, compression, n)
-            }
-        })
+        format::seal(&keys, self.algorithm, name, &body, compression)
     }
 
     /// Whether the response must seal `session` again: it changed or was renewed, or it was
@@ -405,7 +395,7 @@ impl SessionEngine {
                 Ok(Vec::new())
             };
         }
-        let value = self.seal_at(session, now, None)?;
+        let value = self.seal_at(session, now)?;
         let max_age = self.expiry.deadline(session).map(|d| d.saturating_sub(now));
         self.cookie.set_cookies(&value, max_age, present())
     }
@@ -443,25 +433,7 @@ impl SessionEngine {
     /// assert_eq!(back.get::<u32>("user_id").unwrap(), Some(1));
     /// ```
     pub fn seal(&self, session: &mut SessionState) -> Result<String, Error> {
-        self.seal_at(session, self.now(), None)
-    }
-
-    /// Seals with a caller-chosen nonce, for known-answer test vectors only: reusing a nonce
-    /// under one key destroys the AEAD's guarantees. The session is stamped with the clock.
-    #[doc(hidden)]
-    pub fn seal_with_fixed_nonce(
-        &self,
-        session: &mut SessionState,
-        nonce: &[u8],
-    ) -> Result<String, Error> {
-        if nonce.len() != self.algorithm.nonce_len() {
-            return Err(Error::Config(format!(
-                "{} takes a {}-byte nonce",
-                self.algorithm,
-                self.algorithm.nonce_len()
-            )));
-        }
-        self.seal_at(session, self.now(), Some(nonce))
+        self.seal_at(session, self.now())
     }
 
     /// Opens one sealed cookie value (unchunked) as [`load`](SessionEngine::load) would.

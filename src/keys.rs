@@ -978,6 +978,83 @@ mod tests {
         assert_eq!(at.candidates(alg, KeyId([0; 4])).count(), 0);
     }
 
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// The two test vectors of the C2SP XAES-256-GCM specification
+    /// (<https://github.com/C2SP/C2SP/blob/main/XAES-256-GCM.md>), through our `Key`.
+    #[test]
+    fn xaes_256_gcm_c2sp_vectors() {
+        let cases = [
+            (
+                0x01,
+                &b""[..],
+                "ce546ef63c9cc60765923609",
+                "b33a9a1974e96e52daf2fcf7075e2271",
+            ),
+            (
+                0x03,
+                b"c2sp.org/XAES-256-GCM",
+                "986ec1832593df5443a17943",
+                "7fd083bf3fdb41abd740a21f71eb769d",
+            ),
+        ];
+        for (k, aad, ct, tag) in cases {
+            let key = Key::from_raw(Algorithm::XAes256Gcm, &[k; 32]);
+            let mut buf = b"XAES-256-GCM".to_vec();
+            let t = key.seal_detached(b"ABCDEFGHIJKLMNOPQRSTUVWX", aad, &mut buf);
+            assert_eq!(buf, hex(ct));
+            assert_eq!(t.to_vec(), hex(tag));
+            key.open_detached(b"ABCDEFGHIJKLMNOPQRSTUVWX", aad, &mut buf, &t)
+                .unwrap();
+            assert_eq!(buf, b"XAES-256-GCM");
+        }
+    }
+
+    #[test]
+    fn every_algorithm_parses_by_name_and_id() {
+        for alg in Algorithm::ALL {
+            assert_eq!(alg.name().parse::<Algorithm>().unwrap(), alg);
+            assert_eq!(Algorithm::from_id(alg.id()), Some(alg));
+        }
+        assert_eq!("XAES".parse::<Algorithm>().unwrap(), Algorithm::XAes256Gcm);
+        assert_eq!(
+            "XAES-256-GCM".parse::<Algorithm>().unwrap(),
+            Algorithm::XAes256Gcm
+        );
+        assert!("xaes".parse::<Algorithm>().is_ok());
+        let e = "aes128".parse::<Algorithm>().unwrap_err();
+        assert!(e.to_string().contains("\"xaes256gcm\""), "{e}");
+        assert_eq!(Algorithm::default(), Algorithm::XAes256Gcm);
+    }
+
+    #[test]
+    fn next_epoch_key_opens_only_within_the_skew() {
+        let keys =
+            Keys::Epoch(EpochKeys::new(secret(5), std::time::Duration::from_secs(1000)).unwrap());
+        let alg = Algorithm::XAes256Gcm;
+        let next = keys.at(2000, Duration::ZERO).sealing(alg).id();
+        let skew = Duration::from_secs(60);
+        // 61 s before the boundary: outside the window, recognised as the future key.
+        let at = keys.at(1939, skew);
+        assert_eq!(at.candidates(alg, next).count(), 0);
+        assert!(at.is_future_key(alg, next));
+        // 60 s before: inside; it opens and needs no re-seal.
+        let at = keys.at(1940, skew);
+        assert_eq!(
+            at.candidates(alg, next).map(|(_, p)| p).collect::<Vec<_>>(),
+            vec![true]
+        );
+        assert!(!at.is_future_key(alg, next));
+        // Rings know no future keys.
+        let ring = Keys::Ring(Keyring::new(secret(5)));
+        assert!(!ring.at(0, skew).is_future_key(alg, next));
+    }
+
     #[test]
     fn epoch_keys_roll_over() {
         let keys =
