@@ -395,12 +395,16 @@ impl SessionState {
     }
 
     /// The (created, refreshed) timestamps the session carries once sealed at `now`.
+    ///
+    /// A session created by an instance whose clock is ahead (within the clock-skew leeway)
+    /// can be re-sealed by one whose clock is behind: `refreshed` is then `created`, never
+    /// earlier, so the body stays valid (`refreshed >= created`) on every instance.
     pub(crate) fn timestamps_at(&self, now: u64) -> (u64, u64) {
         let created = match self.created_at {
             Some(c) if self.status != Status::Renewed => c,
             _ => now,
         };
-        (created, now)
+        (created, now.max(created))
     }
 
     /// Encodes without touching the timestamps (known-answer tests and the fuzzer use it).

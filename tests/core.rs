@@ -250,10 +250,10 @@ fn epoch_keys_an_instance_behind_accepts_the_next_epochs_key() {
     assert_eq!(loaded.session.get::<u64>("user_id").unwrap(), Some(7));
     // B's own cookies still open on A (previous epoch) and on B.
     let from_b = format!("session={}", b.seal(&mut s).unwrap());
-    assert!(matches!(
+    assert_eq!(
         a.load([from_b.as_bytes()]).outcome,
         LoadOutcome::Opened { needs_reseal: true }
-    ));
+    );
 
     // A clock ahead by more than the skew: the next epoch's key, but not yet in the window.
     clock_b.store(boundary - 120, Ordering::SeqCst);
@@ -267,6 +267,34 @@ fn epoch_keys_an_instance_behind_accepts_the_next_epochs_key() {
         b.load([from_a.as_bytes()]).outcome,
         LoadOutcome::Rejected(Rejection::UnknownKey)
     );
+}
+
+/// Found with the test above: a session created by an instance ahead (within the skew) and
+/// re-sealed by one behind got `refreshed_at < created_at`, which every instance then
+/// rejected as `bad_payload`, losing the session.
+#[test]
+fn a_session_from_an_instance_ahead_survives_a_reseal_by_one_behind() {
+    let at = |t: u64| {
+        SessionConfig::new(secret(1))
+            .clock(move || t)
+            .build()
+            .unwrap()
+    };
+    let (ahead, behind) = (at(NOW + 2), at(NOW));
+    let mut s = SessionState::new();
+    s.insert("user_id", &7u64).unwrap();
+    let v = ahead.seal(&mut s).unwrap();
+    let mut s = behind.open_value(&v).unwrap();
+    s.insert("cart", &3u8).unwrap();
+    let v = behind.seal(&mut s).unwrap();
+    for instance in [&ahead, &behind] {
+        let s = instance.open_value(&v).unwrap();
+        assert_eq!(s.get::<u8>("cart").unwrap(), Some(3));
+        assert_eq!(
+            (s.created_at(), s.refreshed_at()),
+            (Some(NOW + 2), Some(NOW + 2))
+        );
+    }
 }
 
 #[test]
