@@ -147,6 +147,41 @@ fn run<T: Serialize + DeserializeOwned + PartialEq>(
     }
 }
 
+/// Issue 10.2: the cost of a 24-byte nonce from the OS generator (one `getrandom` call, what
+/// every seal now does) against rand's thread-local generator (what it did before).
+fn nonce_cost(rounds: usize) {
+    use rand::Rng as _;
+    let iters = 20_000u32;
+    let mut os = Vec::new();
+    let mut user = Vec::new();
+    let mut buf = [0u8; 24];
+    for round in 0..rounds {
+        for k in 0..2 {
+            let t = cpu_ns();
+            if (round + k) % 2 == 0 {
+                for _ in 0..iters {
+                    getrandom::fill(black_box(&mut buf)).expect("getrandom");
+                }
+                os.push((cpu_ns() - t) / f64::from(iters));
+            } else {
+                let mut rng = rand::rng();
+                for _ in 0..iters {
+                    rng.fill_bytes(black_box(&mut buf));
+                }
+                user.push((cpu_ns() - t) / f64::from(iters));
+            }
+        }
+    }
+    let mut diff: Vec<f64> = os.iter().zip(&user).map(|(a, b)| a - b).collect();
+    println!(
+        "\nnonce (24 bytes; {rounds} rounds x {iters}): getrandom {:.0} ns, rand::rng() {:.0} ns; \
+         added per seal {:.0} ns",
+        median(&mut os),
+        median(&mut user),
+        median(&mut diff)
+    );
+}
+
 fn main() {
     let flags = env!("DOWNSTREAM_RUSTFLAGS");
     let poly_soft = cfg!(poly1305_backend = "soft") || flags.contains("poly1305_backend");
@@ -170,4 +205,5 @@ fn main() {
     run("login", "user", &login, rounds);
     run("profile", "profile", &profile, rounds);
     run("cart", "cart", &cart, rounds);
+    nonce_cost(rounds);
 }
