@@ -9,7 +9,6 @@
 //! thread's CPU time (Linux), which other jobs on a shared machine disturb less than wall time.
 
 #[path = "../../tests/support/workloads.rs"]
-#[allow(dead_code, unused_imports)]
 mod workloads;
 
 use std::hint::black_box;
