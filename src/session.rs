@@ -471,6 +471,11 @@ fn decode_value<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Error
 
 /// The session's time limits, enforced from the timestamps inside the sealed body.
 ///
+/// Timestamps are whole seconds, rounded down. A session is rejected only once the clock is
+/// *past* its deadline ([`Expiry::deadline`] is the last second it is accepted), so it never
+/// ends before the configured idle time or lifetime has really passed; the `Max-Age` sent
+/// with a sealed cookie is `deadline - now`.
+///
 /// ```
 /// use std::time::Duration;
 /// use sealed_session::Expiry;
