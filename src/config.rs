@@ -123,7 +123,7 @@ impl SessionConfig {
     /// Starts a configuration with secure defaults: cookie `__Host-session` with `HttpOnly`,
     /// `Secure`, `SameSite=Lax`, `Path=/`, one cookie, persistent; idle timeout 24 h
     /// (refreshed once a quarter of it has passed), absolute lifetime 7 days, 60 s clock-skew
-    /// leeway, compression when it helps, XChaCha20-Poly1305, sessions of at most 64 KiB
+    /// leeway, compression when it helps, XAES-256-GCM, sessions of at most 64 KiB
     /// serialized, a `500` when a session outgrows its cookies, and writes of a handler that
     /// answers with a 5xx discarded.
     ///
@@ -324,8 +324,8 @@ impl SessionConfig {
         self
     }
 
-    /// The sealing algorithm (default XChaCha20-Poly1305). Cookies sealed with the other one
-    /// still open and are re-sealed with this one.
+    /// The sealing algorithm (default XAES-256-GCM). Cookies sealed with another one still
+    /// open and are re-sealed with this one.
     ///
     /// ```
     /// # use sealed_session::{Algorithm, Secret, SessionConfig, SessionEngine};
@@ -404,6 +404,7 @@ impl SessionConfig {
         }
         self.cookie.validate()?;
         let expiry = Expiry::new(self.idle, self.absolute, self.refresh_share, self.skew)?;
+        self.keys.validate(self.idle, self.skew)?;
         if !(MIN_SESSION_BYTES..=MAX_PLAINTEXT).contains(&self.max_session_bytes) {
             return Err(Error::Config(format!(
                 "max_session_bytes is {}; it must be between {MIN_SESSION_BYTES} and \

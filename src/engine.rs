@@ -197,7 +197,7 @@ impl SessionEngine {
     /// ```
     /// # use sealed_session::{Algorithm, Secret, SessionConfig};
     /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(e.algorithm(), Algorithm::default());
+    /// assert_eq!(e.algorithm(), Algorithm::XAes256Gcm);
     /// ```
     pub fn algorithm(&self) -> Algorithm {
         self.p().algorithm
@@ -311,7 +311,7 @@ impl SessionEngine {
     /// re-sealed (an older key or another algorithm).
     fn open_sealed(&self, value: &str, now: u64) -> Result<(SessionState, bool), Rejection> {
         let p = self.p();
-        let keys = p.keys.at(now);
+        let keys = p.keys.at(now, p.expiry.clock_skew());
         let opened = format::open(&keys, &p.cookie.name, value, p.cookie.max_value_len())?;
         if opened.body.len() > p.max_session_bytes {
             return Err(Rejection::TooLong);
@@ -333,14 +333,8 @@ impl SessionEngine {
                 limit: p.max_session_bytes,
             });
         }
-        let keys = p.keys.at(now);
-        Ok(format::seal(
-            &keys,
-            p.algorithm,
-            &p.cookie.name,
-            &body,
-            p.compression,
-        ))
+        let keys = p.keys.at(now, p.expiry.clock_skew());
+        format::seal(&keys, p.algorithm, &p.cookie.name, &body, p.compression)
     }
 
     /// Seals `session` exactly as a response would, but returns the cookie value instead of
@@ -357,35 +351,6 @@ impl SessionEngine {
     /// ```
     pub fn seal(&self, session: &mut SessionState) -> Result<String, Error> {
         self.seal_at(session, self.now())
-    }
-
-    /// Seals with a caller-chosen nonce, for known-answer test vectors only: reusing a nonce
-    /// under one key destroys the AEAD's guarantees. The session is stamped with the clock.
-    #[doc(hidden)]
-    pub fn seal_with_fixed_nonce(
-        &self,
-        session: &mut SessionState,
-        nonce: &[u8],
-    ) -> Result<String, Error> {
-        let p = self.p();
-        if nonce.len() != p.algorithm.nonce_len() {
-            return Err(Error::Config(format!(
-                "{} takes a {}-byte nonce",
-                p.algorithm,
-                p.algorithm.nonce_len()
-            )));
-        }
-        let now = self.now();
-        let body = session.encode_at(now)?;
-        let keys = p.keys.at(now);
-        let key = keys.sealing(p.algorithm);
-        Ok(format::seal_with_nonce(
-            key,
-            &p.cookie.name,
-            &body,
-            p.compression,
-            nonce,
-        ))
     }
 
     /// The `Set-Cookie` values a response would send to store `session` as a new session
@@ -486,7 +451,11 @@ impl SessionEngine {
         if heads.peek().is_none() {
             return false;
         }
-        let sealing = p.keys.at(now).sealing(p.algorithm).id();
+        let sealing = p
+            .keys
+            .at(now, p.expiry.clock_skew())
+            .sealing(p.algorithm)
+            .id();
         heads.any(|v| {
             format::peek_key(v).is_some_and(|(alg, id)| alg != p.algorithm || id != sealing)
         })

@@ -16,7 +16,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::error::Rejection;
+use crate::error::{Error, Rejection};
 use crate::keys::{Algorithm, Key, KeyId, KeysAt};
 
 /// The format version this build writes (and the only one it opens).
@@ -67,7 +67,8 @@ pub enum Compression {
 pub(crate) struct Opened {
     /// The body, decompressed.
     pub body: Vec<u8>,
-    /// True when the key that opened it is the one that seals now.
+    /// True when the key that opened it is the one that seals now (or, with epoch keys, the
+    /// next epoch's, which a re-seal would only move backwards).
     pub primary: bool,
     /// The algorithm it was sealed with.
     pub algorithm: Algorithm,
@@ -78,18 +79,25 @@ pub(crate) const fn header_len(algorithm: Algorithm) -> usize {
     FIXED_HEADER + algorithm.nonce_len()
 }
 
-/// Seals `body` for cookie `name` under the sealing key with a fresh random nonce.
+/// Seals `body` for cookie `name` under the sealing key with a fresh random nonce from the
+/// operating system's generator (fails only if that generator does).
 pub(crate) fn seal(
     keys: &KeysAt<'_>,
     algorithm: Algorithm,
     name: &str,
     body: &[u8],
     compression: Compression,
-) -> String {
+) -> Result<String, Error> {
     let mut nonce = [0u8; 24];
     let nonce = &mut nonce[..algorithm.nonce_len()];
-    crate::random::fill(nonce);
-    seal_with_nonce(keys.sealing(algorithm), name, body, compression, nonce)
+    crate::random::fill(nonce)?;
+    Ok(seal_with_nonce(
+        keys.sealing(algorithm),
+        name,
+        body,
+        compression,
+        nonce,
+    ))
 }
 
 /// Seals with a given nonce. Only known-answer tests pass a fixed one: a repeated nonce
@@ -250,6 +258,7 @@ pub(crate) fn open(
     let primary = match primary {
         Some(p) => p,
         None if found_key => return Err(Rejection::BadTag),
+        None if keys.is_future_key(algorithm, id) => return Err(Rejection::FutureKey),
         None => return Err(Rejection::UnknownKey),
     };
     raw.truncate(ct_end);
@@ -358,10 +367,10 @@ mod tests {
     #[test]
     fn seal_open_both_algorithms() {
         let k = keys(1);
-        let at = k.at(0);
+        let at = k.at(0, std::time::Duration::ZERO);
         for alg in Algorithm::ALL {
             for body in [&b""[..], b"x", &[7u8; 5000]] {
-                let v = seal(&at, alg, "s", body, Compression::Auto);
+                let v = seal(&at, alg, "s", body, Compression::Auto).unwrap();
                 assert_eq!(peek_key(&v), Some((alg, at.sealing(alg).id())));
                 let o = open(&at, "s", &v, usize::MAX).unwrap();
                 assert_eq!(o.body, body);
@@ -373,24 +382,24 @@ mod tests {
     #[test]
     fn compression_only_when_smaller() {
         let k = keys(1);
-        let at = k.at(0);
+        let at = k.at(0, std::time::Duration::ZERO);
         let alg = Algorithm::XChaCha20Poly1305;
         let overhead = header_len(alg) + 1 + TAG_LEN;
         let b64 = |n: usize| n.div_ceil(3) * 4 - (3 - n % 3) % 3;
 
         let repetitive = vec![b'a'; 2000];
-        let v = seal(&at, alg, "s", &repetitive, Compression::Auto);
+        let v = seal(&at, alg, "s", &repetitive, Compression::Auto).unwrap();
         assert!(v.len() < b64(overhead + 200), "compressed: {}", v.len());
-        let v = seal(&at, alg, "s", &repetitive, Compression::Off);
+        let v = seal(&at, alg, "s", &repetitive, Compression::Off).unwrap();
         assert_eq!(v.len(), b64(overhead + 2000));
 
         let mut random = vec![0u8; 2000];
-        crate::random::fill(&mut random);
-        let v = seal(&at, alg, "s", &random, Compression::Auto);
+        crate::random::fill(&mut random).unwrap();
+        let v = seal(&at, alg, "s", &random, Compression::Auto).unwrap();
         assert_eq!(v.len(), b64(overhead + 2000), "incompressible stays plain");
 
         let small = vec![b'a'; COMPRESS_MIN - 1];
-        let v = seal(&at, alg, "s", &small, Compression::Auto);
+        let v = seal(&at, alg, "s", &small, Compression::Auto).unwrap();
         assert_eq!(v.len(), b64(overhead + small.len()), "small stays plain");
     }
 
@@ -432,7 +441,7 @@ mod tests {
     #[test]
     fn header_failures_are_typed() {
         let k = keys(1);
-        let at = k.at(0);
+        let at = k.at(0, std::time::Duration::ZERO);
         assert_eq!(open(&at, "s", "", 99).unwrap_err(), Rejection::TooShort);
         assert_eq!(open(&at, "s", "!!", 99).unwrap_err(), Rejection::BadBase64);
         assert_eq!(
@@ -444,7 +453,7 @@ mod tests {
             Rejection::UnknownAlgorithm(9)
         );
         assert_eq!(open(&at, "s", "AQEA", 99).unwrap_err(), Rejection::TooShort);
-        let v = seal(&at, Algorithm::Aes256Gcm, "s", b"hi", Compression::Auto);
+        let v = seal(&at, Algorithm::Aes256Gcm, "s", b"hi", Compression::Auto).unwrap();
         assert_eq!(
             open(&at, "s", &v, v.len() - 1).unwrap_err(),
             Rejection::TooLong
@@ -452,8 +461,104 @@ mod tests {
         assert_eq!(open(&at, "t", &v, 999).unwrap_err(), Rejection::BadTag);
         let other = keys(2);
         assert_eq!(
-            open(&other.at(0), "s", &v, 999).unwrap_err(),
+            open(&other.at(0, std::time::Duration::ZERO), "s", &v, 999).unwrap_err(),
             Rejection::UnknownKey
         );
+    }
+}
+
+/// The known-answer vectors of FORMAT.md, stored in `tests/data/vectors/*.json`: each is
+/// sealed here byte for byte with its fixed nonce (only this crate's internals can pass one),
+/// and `tests/core.rs` opens each through the public API.
+#[cfg(test)]
+mod vectors {
+    use super::*;
+    use crate::keys::{Keyring, Keys, Secret};
+    use crate::session::SessionState;
+    use serde_json::Value;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn field<'a>(v: &'a Value, name: &str) -> &'a str {
+        v[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("vector lacks {name}"))
+    }
+
+    fn vectors() -> Vec<Value> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn known_answer_vectors_seal_byte_exact() {
+        let all = vectors();
+        assert!(all.len() >= 4, "vectors 1-4 at least");
+        for v in all {
+            let n = &v["vector"];
+            let alg: Algorithm = field(&v, "algorithm").parse().unwrap();
+            let secret = hex(field(&v, "secret"));
+            // Key derivation: HKDF-SHA256 as FORMAT.md spells it, and the key id from it.
+            let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"sealed-session"), &secret);
+            let mut raw = [0u8; 32];
+            let info = format!("sealed-session/v1/session-cookie/{}", alg.name());
+            hk.expand(info.as_bytes(), &mut raw).unwrap();
+            assert_eq!(raw.to_vec(), hex(field(&v, "key")), "vector {n}: key");
+            let keys = Keys::Ring(Keyring::new(Secret::from_bytes(&secret).unwrap()));
+            let at = keys.at(0, std::time::Duration::ZERO);
+            let key = at.sealing(alg);
+            assert_eq!(
+                key.id().to_string(),
+                field(&v, "key_id"),
+                "vector {n}: key id"
+            );
+            assert_eq!(Key::from_raw(alg, &raw).id(), key.id());
+
+            // The session bytes of the stated values and timestamps.
+            let mut s = SessionState::new();
+            for (k, value) in v["values"].as_object().unwrap() {
+                match value {
+                    Value::Number(x) => s.insert(k, &x.as_u64().unwrap()),
+                    Value::String(x) => s.insert(k, x),
+                    Value::Array(xs) => {
+                        let xs: Vec<&str> = xs.iter().map(|x| x.as_str().unwrap()).collect();
+                        s.insert(k, &xs)
+                    }
+                    other => panic!("vector {n}: unsupported value {other}"),
+                }
+                .unwrap();
+            }
+            assert_eq!(v["created_at"], v["refreshed_at"]);
+            let body = s.encode_at(v["created_at"].as_u64().unwrap()).unwrap();
+            assert_eq!(body, hex(field(&v, "session_bytes")), "vector {n}: body");
+
+            let compression = match field(&v, "compression") {
+                "auto" => Compression::Auto,
+                "off" => Compression::Off,
+                other => panic!("vector {n}: compression {other}"),
+            };
+            let nonce = hex(field(&v, "nonce"));
+            assert_eq!(nonce.len(), alg.nonce_len());
+            let sealed = seal_with_nonce(key, field(&v, "cookie_name"), &body, compression, &nonce);
+            assert_eq!(
+                sealed,
+                field(&v, "cookie_value"),
+                "vector {n}: cookie value"
+            );
+        }
     }
 }

@@ -415,12 +415,16 @@ impl SessionState {
     }
 
     /// The (created, refreshed) timestamps the session carries once sealed at `now`.
+    ///
+    /// A session created by an instance whose clock is ahead (within the clock-skew leeway)
+    /// can be re-sealed by one whose clock is behind: `refreshed` is then `created`, never
+    /// earlier, so the body stays valid (`refreshed >= created`) on every instance.
     pub(crate) fn timestamps_at(&self, now: u64) -> (u64, u64) {
         let created = match self.created_at {
             Some(c) if self.status != Status::Renewed => c,
             _ => now,
         };
-        (created, now)
+        (created, now.max(created))
     }
 
     /// Encodes without touching the timestamps (known-answer tests and the fuzzer use it).
@@ -486,6 +490,11 @@ fn decode_value<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Error
 }
 
 /// The session's time limits, enforced from the timestamps inside the sealed body.
+///
+/// Timestamps are whole seconds, rounded down. A session is rejected only once the clock is
+/// *past* its deadline ([`Expiry::deadline`] is the last second it is accepted), so it never
+/// ends before the configured idle time or lifetime has really passed; the `Max-Age` sent
+/// with a sealed cookie is `deadline - now`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -593,7 +602,9 @@ impl Expiry {
         Duration::from_secs(self.skew)
     }
 
-    /// When `session` reaches its absolute lifetime (Unix seconds), once it has been sealed.
+    /// The last second (Unix time) at which `session` is within its absolute lifetime, once
+    /// it has been sealed: it is rejected from the next second on. Timestamps are rounded
+    /// down, so this never ends a session before the lifetime has really passed.
     ///
     /// ```
     /// # use sealed_session::{Expiry, SessionState};
@@ -604,8 +615,8 @@ impl Expiry {
         session.created_at.map(|c| c.saturating_add(self.absolute))
     }
 
-    /// When `session` expires for inactivity (Unix seconds): `None` before it is sealed or
-    /// without an idle limit.
+    /// The last second (Unix time) at which `session` is within its idle timeout (rejected
+    /// from the next second on): `None` before it is sealed or without an idle limit.
     ///
     /// ```
     /// # use sealed_session::{Expiry, SessionState};
@@ -616,7 +627,8 @@ impl Expiry {
         Some(session.refreshed_at?.saturating_add(self.idle?))
     }
 
-    /// The earlier of the two deadlines: when the cookie must be gone.
+    /// The earlier of the two deadlines: the last second the session is accepted, and what
+    /// `Max-Age` counts down to (`Max-Age = deadline - now`).
     ///
     /// ```
     /// # use sealed_session::{Expiry, SessionState};
@@ -629,15 +641,22 @@ impl Expiry {
     }
 
     /// Checks a just-opened session against the limits at `now`.
+    ///
+    /// Timestamps are whole seconds, rounded down: a session stamped `t` was sealed at some
+    /// real time in `[t, t + 1)`. A deadline `d` is therefore the *last* second at which the
+    /// session is accepted, and it is rejected from `d + 1` on, so it never ends before the
+    /// configured time has really passed (it may live up to one second longer). `Max-Age` is
+    /// `d - now`: the browser keeps the cookie the configured time from when it receives it
+    /// and drops it no later than the server stops accepting it.
     pub(crate) fn check(&self, session: &SessionState, now: u64) -> Result<(), Rejection> {
         let created = session.created_at.unwrap_or(0);
         if created > now.saturating_add(self.skew) {
             return Err(Rejection::FromTheFuture);
         }
-        if self.absolute_deadline(session).is_some_and(|d| now >= d) {
+        if self.absolute_deadline(session).is_some_and(|d| now > d) {
             return Err(Rejection::AbsoluteExpired);
         }
-        if self.idle_deadline(session).is_some_and(|d| now >= d) {
+        if self.idle_deadline(session).is_some_and(|d| now > d) {
             return Err(Rejection::IdleExpired);
         }
         Ok(())
@@ -748,15 +767,37 @@ mod tests {
         )
         .unwrap();
         let s = SessionState::new().with_timestamps(1000, 1500);
-        assert_eq!(e.check(&s, 1599), Ok(()));
-        assert_eq!(e.check(&s, 1600), Err(Rejection::IdleExpired));
+        assert_eq!(e.check(&s, 1600), Ok(()));
+        assert_eq!(e.check(&s, 1601), Err(Rejection::IdleExpired));
         let s = SessionState::new().with_timestamps(1000, 1990);
-        assert_eq!(e.check(&s, 1999), Ok(()));
-        assert_eq!(e.check(&s, 2000), Err(Rejection::AbsoluteExpired));
+        assert_eq!(e.check(&s, 2000), Ok(()));
+        assert_eq!(e.check(&s, 2001), Err(Rejection::AbsoluteExpired));
         let s = SessionState::new().with_timestamps(1060, 1060);
         assert_eq!(e.check(&s, 1000), Ok(()), "within the leeway");
         let s = SessionState::new().with_timestamps(1061, 1061);
         assert_eq!(e.check(&s, 1000), Err(Rejection::FromTheFuture));
+    }
+
+    /// Issue 10.9: a session refreshed at real time 1500.9 is stamped 1500; at real time
+    /// 1600.0 (clock reading 1600) only 99.1 s of a 100 s idle timeout have passed, so it must
+    /// still open. The same for the absolute lifetime. `Max-Age` (deadline - now) then equals
+    /// the configured time, as the browser counts it from receipt.
+    #[test]
+    fn expiry_is_never_early_at_whole_second_resolution() {
+        let e = Expiry::new(
+            Some(Duration::from_secs(100)),
+            Duration::from_secs(1000),
+            0.25,
+            Duration::ZERO,
+        )
+        .unwrap();
+        let idle = SessionState::new().with_timestamps(1500, 1500);
+        assert_eq!(e.check(&idle, 1600), Ok(()), "99.1 s idle is not 100 s");
+        let old = SessionState::new().with_timestamps(1000, 1950);
+        assert_eq!(e.check(&old, 2000), Ok(()), "999.1 s old is not 1000 s");
+        assert_eq!(e.deadline(&idle), Some(1600));
+        // Sealed at 1500: Max-Age = deadline - now = the idle timeout exactly.
+        assert_eq!(e.deadline(&idle).unwrap() - 1500, 100);
     }
 
     #[test]

@@ -324,7 +324,9 @@ async fn rotation_a_then_b_a_then_b() {
 async fn epoch_keys_across_period_boundaries() {
     let clock = TestClock::new(1_000_000); // epoch 10_000 with a 100 s period
     let keys = EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap();
-    let app = app!((builder(keys, &clock)));
+    // A period must be at least the idle timeout and longer than twice the skew (issue 10.3).
+    let b = builder(keys, &clock).idle_timeout(Some(Duration::from_secs(100)));
+    let app = app!((b.clock_skew(Duration::from_secs(10)).refresh_share(1.0)));
     let cookie_e = login!(app, 21);
 
     // Same epoch: current key, nothing to re-seal.
@@ -442,7 +444,7 @@ async fn idle_expired_cookie_is_no_session() {
         builder(secret(1), &clock).idle_timeout(Some(Duration::from_secs(100)))
     ));
     let cookie = login!(app, 1);
-    clock.advance(100);
+    clock.advance(101); // at +100 the 100 s may not have passed yet (whole-second stamps)
     assert_rejected!(app, cookie.clone(), "session");
 }
 
@@ -459,7 +461,7 @@ async fn absolute_expired_cookie_is_no_session_even_when_kept_fresh() {
         let (_, cookies, _) = call!(app, "POST", "/touch", cookie);
         cookie = only_session(&cookies).pair();
     }
-    clock.set(T0 + 250);
+    clock.set(T0 + 251);
     assert_rejected!(app, cookie.clone(), "session");
 
     // Without an idle limit, the absolute one alone applies.
@@ -470,7 +472,7 @@ async fn absolute_expired_cookie_is_no_session_even_when_kept_fresh() {
     clock.advance(99);
     let (_, _, body) = call!(app, "GET", "/read", cookie);
     assert_eq!(body["n"], 2);
-    clock.advance(1);
+    clock.advance(2);
     assert_rejected!(app, cookie.clone(), "session");
 }
 
