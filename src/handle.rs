@@ -430,7 +430,8 @@ impl Session {
     /// [module docs](crate::response)). Call it once, when the handler's response is ready
     /// and before its headers are sent; later calls do nothing.
     ///
-    /// `Err` only when the session could not be saved (too large, or not serializable) under
+    /// `Err` only when the session could not be saved (too large, not serializable, or the
+    /// operating system's random generator failed) under
     /// [`TooLargePolicy::ServerError`](crate::TooLargePolicy::ServerError): then send the
     /// [`ErrorResponse`] instead of `response`. No session cookie is added either way.
     ///
