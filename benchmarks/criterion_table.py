@@ -12,10 +12,11 @@ import os
 import sys
 from pathlib import Path
 
-WORKLOADS = ["small", "profile", "cart"]
+WORKLOADS = ["small", "login", "profile", "cart"]
 OPS = ["seal", "open", "roundtrip"]
 SYSTEMS = [
-    "ours_xchacha_lz4", "ours_xchacha_nolz4", "ours_aes_lz4", "ours_aes_nolz4",
+    "ours_xaes_lz4", "ours_xaes_nolz4", "ours_xchacha_lz4", "ours_xchacha_nolz4",
+    "ours_aes_lz4", "ours_aes_nolz4",
     "actix_session", "floor_xchacha", "floor_aes",
 ]
 

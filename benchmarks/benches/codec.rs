@@ -1,5 +1,6 @@
-//! Codec benchmarks (issue 5): seal, open and seal+open of the three reference workloads,
-//! for each algorithm with compression on and off, beside actix-session's cookie store and
+//! Codec benchmarks (issues 5 and 11): seal, open and seal+open of the reference workloads
+//! (small, login, profile, cart), for each algorithm (XAES-256-GCM, the default;
+//! XChaCha20-Poly1305; AES-256-GCM) with compression on and off, beside actix-session's cookie store and
 //! the raw floor (postcard + AEAD + base64url), plus allocation counts.
 //!
 //! ```text
@@ -191,7 +192,9 @@ impl Measurement for Clock {
 // ---------------------------------------------------------------------------------------
 // The systems.
 
-const ALGS: [(Algorithm, &str); 2] = [
+/// The default first: `ours` in the summary is `ALGS[0]` with compression on.
+const ALGS: [(Algorithm, &str); 3] = [
+    (Algorithm::XAes256Gcm, "xaes"),
     (Algorithm::XChaCha20Poly1305, "xchacha"),
     (Algorithm::Aes256Gcm, "aes"),
 ];
@@ -255,6 +258,7 @@ where
 fn workloads() -> Vec<Workload> {
     vec![
         workload("small", "user", workloads::small()),
+        workload("login", "user", workloads::login()),
         workload("profile", "profile", workloads::profile()),
         workload("cart", "cart", workloads::cart()),
     ]
@@ -272,9 +276,12 @@ struct Ctx<'c> {
 }
 
 /// The systems of the interleaved pass, in order.
-const INTERLEAVED: [&str; 7] = [
+/// `ours` is the default (XAES-256-GCM, LZ4 when it helps).
+const INTERLEAVED: [&str; 9] = [
     "ours",
     "ours-nolz4",
+    "ours-xchacha",
+    "ours-xchacha-nolz4",
     "ours-aes",
     "ours-aes-nolz4",
     "actix",
@@ -283,13 +290,14 @@ const INTERLEAVED: [&str; 7] = [
 ];
 
 /// The ratios reported from the interleaved pass: (label, numerator, denominator).
-const RATIOS: [(&str, usize, usize); 6] = [
-    ("ours/actix-session", 0, 4),
-    ("ours/floor", 0, 5),
-    ("ours-nolz4/floor", 1, 5),
-    ("ours-aes/actix-session", 2, 4),
-    ("ours-aes/floor-aes", 2, 6),
-    ("ours-aes-nolz4/floor-aes", 3, 6),
+const RATIOS: [(&str, usize, usize); 7] = [
+    ("ours/actix-session", 0, 6),
+    ("ours/floor-aes", 0, 8),
+    ("ours/ours-aes", 0, 4),
+    ("ours-xchacha/actix-session", 2, 6),
+    ("ours-xchacha/floor", 2, 7),
+    ("ours-aes/actix-session", 4, 6),
+    ("ours-aes/floor-aes", 4, 8),
 ];
 
 struct RatioRow {
@@ -478,17 +486,21 @@ where
     if !ctx.interleave {
         return;
     }
-    let (o0, o1, o2, o3) = (
+    let (o0, o1, o2, o3, o4, o5) = (
         &ours[0].config,
         &ours[1].config,
         &ours[2].config,
         &ours[3].config,
+        &ours[4].config,
+        &ours[5].config,
     );
-    let systems: [&dyn Fn(); 7] = [
+    let systems: [&dyn Fn(); 9] = [
         &|| drop(black_box(ours_roundtrip(o0, key, black_box(v)))),
         &|| drop(black_box(ours_roundtrip(o1, key, black_box(v)))),
         &|| drop(black_box(ours_roundtrip(o2, key, black_box(v)))),
         &|| drop(black_box(ours_roundtrip(o3, key, black_box(v)))),
+        &|| drop(black_box(ours_roundtrip(o4, key, black_box(v)))),
+        &|| drop(black_box(ours_roundtrip(o5, key, black_box(v)))),
         &|| drop(black_box(actix_roundtrip(&actix, key, black_box(v)))),
         &|| drop(black_box(floor_roundtrip(&floor_x, black_box(v)))),
         &|| drop(black_box(floor_roundtrip(&floor_a, black_box(v)))),
@@ -653,7 +665,8 @@ fn main() {
         for w in &list {
             let g = format!("{}-roundtrip", w.name);
             let get = |id: &str| criterion_median(&dir, &g, id);
-            let (Some(o), Some(oa), Some(a), Some(fx), Some(fa)) = (
+            let (Some(o), Some(ox), Some(oa), Some(a), Some(fx), Some(fa)) = (
+                get("ours_xaes_lz4"),
                 get("ours_xchacha_lz4"),
                 get("ours_aes_lz4"),
                 get("actix_session"),
@@ -664,15 +677,17 @@ fn main() {
             };
             let show = |(m, l, u): (f64, f64, f64)| format!("{} [{}..{}]", us(m), us(l), us(u));
             println!("  {}:", w.name);
-            println!("    ours xchacha+lz4 (default) {}", show(o));
+            println!("    ours xaes+lz4 (default)    {}", show(o));
+            println!("    ours xchacha+lz4           {}", show(ox));
             println!("    ours aes+lz4               {}", show(oa));
             println!("    actix-session              {}", show(a));
             println!("    floor xchacha              {}", show(fx));
             println!("    floor aes                  {}", show(fa));
             println!(
-                "    ours/actix-session {:.2}x   ours/floor {:.2}x   ours-aes/actix-session {:.2}x   ours-aes/floor-aes {:.2}x",
+                "    ours/actix-session {:.2}x   ours/floor-aes {:.2}x   ours-xchacha/floor {:.2}x   ours-aes/actix-session {:.2}x   ours-aes/floor-aes {:.2}x",
                 o.0 / a.0,
-                o.0 / fx.0,
+                o.0 / fa.0,
+                ox.0 / fx.0,
                 oa.0 / a.0,
                 oa.0 / fa.0
             );

@@ -8,8 +8,12 @@
 //! callgrind_annotate --inclusive=yes /tmp/cg.out | head -60
 //! ```
 //!
-//! Arguments: system (`ours`, `ours-aes`, `actix`, `floor`, `floor-aes`), workload (`small`,
-//! `profile`, `cart`), operation (`seal`, `open`, `roundtrip`), iterations.
+//! Arguments: system (`ours` (XAES-256-GCM, the default), `ours-xchacha`, `ours-aes`,
+//! `actix`, `floor`, `floor-aes`), workload (`small`, `login`, `profile`, `cart`), operation
+//! (`seal`, `open`, `roundtrip`; for `ours` also the request lifecycle of the HTTP bench's
+//! routes without the framework: `read` (start from the `Cookie` header, `get`, finish into
+//! an `http::Response`), `write` (start, `get` + `insert` a counter, finish) and
+//! `untouched` (start, finish)), iterations.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../tests/support/workloads.rs"]
@@ -29,11 +33,11 @@ use serde::Serialize;
 fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str, iters: u64) {
     let start = Instant::now();
     match system {
-        "ours" | "ours-aes" => {
-            let alg = if system == "ours" {
-                Algorithm::XChaCha20Poly1305
-            } else {
-                Algorithm::Aes256Gcm
+        "ours" | "ours-xchacha" | "ours-aes" => {
+            let alg = match system {
+                "ours" => Algorithm::XAes256Gcm,
+                "ours-xchacha" => Algorithm::XChaCha20Poly1305,
+                _ => Algorithm::Aes256Gcm,
             };
             let c = SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
                 .cookie_name("session")
@@ -43,8 +47,32 @@ fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str
             let mut state = SessionState::new();
             state.insert(key, v).unwrap();
             let value = c.seal(&mut state).unwrap();
+            let header = format!("theme=dark; session={value}; lang=en");
+            let headers = [header.as_bytes()];
             for _ in 0..iters {
                 match op {
+                    "read" => {
+                        let session = c.start(black_box(headers));
+                        let t: T = session.get(key).unwrap().unwrap();
+                        drop(black_box(t));
+                        let mut res = http::Response::new(());
+                        session.finish(&mut res).unwrap();
+                        drop(black_box(res));
+                    }
+                    "write" => {
+                        let session = c.start(black_box(headers));
+                        let n = session.get::<u64>("count").unwrap().unwrap_or(0) + 1;
+                        session.insert("count", &n).unwrap();
+                        let mut res = http::Response::new(());
+                        session.finish(&mut res).unwrap();
+                        drop(black_box(res));
+                    }
+                    "untouched" => {
+                        let session = c.start(black_box(headers));
+                        let mut res = http::Response::new(());
+                        session.finish(&mut res).unwrap();
+                        drop(black_box(res));
+                    }
                     "seal" => drop(black_box(c.seal(&mut state).unwrap())),
                     "open" => drop(black_box(c.open_value(black_box(&value)).unwrap())),
                     _ => {
@@ -103,6 +131,7 @@ fn main() {
     let iters: u64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     match workload {
         "small" => run(system, "user", &workloads::small(), op, iters),
+        "login" => run(system, "user", &workloads::login(), op, iters),
         "profile" => run(system, "profile", &workloads::profile(), op, iters),
         "cart" => run(system, "cart", &workloads::cart(), op, iters),
         other => panic!("unknown workload {other}"),
