@@ -320,11 +320,10 @@ impl CookieConfig {
             let cap = self.capacity(i, total);
             let (part, tail) = rest.split_at(cap.min(rest.len()));
             rest = tail;
-            let name = self.chunk_name(i).to_string();
             let h = if i == 0 && total > 1 {
-                self.header(&name, &format!("{total}.{part}"), max_age)
+                self.header(i, Some(total), part, max_age)
             } else {
-                self.header(&name, part, max_age)
+                self.header(i, None, part, max_age)
             };
             out.push(h);
         }
@@ -376,16 +375,58 @@ impl CookieConfig {
         c
     }
 
-    /// The `Set-Cookie` text. Every part is visible ASCII: the name and the path and domain
-    /// were checked when the configuration was built, and the value is base64url.
-    fn header(&self, name: &str, value: &str, max_age: Option<u64>) -> String {
+    /// The `Set-Cookie` text of chunk `index` carrying `value` (prefixed with `count.` when
+    /// given: the first of several chunks). Every part is visible ASCII: the name and the
+    /// path and domain were checked when the configuration was built, and the value is
+    /// base64url.
+    ///
+    /// Written directly into one `String` of the right size, byte for byte what the `cookie`
+    /// crate's `Display` writes for the same cookie (a unit test compares the two): the
+    /// crate's formatting machinery cost more than the AEAD on a small session.
+    fn header(&self, index: usize, count: Option<usize>, value: &str, max_age: Option<u64>) -> String {
+        let name = self.chunk_name(index);
         debug_assert!(name.len() + value.len() <= MAX_COOKIE_BYTES);
-        let mut c = self.base(name, value);
-        if let (true, Some(secs)) = (self.persistent, max_age) {
-            let secs = i64::try_from(secs).unwrap_or(i64::MAX);
-            c.set_max_age(cookie::time::Duration::seconds(secs));
+        let domain = self.domain.as_deref().map(|d| d.strip_prefix('.').unwrap_or(d));
+        let mut h = String::with_capacity(
+            name.len()
+                + value.len()
+                + self.path.len()
+                + domain.map_or(0, |d| d.len() + 9)
+                + 80,
+        );
+        h.push_str(&self.name);
+        if index > 0 {
+            h.push('.');
+            push_decimal(&mut h, index as u64);
         }
-        c.to_string()
+        h.push('=');
+        if let Some(count) = count {
+            push_decimal(&mut h, count as u64);
+            h.push('.');
+        }
+        h.push_str(value);
+        if self.http_only {
+            h.push_str("; HttpOnly");
+        }
+        h.push_str(match self.same_site {
+            SameSite::Strict => "; SameSite=Strict",
+            SameSite::Lax => "; SameSite=Lax",
+            SameSite::None => "; SameSite=None",
+        });
+        if self.secure {
+            h.push_str("; Secure");
+        }
+        h.push_str("; Path=");
+        h.push_str(&self.path);
+        if let Some(d) = domain {
+            h.push_str("; Domain=");
+            h.push_str(d);
+        }
+        if let (true, Some(secs)) = (self.persistent, max_age) {
+            h.push_str("; Max-Age=");
+            push_decimal(&mut h, secs.min(i64::MAX as u64));
+        }
+        h
     }
 }
 
@@ -634,6 +675,23 @@ impl fmt::Display for ChunkName<'_> {
             0 => f.write_str(self.0),
             i => write!(f, "{}.{i}", self.0),
         }
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in buf.get(i..).unwrap_or_default() {
+        out.push(char::from(d));
     }
 }
 
@@ -897,6 +955,62 @@ mod tests {
         .is_err());
         assert!(cfg(0).validate().is_err());
         assert!(cfg(MAX_CHUNKS + 1).validate().is_err());
+    }
+
+    /// The `cookie` crate's text for what `header` writes by hand.
+    fn via_cookie_crate(c: &CookieConfig, name: &str, value: &str, max_age: Option<u64>) -> String {
+        let mut k = c.base(name, value);
+        if let (true, Some(secs)) = (c.persistent, max_age) {
+            let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+            k.set_max_age(cookie::time::Duration::seconds(secs));
+        }
+        k.to_string()
+    }
+
+    #[test]
+    fn set_cookie_text_is_what_the_cookie_crate_writes() {
+        let configs = [
+            CookieConfig::default(),
+            CookieConfig {
+                name: "__Host-session".into(),
+                ..CookieConfig::default()
+            },
+            CookieConfig {
+                secure: false,
+                http_only: false,
+                same_site: SameSite::Strict,
+                path: "/app".into(),
+                domain: Some(".example.com".into()),
+                ..CookieConfig::default()
+            },
+            CookieConfig {
+                same_site: SameSite::None,
+                domain: Some("example.com".into()),
+                persistent: false,
+                ..CookieConfig::default()
+            },
+            CookieConfig {
+                secure: false,
+                same_site: SameSite::None,
+                ..CookieConfig::default()
+            },
+        ];
+        for c in &configs {
+            for max_age in [None, Some(0), Some(7), Some(86_400), Some(u64::MAX)] {
+                for (index, count) in [(0, None), (0, Some(3)), (1, None), (12, None)] {
+                    let name = c.chunk_name(index).to_string();
+                    let value = match count {
+                        Some(n) => format!("{n}.AbC-_9"),
+                        None => "AbC-_9".to_string(),
+                    };
+                    assert_eq!(
+                        c.header(index, count, "AbC-_9", max_age),
+                        via_cookie_crate(c, &name, &value, max_age),
+                        "{c:?} {max_age:?} {index} {count:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
