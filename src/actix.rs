@@ -162,6 +162,17 @@ where
     }
 }
 
+/// The actix-web (`http` 0.2) name of a header the lifecycle touches: a constant for the
+/// three it uses, since `HeaderName::from_static` parses its argument on every call.
+fn header_name(name: &'static str) -> HeaderName {
+    match name {
+        "set-cookie" => header::SET_COOKIE,
+        "cache-control" => header::CACHE_CONTROL,
+        "vary" => header::VARY,
+        other => HeaderName::from_static(other),
+    }
+}
+
 /// An actix-web response seen through the core's [`ResponseHeaders`].
 struct Response<'a, B>(&'a mut ServiceResponse<B>);
 
@@ -171,23 +182,21 @@ impl<B> ResponseHeaders for Response<'_, B> {
     }
 
     fn values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.0.headers().get_all(name).map(HeaderValue::as_bytes)
+        self.0
+            .headers()
+            .get_all(header_name(name))
+            .map(HeaderValue::as_bytes)
     }
 
     fn set(&mut self, name: &'static str, value: String) {
         if let Ok(v) = HeaderValue::try_from(value) {
-            self.0
-                .headers_mut()
-                .insert(HeaderName::from_static(name), v);
+            self.0.headers_mut().insert(header_name(name), v);
         }
     }
 
     fn append(&mut self, name: &'static str, value: String) {
         match HeaderValue::try_from(value) {
-            Ok(v) => self
-                .0
-                .headers_mut()
-                .append(HeaderName::from_static(name), v),
+            Ok(v) => self.0.headers_mut().append(header_name(name), v),
             Err(_) => tracing::error!(header = name, "a session header value was not valid"),
         }
     }

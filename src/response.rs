@@ -51,6 +51,18 @@ pub trait ResponseHeaders {
     fn append(&mut self, name: &'static str, value: String);
 }
 
+/// The `http` 1.x name of a header the lifecycle touches: a constant for the three it uses,
+/// since `HeaderName::from_static` parses its argument on every call (about as much work as
+/// formatting the `Set-Cookie` value).
+fn header_name(name: &'static str) -> http::HeaderName {
+    match name {
+        SET_COOKIE => http::header::SET_COOKIE,
+        CACHE_CONTROL => http::header::CACHE_CONTROL,
+        VARY => http::header::VARY,
+        other => http::HeaderName::from_static(other),
+    }
+}
+
 impl<B> ResponseHeaders for http::Response<B> {
     fn status(&self) -> u16 {
         http::Response::status(self).as_u16()
@@ -58,14 +70,14 @@ impl<B> ResponseHeaders for http::Response<B> {
 
     fn values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.headers()
-            .get_all(name)
+            .get_all(header_name(name))
             .iter()
             .map(http::HeaderValue::as_bytes)
     }
 
     fn set(&mut self, name: &'static str, value: String) {
         if let Ok(v) = http::HeaderValue::try_from(value) {
-            self.headers_mut().insert(name, v);
+            self.headers_mut().insert(header_name(name), v);
         }
     }
 
@@ -75,7 +87,7 @@ impl<B> ResponseHeaders for http::Response<B> {
         // beats failing the response.
         match http::HeaderValue::try_from(value) {
             Ok(v) => {
-                self.headers_mut().append(name, v);
+                self.headers_mut().append(header_name(name), v);
             }
             Err(_) => tracing::error!(header = name, "a session header value was not valid"),
         }
