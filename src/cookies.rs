@@ -445,9 +445,13 @@ pub const MAX_ATTEMPTS: usize = 8;
 /// scan, so that a request handle can open them later without borrowing the request.
 #[derive(Clone, Default)]
 pub(crate) struct RequestCookies {
-    /// Every usable candidate value, concatenated; `parts` holds ranges into it.
-    buf: String,
-    parts: Vec<Part>,
+    /// Every candidate value, concatenated; the parts hold ranges into it. Checked to be
+    /// UTF-8 only when read (most requests never read them).
+    buf: Vec<u8>,
+    /// The first part, and any further ones: a request usually carries one session cookie,
+    /// so it costs no allocation of its own.
+    first: Option<Part>,
+    more: Vec<Part>,
     /// Bit `i` set: the request carried chunk `i` (usable or not).
     present: u64,
     /// The scan gave up (too many cookie bytes or cookies): nothing was read.
@@ -465,7 +469,7 @@ impl fmt::Debug for RequestCookies {
     // Values are sealed, but they are still the user's credentials: never print them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestCookies")
-            .field("candidates", &self.parts.len())
+            .field("candidates", &self.parts().count())
             .field("present", &self.present)
             .field("refused", &self.refused)
             .finish()
@@ -488,7 +492,19 @@ impl RequestCookies {
             if bytes > MAX_HEADER_BYTES {
                 return RequestCookies::refused(Rejection::HeaderTooLarge);
             }
-            for pair in header.split(|&b| b == b';') {
+            let mut rest = Some(header);
+            while let Some(text) = rest {
+                let pair = match find_byte(text, b';') {
+                    Some(i) => {
+                        let (pair, tail) = text.split_at(i);
+                        rest = tail.get(1..);
+                        pair
+                    }
+                    None => {
+                        rest = None;
+                        text
+                    }
+                };
                 count += 1;
                 if count > MAX_REQUEST_COOKIES {
                     return RequestCookies::refused(Rejection::HeaderTooLarge);
@@ -513,17 +529,16 @@ impl RequestCookies {
                     // No browser keeps such a cookie, so no response of ours set it.
                     Err(Rejection::TooLong)
                 } else {
-                    // Base64url and the chunk prefix are ASCII; anything else cannot be ours.
-                    match std::str::from_utf8(value) {
-                        Ok(v) => {
-                            let start = out.buf.len();
-                            out.buf.push_str(v);
-                            Ok((start, out.buf.len()))
-                        }
-                        Err(_) => Err(Rejection::BadBase64),
-                    }
+                    let start = out.buf.len();
+                    out.buf.extend_from_slice(value);
+                    Ok((start, out.buf.len()))
                 };
-                out.parts.push(Part { index, value });
+                let part = Part { index, value };
+                if out.first.is_none() {
+                    out.first = Some(part);
+                } else {
+                    out.more.push(part);
+                }
             }
         }
         out
@@ -542,11 +557,17 @@ impl RequestCookies {
         self.present
     }
 
+    fn parts(&self) -> impl Iterator<Item = &Part> + '_ {
+        self.first.iter().chain(&self.more)
+    }
+
     fn candidates(&self, index: usize) -> impl Iterator<Item = Result<&str, Rejection>> + '_ {
-        self.parts
-            .iter()
-            .filter(move |p| p.index == index)
-            .map(|p| p.value.map(|(a, b)| self.buf.get(a..b).unwrap_or_default()))
+        self.parts().filter(move |p| p.index == index).map(|p| {
+            let (a, b) = p.value?;
+            // Base64url and the chunk prefix are ASCII; anything else cannot be ours.
+            std::str::from_utf8(self.buf.get(a..b).unwrap_or_default())
+                .map_err(|_| Rejection::BadBase64)
+        })
     }
 
     /// The sealed values of the first chunk's candidates, without any chunk-count prefix: what
@@ -661,6 +682,31 @@ impl RequestCookies {
     }
 }
 
+/// The position of the first `byte` in `text`, eight bytes at a time: the scan skips every
+/// other cookie's value with it.
+fn find_byte(text: &[u8], byte: u8) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let pattern = ONES * u64::from(byte);
+    let mut chunks = text.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break; // chunks_exact(8) yields 8 bytes
+        };
+        // A zero byte in `x` sets the high bit of that byte of the mask (and possibly of
+        // higher ones, never of lower ones): the lowest set bit marks the first match.
+        let x = u64::from_le_bytes(word) ^ pattern;
+        let mask = x.wrapping_sub(ONES) & !x & HIGHS;
+        if mask != 0 {
+            return Some(offset + (mask.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    let tail = chunks.remainder().iter().position(|&b| b == byte)?;
+    Some(offset + tail)
+}
+
 struct ChunkName<'a>(&'a str, usize);
 
 impl ChunkName<'_> {
@@ -680,17 +726,17 @@ impl fmt::Display for ChunkName<'_> {
 
 /// Appends `n` in decimal.
 fn push_decimal(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
+    let mut digits = [0u8; 20]; // u64::MAX has 20
+    let mut len = 0;
+    for d in digits.iter_mut() {
+        *d = b'0' + (n % 10) as u8;
+        len += 1;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    for &d in buf.get(i..).unwrap_or_default() {
+    for &d in digits.get(..len).unwrap_or_default().iter().rev() {
         out.push(char::from(d));
     }
 }
@@ -1010,6 +1056,27 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn find_byte_finds_the_first_match_at_every_position() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut text = vec![b'a'; len];
+                text[at] = b';';
+                if at + 3 < len {
+                    text[at + 3] = b';'; // a later match never wins
+                }
+                assert_eq!(find_byte(&text, b';'), Some(at), "{len} {at}");
+                text[at] = 0xbb; // a byte above ';' + 0x80 borrows nothing into it
+                assert_ne!(find_byte(&text, b';'), Some(at));
+            }
+            assert_eq!(find_byte(&vec![b'a'; len], b';'), None);
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        for b in 0..=255u8 {
+            assert_eq!(find_byte(&all, b), Some(usize::from(b)));
         }
     }
 
