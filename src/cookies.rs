@@ -572,10 +572,20 @@ impl RequestCookies {
 
     /// The sealed values of the first chunk's candidates, without any chunk-count prefix: what
     /// a reader can peek at (key id, algorithm) without decrypting.
-    pub(crate) fn heads(&self) -> impl Iterator<Item = &str> + '_ {
-        self.candidates(0)
-            .flatten()
-            .map(|v| v.split_once('.').map_or(v, |(_, rest)| rest))
+    ///
+    /// Runs on every request that carries the cookie, touched or not, so it works on the raw
+    /// bytes (no UTF-8 check: [`peek_key`](crate::format::peek_key) accepts base64url only).
+    pub(crate) fn heads(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.parts()
+            .filter(|p| p.index == 0)
+            .filter_map(|p| {
+                let (a, b) = p.value.ok()?;
+                self.buf.get(a..b)
+            })
+            .map(|v| match find_byte(v, b'.') {
+                Some(dot) => v.get(dot + 1..).unwrap_or_default(),
+                None => v,
+            })
     }
 
     /// Calls `open` on each candidate sealed value (a single cookie, or chunks joined), in
