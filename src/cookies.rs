@@ -381,7 +381,8 @@ impl CookieConfig {
     fn header(&self, name: &str, value: &str, max_age: Option<u64>) -> String {
         debug_assert!(name.len() + value.len() <= MAX_COOKIE_BYTES);
         let mut c = self.base(name, value);
-        if let (true, Some(secs)) = (self.persistent, max_age) {
+        // The engine decides persistence per session: `None` is a browser-session cookie.
+        if let Some(secs) = max_age {
             let secs = i64::try_from(secs).unwrap_or(i64::MAX);
             c.set_max_age(cookie::time::Duration::seconds(secs));
         }
@@ -901,11 +902,9 @@ mod tests {
 
     #[test]
     fn browser_session_cookie_has_no_max_age() {
-        let c = CookieConfig {
-            persistent: false,
-            ..CookieConfig::default()
-        };
-        let h = c.set_cookies("v", Some(100), 0).unwrap();
-        assert!(!h[0].contains("Max-Age"));
+        let h = cfg(1).set_cookies("v", None, 0).unwrap();
+        assert!(!h[0].contains("Max-Age") && !h[0].contains("Expires"));
+        let h = cfg(1).set_cookies("v", Some(100), 0).unwrap();
+        assert!(h[0].contains("Max-Age=100"));
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 
-use crate::config::{Clock, ServerErrorWrites, TooLargePolicy};
+use crate::config::{Clock, Migration, Revalidator, Schema, ServerErrorWrites, TooLargePolicy};
 use crate::cookies::{CookieConfig, RequestCookies};
 use crate::error::{Error, Rejection};
 use crate::format::{self, Compression};
@@ -98,6 +98,8 @@ pub(crate) struct EngineParts {
     pub too_large: TooLargePolicy,
     pub server_errors: ServerErrorWrites,
     pub max_session_bytes: usize,
+    pub schema: Schema,
+    pub revalidator: Option<Revalidator>,
 }
 
 /// Turns requests' cookies into sessions and sessions into `Set-Cookie` headers: the
@@ -316,16 +318,55 @@ impl SessionEngine {
         if opened.body.len() > p.max_session_bytes {
             return Err(Rejection::TooLong);
         }
-        let session = SessionState::decode(&opened.body)?;
+        let mut session = SessionState::decode(&opened.body)?;
         p.expiry.check(&session, now)?;
+        self.migrate(&mut session)?;
         let needs_reseal = !opened.primary || opened.algorithm != p.algorithm;
         Ok((session, needs_reseal))
+    }
+
+    /// Brings a just-opened session to the configured schema version (see
+    /// [`SessionConfig::schema`](crate::SessionConfig::schema)).
+    fn migrate(&self, session: &mut SessionState) -> Result<(), Rejection> {
+        let schema = &self.p().schema;
+        let from = session.schema();
+        if from == schema.version {
+            return Ok(());
+        }
+        if from > schema.version {
+            return Err(Rejection::NewerSchema);
+        }
+        match schema.migrate.as_ref().map(|m| m(from, session)) {
+            Some(Migration::Keep) => {
+                // Re-sealed on this response, under the new version.
+                session.set_schema(schema.version);
+                session.touch();
+                Ok(())
+            }
+            Some(Migration::Drop) | None => Err(Rejection::OldSchema),
+        }
+    }
+
+    /// The revalidation settings, if any.
+    pub(crate) fn revalidator(&self) -> Option<&Revalidator> {
+        self.p().revalidator.as_ref()
+    }
+
+    /// The `Max-Age` the cookies of `session` carry at `now`: up to its deadline, or none for
+    /// a browser-session cookie.
+    fn max_age(&self, session: &SessionState, now: u64) -> Option<u64> {
+        let p = self.p();
+        if !session.persistent().unwrap_or(p.cookie.persistent) {
+            return None;
+        }
+        p.expiry.deadline(session).map(|d| d.saturating_sub(now))
     }
 
     /// Stamps `session` with `now` and seals it under the current primary key with a fresh
     /// random nonce; fails when the serialized session is over `max_session_bytes`.
     pub(crate) fn seal_at(&self, session: &mut SessionState, now: u64) -> Result<String, Error> {
         let p = self.p();
+        session.set_schema(p.schema.version);
         let body = session.encode_at(now)?;
         if body.len() > p.max_session_bytes {
             return Err(Error::SessionTooLarge {
@@ -375,12 +416,8 @@ impl SessionEngine {
         }
         let now = self.now();
         let value = self.seal_at(session, now)?;
-        let max_age = self
-            .p()
-            .expiry
-            .deadline(session)
-            .map(|d| d.saturating_sub(now));
-        self.cookie().set_cookies(&value, max_age, 0)
+        self.cookie()
+            .set_cookies(&value, self.max_age(session, now), 0)
     }
 
     /// Opens one sealed cookie value (unchunked) as a request would.
@@ -489,12 +526,7 @@ impl SessionEngine {
             });
         }
         let value = self.seal_at(session, now)?;
-        let max_age = self
-            .p()
-            .expiry
-            .deadline(session)
-            .map(|d| d.saturating_sub(now));
-        cookie.set_cookies(&value, max_age, request.present())
+        cookie.set_cookies(&value, self.max_age(session, now), request.present())
     }
 
     /// Records a rejected cookie: a `debug` event for each, and at most one `info` summary

@@ -507,7 +507,7 @@ mod vectors {
     #[test]
     fn known_answer_vectors_seal_byte_exact() {
         let all = vectors();
-        assert!(all.len() >= 4, "vectors 1-4 at least");
+        assert!(all.len() >= 5, "vectors 1-5 at least");
         for v in all {
             let n = &v["vector"];
             let alg: Algorithm = field(&v, "algorithm").parse().unwrap();
@@ -541,6 +541,16 @@ mod vectors {
                     other => panic!("vector {n}: unsupported value {other}"),
                 }
                 .unwrap();
+            }
+            // The extension trailer's fields (vector 5), when the vector sets them.
+            if let Some(schema) = v["schema"].as_u64() {
+                s.set_schema(schema as u32);
+            }
+            if v["persistent"] == Value::Bool(false) {
+                s.set_persistent(false);
+            }
+            if let Some(at) = v["validated_at"].as_u64() {
+                s.mark_validated(at);
             }
             assert_eq!(v["created_at"], v["refreshed_at"]);
             let body = s.encode_at(v["created_at"].as_u64().unwrap()).unwrap();

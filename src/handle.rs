@@ -54,7 +54,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::config::ServerErrorWrites;
+use crate::config::{Revalidation, ServerErrorWrites, Verdict};
 use crate::cookies::RequestCookies;
 use crate::engine::{Deadlines, LoadOutcome, SessionEngine};
 use crate::error::Error;
@@ -98,6 +98,8 @@ struct Slot {
     opened: Option<(SessionState, LoadOutcome)>,
     /// A nested session layer owns the request: this handle writes nothing.
     superseded: bool,
+    /// [`Session::revalidate`] already ran for this request.
+    revalidated: bool,
     /// `finish` ran (or a nested layer took over): changes can no longer reach the client.
     closed: bool,
 }
@@ -125,6 +127,7 @@ impl Session {
                 slot: Mutex::new(Slot {
                     opened: None,
                     superseded: false,
+                    revalidated: false,
                     closed: false,
                 }),
             }),
@@ -310,6 +313,93 @@ impl Session {
     /// ```
     pub fn touch(&self) -> Result<(), Error> {
         self.change(SessionState::touch)
+    }
+
+    /// Chooses whether this session's cookies outlive the browser ("keep me signed in") or
+    /// end with it. See [`SessionState::set_persistent`]; the choice is sealed in the cookie.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// let session = engine.start_headers(&http::HeaderMap::new());
+    /// session.insert("user_id", &1u64)?;
+    /// session.set_persistent(false)?;
+    /// let mut response = http::Response::new(());
+    /// session.finish(&mut response).unwrap();
+    /// let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    /// assert!(!cookie.contains("Max-Age") && !cookie.contains("Expires"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn set_persistent(&self, persistent: bool) -> Result<(), Error> {
+        self.change(|s| s.set_persistent(persistent))
+    }
+
+    /// Runs the configured revalidation check
+    /// ([`SessionConfig::revalidate`](crate::SessionConfig::revalidate)) if it is due for this
+    /// session, once per request, and applies its verdict: a rejected session is purged
+    /// before anything reads it. The adapters' extractors await this; without a framework,
+    /// await it before using the session. Without a check configured it returns at once.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use sealed_session::{Secret, SessionConfig, Verdict};
+    /// let engine = SessionConfig::new(Secret::generate())
+    ///     .revalidate(Duration::ZERO, |_| Box::pin(async { Verdict::Reject }))
+    ///     .build()
+    ///     .unwrap();
+    /// # let mut s = sealed_session::SessionState::new();
+    /// # s.insert("user_id", &7u64).unwrap();
+    /// # let cookie = engine.set_cookies(&mut s).unwrap()[0].split(';').next().unwrap().to_owned();
+    /// let session = engine.start([cookie.as_bytes()]); // a cookie holding user_id 7
+    /// # futures_lite_block_on(async {
+    /// session.revalidate().await.unwrap();
+    /// # });
+    /// assert_eq!(session.get::<u64>("user_id").unwrap(), None); // revoked
+    /// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    /// # }
+    /// ```
+    pub async fn revalidate(&self) -> Result<(), Error> {
+        let engine = &self.shared.engine;
+        let Some(revalidator) = engine.revalidator() else {
+            return Ok(());
+        };
+        let input = {
+            let mut slot = self.lock();
+            if slot.revalidated || slot.closed {
+                return Ok(());
+            }
+            slot.revalidated = true;
+            let now = engine.now();
+            let (state, _) = self.open(&mut slot);
+            let validated_at = state.validated_at().unwrap_or(now);
+            if state.is_empty() || now.saturating_sub(validated_at) < revalidator.interval {
+                return Ok(());
+            }
+            Revalidation {
+                session: state.clone(),
+                created_at: state.created_at().unwrap_or(now),
+                validated_at,
+                now,
+            }
+        };
+        let now = input.now;
+        // The lock is not held across the application's check.
+        let verdict = (revalidator.check)(input).await;
+        let mut slot = self.lock();
+        if slot.closed {
+            return Err(Error::Committed);
+        }
+        let (state, _) = self.open(&mut slot);
+        match verdict {
+            Verdict::Keep => state.mark_validated(now),
+            Verdict::Reject => state.purge(),
+            Verdict::Replace(new) => {
+                state.replace_entries(new);
+                state.mark_validated(now);
+            }
+        }
+        Ok(())
     }
 
     /// What happened to the session so far in this request.

@@ -1073,6 +1073,52 @@ async fn a_session_over_max_session_bytes_is_too_large_and_the_client_keeps_its_
     let (_, _, body) = call!(app, "GET", "/read", cookie);
     assert_eq!(body["n"], 2);
 }
+#[actix_web::test]
+async fn extracting_the_session_runs_the_revalidation_when_due() {
+    let clock = TestClock::new(T0);
+    let app = app!((builder(secret(1), &clock).revalidate(
+        Duration::from_secs(60),
+        |r| {
+            let n: Option<u64> = r.session.get("n").ok().flatten();
+            Box::pin(async move {
+                match n {
+                    Some(13) => sealed_session::Verdict::Reject,
+                    Some(7) => {
+                        let mut fresh = sealed_session::SessionState::new();
+                        fresh.insert("n", &8u64).unwrap();
+                        sealed_session::Verdict::Replace(fresh)
+                    }
+                    _ => sealed_session::Verdict::Keep,
+                }
+            })
+        },
+    )));
+    let revoked = login!(app, 13);
+    let kept = login!(app, 1);
+    let replaced = login!(app, 7);
+    // Not due yet: nothing checked.
+    clock.advance(59);
+    let (_, cookies, body) = call!(app, "GET", "/read", revoked);
+    assert_eq!(body["n"], 13);
+    assert!(cookies.is_empty());
+    // Due: revoked before the handler reads it, and removed.
+    clock.advance(1);
+    let (st, cookies, body) = call!(app, "GET", "/read", revoked);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["n"], Value::Null);
+    assert!(only_session(&cookies).is_removal());
+    // Kept: the check's time is sealed, so the next one is an interval away.
+    let (_, cookies, body) = call!(app, "GET", "/read", kept);
+    assert_eq!(body["n"], 1);
+    let kept = only_session(&cookies).pair();
+    let (_, cookies, _) = call!(app, "GET", "/read", kept);
+    assert!(cookies.is_empty(), "not due again: {cookies:?}");
+    // Replaced: new contents, re-sealed.
+    let (_, cookies, body) = call!(app, "GET", "/read", replaced);
+    assert_eq!(body["n"], 8);
+    assert!(!only_session(&cookies).is_removal());
+}
+
     };
 }
 

@@ -515,6 +515,92 @@ fn bad_requests_and_wrong_methods_answer_alike() {
     assert_eq!(http(server.port, "GET", "/no-such-route", "", None).status, 404);
 }
 
+// Issue 13: remember-me, and logout everywhere through revalidation.
+
+#[test]
+fn remember_false_gives_browser_session_cookies_now_and_on_every_refresh() {
+    select(EXAMPLE);
+    // refresh_share is 0.25 of a 8 s idle timeout: a read after 2 s refreshes.
+    let server = start(&[("SESSION_IDLE_SECS", "8")]);
+    let mut c = server.client();
+    let res = c.post(
+        "/login",
+        Some(json!({ "username": "user", "password": "user123", "remember": false })),
+    );
+    assert_eq!(res.status, 200);
+    let no_expiry = |res: &Response| {
+        let cookies = res.set_cookies();
+        assert!(!cookies.is_empty());
+        for cookie in cookies.iter().filter(|c| !c.is_removal()) {
+            assert!(
+                !cookie.has_attr("Max-Age") && !cookie.has_attr("Expires"),
+                "{}",
+                cookie.raw
+            );
+        }
+    };
+    no_expiry(&res);
+    no_expiry(&c.post("/refresh-session", None)); // a touch re-seals
+    no_expiry(&c.get("/counter")); // a write re-seals
+    std::thread::sleep(Duration::from_millis(2100));
+    let res = c.get("/profile"); // an idle refresh re-seals
+    assert_eq!(res.status, 200);
+    no_expiry(&res);
+
+    // Absent (or true): persistent, as before.
+    let mut d = server.client();
+    let res = d.login("user", "user123");
+    let cookie = &res.set_cookies()[0];
+    assert!(cookie.max_age().is_some_and(|m| m > 0), "{}", cookie.raw);
+    let res = d.post(
+        "/login",
+        Some(json!({ "username": "user", "password": "user123", "remember": true })),
+    );
+    assert!(res.set_cookies()[0].max_age().is_some_and(|m| m > 0));
+}
+
+#[test]
+fn logout_everywhere_revokes_the_other_clients_sessions() {
+    select(EXAMPLE);
+    let server = start(&[("SESSION_REVALIDATE_SECS", "0")]);
+    let (mut a, mut b, mut other) = (server.client(), server.client(), server.client());
+    assert_eq!(
+        b.post("/logout-everywhere", None).status,
+        401,
+        "not logged in"
+    );
+    assert_eq!(a.login("user", "user123").status, 200);
+    assert_eq!(b.login("user", "user123").status, 200);
+    assert_eq!(other.login("admin", "admin123").status, 200);
+    let res = b.post("/logout-everywhere", None);
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json(), json!({ "message": "Logged out everywhere" }));
+    assert!(res.set_cookies().iter().all(SetCookie::is_removal));
+    assert!(b.jar.0.is_empty(), "this client's session is removed");
+    // The other client of the same user is revoked (interval 0: on its next request).
+    let res = a.get("/profile");
+    assert_eq!(res.status, 401);
+    assert!(res.set_cookies().iter().all(SetCookie::is_removal));
+    // Another user is untouched; a new login of the same user works.
+    assert_eq!(other.get("/profile").status, 200);
+    assert_eq!(a.login("user", "user123").status, 200);
+    assert_eq!(a.get("/profile").status, 200);
+}
+
+#[test]
+fn revocation_waits_for_the_revalidation_interval() {
+    select(EXAMPLE);
+    let server = start(&[("SESSION_REVALIDATE_SECS", "2")]);
+    let (mut a, mut b) = (server.client(), server.client());
+    assert_eq!(a.login("user", "user123").status, 200);
+    assert_eq!(b.login("user", "user123").status, 200);
+    assert_eq!(b.post("/logout-everywhere", None).status, 200);
+    // Checked at login, so not due yet: still in.
+    assert_eq!(a.get("/profile").status, 200);
+    std::thread::sleep(Duration::from_millis(3100));
+    assert_eq!(a.get("/profile").status, 401);
+}
+
     };
 }
 
