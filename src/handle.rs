@@ -58,6 +58,7 @@ use crate::config::{Revalidation, ServerErrorWrites, Verdict};
 use crate::cookies::RequestCookies;
 use crate::engine::{Deadlines, LoadOutcome, SessionEngine};
 use crate::error::Error;
+use crate::format::Binding;
 use crate::response::{self, ErrorResponse, ResponseHeaders};
 use crate::session::{SessionState, Status};
 
@@ -95,7 +96,7 @@ struct Shared {
 
 struct Slot {
     /// The session, once someone used it (or `finish` opened it for a re-seal).
-    opened: Option<(SessionState, LoadOutcome)>,
+    opened: Option<(SessionState, LoadOutcome, Option<Binding>)>,
     /// A nested session layer owns the request: this handle writes nothing.
     superseded: bool,
     /// [`Session::revalidate`] already ran for this request.
@@ -110,7 +111,7 @@ impl fmt::Debug for Session {
         let mut d = f.debug_struct("Session");
         match &slot.opened {
             None => d.field("state", &"untouched"),
-            Some((state, outcome)) => d.field("state", state).field("outcome", outcome),
+            Some((state, outcome, _)) => d.field("state", state).field("outcome", outcome),
         };
         d.field("superseded", &slot.superseded)
             .field("closed", &slot.closed)
@@ -161,7 +162,7 @@ impl Session {
     }
 
     fn open<'s>(&self, slot: &'s mut Slot) -> (&'s mut SessionState, LoadOutcome) {
-        let (state, outcome) = slot.opened.get_or_insert_with(|| {
+        let (state, outcome, _) = slot.opened.get_or_insert_with(|| {
             let engine = &self.shared.engine;
             engine.open_request(&self.shared.request, engine.now())
         });
@@ -549,13 +550,13 @@ impl Session {
         let discard = (500..600).contains(&response.status())
             && engine.server_error_writes() == ServerErrorWrites::Discard;
         let written = match &mut slot.opened {
-            Some((state, outcome)) if !discard => {
+            Some((state, outcome, binding)) if !discard => {
                 if let LoadOutcome::Rejected(r) = outcome {
                     engine.note_rejection(*r, now);
                 }
-                engine.write_back(state, *outcome, request, now)
+                engine.write_back(state, *outcome, *binding, request, now)
             }
-            Some((_, LoadOutcome::Rejected(r))) => {
+            Some((_, LoadOutcome::Rejected(r), _)) => {
                 engine.note_rejection(*r, now);
                 Ok(if r.remove_cookie() {
                     engine.cookie().removals(request.present())
@@ -567,13 +568,13 @@ impl Session {
             // touched the session would send, a re-seal under the current key.
             _ => {
                 if engine.reseal_hint(request, now) {
-                    let (mut state, outcome) = engine.open_request(request, now);
+                    let (mut state, outcome, binding) = engine.open_request(request, now);
                     if let LoadOutcome::Rejected(r) = outcome {
                         engine.note_rejection(r, now);
                     }
-                    let written = engine.write_back(&mut state, outcome, request, now);
+                    let written = engine.write_back(&mut state, outcome, binding, request, now);
                     if !used {
-                        slot.opened = Some((state, outcome));
+                        slot.opened = Some((state, outcome, binding));
                     }
                     written
                 } else {

@@ -154,6 +154,14 @@ struct Ext {
     validated_at: u64,
 }
 
+/// The body of a refresh stamp (FORMAT.md, *Refresh stamps*): newer times for the session
+/// value it is bound to.
+#[derive(Serialize, Deserialize)]
+struct Stamp {
+    refreshed_at: u64,
+    validated_at: u64,
+}
+
 const EXT_BROWSER_SESSION: u8 = 0b0000_0001;
 const EXT_KNOWN_FLAGS: u8 = EXT_BROWSER_SESSION;
 
@@ -592,6 +600,46 @@ impl SessionState {
             persistent: (ext.flags & EXT_BROWSER_SESSION != 0).then_some(false),
             validated_at: (ext.validated_at != 0).then_some(ext.validated_at),
         })
+    }
+
+    /// The body of a refresh stamp carrying this session's idle refresh, stamped `now`.
+    pub(crate) fn encode_stamp(&mut self, now: u64) -> Result<Vec<u8>, Error> {
+        let refreshed = now.max(self.created_at.unwrap_or(now));
+        self.refreshed_at = Some(refreshed);
+        let stamp = Stamp {
+            refreshed_at: refreshed,
+            validated_at: self.validated_at.unwrap_or(0),
+        };
+        postcard::to_allocvec(&stamp).map_err(|e| Error::Serialize {
+            key: String::new(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Applies an authenticated refresh stamp: its times count when they are newer.
+    pub(crate) fn apply_stamp(&mut self, body: &[u8]) -> Result<(), Rejection> {
+        let stamp = match postcard::take_from_bytes::<Stamp>(body) {
+            Ok((stamp, [])) => stamp,
+            _ => return Err(Rejection::BadPayload),
+        };
+        if self.refreshed_at.is_some_and(|r| stamp.refreshed_at > r) {
+            self.refreshed_at = Some(stamp.refreshed_at);
+        }
+        if stamp.validated_at > self.validated_at.unwrap_or(0) {
+            self.validated_at = Some(stamp.validated_at);
+        }
+        Ok(())
+    }
+
+    /// Marks the data changed, so the response re-seals the whole value (a migration).
+    pub(crate) fn mark_changed(&mut self) {
+        self.mark(Status::Changed);
+    }
+
+    /// Whether this request only refreshes the session's times (an idle refresh, a touch, a
+    /// revalidation): nothing in its data changed.
+    pub(crate) fn only_refreshed(&self) -> bool {
+        self.status == Status::Unchanged
     }
 
     /// Sets the timestamps directly (tests, known-answer vectors).

@@ -1208,7 +1208,13 @@ fn a_browser_session_stays_one_across_refreshes_and_key_rotation() {
     })
     .unwrap();
     assert_eq!(refreshed.len(), 1);
+    assert!(
+        refreshed[0].starts_with("session.t="),
+        "a refresh stamp: {}",
+        refreshed[0]
+    );
     assert!(!refreshed[0].contains("Max-Age"), "{}", refreshed[0]);
+    let both = format!("{}; {}", cookie_header(&set), cookie_header(&refreshed));
     // A re-seal under a new key, on a route that never read it, keeps it too.
     let t = now.clone();
     let rotated = SessionConfig::new(Keyring::from_secrets([secret(2), secret(1)]).unwrap())
@@ -1216,9 +1222,12 @@ fn a_browser_session_stays_one_across_refreshes_and_key_rotation() {
         .clock(move || t.load(Ordering::SeqCst))
         .build()
         .unwrap();
-    let resealed = finish(&rotated.start([cookie_header(&refreshed).as_bytes()])).unwrap();
-    assert_eq!(resealed.len(), 1);
+    let resealed = finish(&rotated.start([both.as_bytes()])).unwrap();
+    // The value re-sealed, and the stamp of the old value removed.
+    assert_eq!(resealed.len(), 2, "{resealed:?}");
+    assert!(resealed[0].starts_with("session="), "{}", resealed[0]);
     assert!(!resealed[0].contains("Max-Age"), "{}", resealed[0]);
+    assert!(resealed[1].starts_with("session.t=;"), "{}", resealed[1]);
     let back = rotated.load([cookie_header(&resealed).as_bytes()]);
     assert_eq!(back.session.persistent(), Some(false));
 }

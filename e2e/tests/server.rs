@@ -601,6 +601,56 @@ fn revocation_waits_for_the_revalidation_interval() {
     assert_eq!(a.get("/profile").status, 401);
 }
 
+/// Two requests in flight from one browser state: a read-only request due for an idle
+/// refresh, and a write (or a logout). Whichever response the browser applies last, the
+/// write stands.
+fn both_orders(server: &Server, jar: &Jar, read: (&str, &str), write: (&str, &str)) -> [Jar; 2] {
+    let r = http(server.port, read.0, read.1, &jar.header(), None);
+    let w = http(server.port, write.0, write.1, &jar.header(), None);
+    assert_eq!(r.status / 100, 2, "{:?}", r.headers);
+    assert!(
+        r.set_cookies().iter().all(|c| c.name.ends_with(".t")),
+        "the refresh sends only a stamp: {:?}",
+        r.set_cookies()
+    );
+    let (mut read_last, mut write_last) = (jar.clone(), jar.clone());
+    write_last.apply(&r.set_cookies());
+    write_last.apply(&w.set_cookies());
+    read_last.apply(&w.set_cookies());
+    read_last.apply(&r.set_cookies());
+    [read_last, write_last]
+}
+
+#[test]
+fn an_idle_refresh_never_undoes_a_concurrent_write() {
+    select(EXAMPLE);
+    // The refresh share is a quarter of the idle timeout: 2 s.
+    let server = start(&[("SESSION_IDLE_SECS", "8")]);
+    let mut c = server.client();
+    c.get("/counter");
+    assert_eq!(c.get("/counter").json(), json!({ "count": 2 }));
+    std::thread::sleep(Duration::from_millis(2100));
+    for jar in both_orders(&server, &c.jar, ("GET", "/blob"), ("GET", "/counter")) {
+        let mut after = server.client();
+        after.jar = jar;
+        assert_eq!(after.get("/counter").json(), json!({ "count": 4 }));
+    }
+}
+
+#[test]
+fn an_idle_refresh_never_undoes_a_concurrent_logout() {
+    select(EXAMPLE);
+    let server = start(&[("SESSION_IDLE_SECS", "8")]);
+    let mut c = server.client();
+    assert_eq!(c.login("user", "user123").status, 200);
+    std::thread::sleep(Duration::from_millis(2100));
+    for jar in both_orders(&server, &c.jar, ("GET", "/profile"), ("POST", "/logout")) {
+        let mut after = server.client();
+        after.jar = jar;
+        assert_eq!(after.get("/profile").status, 401, "logged out stays out");
+    }
+}
+
     };
 }
 
