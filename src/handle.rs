@@ -19,9 +19,13 @@
 //!
 //! * nothing for an unused session, or one read but unchanged and not yet due for an idle
 //!   refresh;
-//! * a sealed cookie for a changed, renewed, regenerated or touched session, one due for an
-//!   idle refresh (see [`refresh_share`](crate::SessionConfig::refresh_share)), and one opened
-//!   under an old key;
+//! * a sealed cookie for a changed, renewed or regenerated session, and for one opened under an
+//!   old key;
+//! * only a refresh stamp (`<name>.t`, bound to the request's value) for a session whose
+//!   times alone move: one due for an idle refresh (see
+//!   [`refresh_share`](crate::SessionConfig::refresh_share)), touched, or revalidated. The
+//!   value is never re-sent for that, so a late refresh response cannot undo a concurrent
+//!   write or logout (FORMAT.md, *Refresh stamps*);
 //! * removals for a purged session, and for a rejected cookie that no healthy instance could
 //!   open ([`Rejection::remove_cookie`](crate::Rejection::remove_cookie));
 //! * removals of chunk cookies the new value no longer needs.
