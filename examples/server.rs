@@ -69,13 +69,8 @@ async fn cookie_stats(
 }
 
 fn main() -> ExitCode {
-    app::init_logging();
-    let (engine, port) = match app::settings() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some((engine, port)) = app::startup() else {
+        return ExitCode::FAILURE;
     };
     match actix_web::rt::System::new().block_on(serve(engine, port)) {
         Ok(()) => ExitCode::SUCCESS,
