@@ -77,7 +77,7 @@ fn main() {
         s.insert("role", &"admin").unwrap();
         s
     };
-    let mut cookie_len = |e: &SessionEngine, s: &SessionState| {
+    let cookie_len = |e: &SessionEngine, s: &SessionState| {
         let mut s = s.clone();
         e.set_cookies(&mut s)
             .map(|v| v[0].split(';').next().unwrap_or_default().len())
