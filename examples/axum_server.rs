@@ -106,13 +106,8 @@ async fn not_found() -> StatusCode {
 }
 
 fn main() -> ExitCode {
-    app::init_logging();
-    let (engine, port) = match app::settings() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some((engine, port)) = app::startup() else {
+        return ExitCode::FAILURE;
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -141,6 +136,10 @@ fn main() -> ExitCode {
             post(session_route!(app::refresh_session)),
         )
         .route("/logout", post(session_route!(app::logout)))
+        .route(
+            "/logout-everywhere",
+            post(session_route!(app::logout_everywhere)),
+        )
         .route(
             "/blob",
             post(store_blob)

@@ -334,7 +334,7 @@ impl CookieConfig {
 
     /// `Set-Cookie` values that delete the chunks whose bits are set in `mask`.
     pub(crate) fn removals(&self, mask: u64) -> Vec<String> {
-        (0..MAX_CHUNKS)
+        (0..=STAMP)
             .filter(|i| mask & (1 << i) != 0)
             .map(|i| {
                 let name = self.chunk_name(i).to_string();
@@ -359,6 +359,17 @@ impl CookieConfig {
             limit: n * MAX_COOKIE_BYTES,
             max_cookies: n,
         })
+    }
+
+    /// The `Set-Cookie` value of a refresh stamp (see FORMAT.md, *Refresh stamps*): the cookie
+    /// `<name>.t`, with this configuration's attributes.
+    pub(crate) fn stamp_cookie(&self, value: &str, max_age: Option<u64>) -> String {
+        self.header(STAMP, None, value, max_age)
+    }
+
+    /// The name of the refresh stamp cookie, `<name>.t` (the AAD of a stamp names it).
+    pub(crate) fn stamp_name(&self) -> String {
+        self.chunk_name(STAMP).to_string()
     }
 
     /// A cookie with this configuration's attributes, borrowing every string so that the
@@ -395,9 +406,13 @@ impl CookieConfig {
                 + 80,
         );
         h.push_str(&self.name);
-        if index > 0 {
-            h.push('.');
-            push_decimal(&mut h, index as u64);
+        match index {
+            0 => {}
+            STAMP => h.push_str(".t"),
+            i => {
+                h.push('.');
+                push_decimal(&mut h, i as u64);
+            }
         }
         h.push('=');
         if let Some(count) = count {
@@ -422,13 +437,18 @@ impl CookieConfig {
             h.push_str("; Domain=");
             h.push_str(d);
         }
-        if let (true, Some(secs)) = (self.persistent, max_age) {
+        // The engine decides persistence per session: `None` is a browser-session cookie.
+        if let Some(secs) = max_age {
             h.push_str("; Max-Age=");
             push_decimal(&mut h, secs.min(i64::MAX as u64));
         }
         h
     }
 }
+
+/// The slot of the refresh stamp cookie `<name>.t` among a request's session cookies (after
+/// the chunks), and its bit in [`RequestCookies::present`].
+const STAMP: usize = MAX_CHUNKS;
 
 /// The most values for one session cookie name that the reader keeps from a request.
 ///
@@ -486,7 +506,7 @@ impl RequestCookies {
     ) -> RequestCookies {
         let mut out = RequestCookies::default();
         let (mut bytes, mut count) = (0usize, 0usize);
-        let mut per_index = [0u8; MAX_CHUNKS];
+        let mut per_index = [0u8; MAX_CHUNKS + 1];
         for header in headers {
             bytes += header.len();
             if bytes > MAX_HEADER_BYTES {
@@ -516,8 +536,13 @@ impl RequestCookies {
                 let (name, value) = pair.split_at(eq);
                 let (name, value) = (name.trim_ascii(), value.get(1..).unwrap_or_default());
                 let value = value.trim_ascii();
-                let Some(index) = config.chunk_index_bytes(name) else {
-                    continue;
+                let index = if name.strip_prefix(config.name.as_bytes()) == Some(b".t") {
+                    STAMP
+                } else {
+                    match config.chunk_index_bytes(name) {
+                        Some(i) => i,
+                        None => continue,
+                    }
                 };
                 out.present |= 1 << index;
                 let seen = &mut per_index[index];
@@ -568,6 +593,11 @@ impl RequestCookies {
             std::str::from_utf8(self.buf.get(a..b).unwrap_or_default())
                 .map_err(|_| Rejection::BadBase64)
         })
+    }
+
+    /// The refresh stamps the request carried (usable ones), in order.
+    pub(crate) fn stamps(&self) -> impl Iterator<Item = &str> + '_ {
+        self.candidates(STAMP).flatten()
     }
 
     /// The sealed values of the first chunk's candidates, without any chunk-count prefix: what
@@ -721,7 +751,12 @@ struct ChunkName<'a>(&'a str, usize);
 
 impl ChunkName<'_> {
     fn len(&self) -> usize {
-        self.0.len() + if self.1 == 0 { 0 } else { 1 + digits(self.1) }
+        self.0.len()
+            + match self.1 {
+                0 => 0,
+                STAMP => 2,
+                i => 1 + digits(i),
+            }
     }
 }
 
@@ -729,6 +764,7 @@ impl fmt::Display for ChunkName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.1 {
             0 => f.write_str(self.0),
+            STAMP => write!(f, "{}.t", self.0),
             i => write!(f, "{}.{i}", self.0),
         }
     }
@@ -1016,7 +1052,7 @@ mod tests {
     /// The `cookie` crate's text for what `header` writes by hand.
     fn via_cookie_crate(c: &CookieConfig, name: &str, value: &str, max_age: Option<u64>) -> String {
         let mut k = c.base(name, value);
-        if let (true, Some(secs)) = (c.persistent, max_age) {
+        if let Some(secs) = max_age {
             let secs = i64::try_from(secs).unwrap_or(i64::MAX);
             k.set_max_age(cookie::time::Duration::seconds(secs));
         }
@@ -1053,7 +1089,9 @@ mod tests {
         ];
         for c in &configs {
             for max_age in [None, Some(0), Some(7), Some(86_400), Some(u64::MAX)] {
-                for (index, count) in [(0, None), (0, Some(3)), (1, None), (12, None)] {
+                for (index, count) in
+                    [(0, None), (0, Some(3)), (1, None), (12, None), (STAMP, None)]
+                {
                     let name = c.chunk_name(index).to_string();
                     let value = match count {
                         Some(n) => format!("{n}.AbC-_9"),
@@ -1092,11 +1130,9 @@ mod tests {
 
     #[test]
     fn browser_session_cookie_has_no_max_age() {
-        let c = CookieConfig {
-            persistent: false,
-            ..CookieConfig::default()
-        };
-        let h = c.set_cookies("v", Some(100), 0).unwrap();
-        assert!(!h[0].contains("Max-Age"));
+        let h = cfg(1).set_cookies("v", None, 0).unwrap();
+        assert!(!h[0].contains("Max-Age") && !h[0].contains("Expires"));
+        let h = cfg(1).set_cookies("v", Some(100), 0).unwrap();
+        assert!(h[0].contains("Max-Age=100"));
     }
 }

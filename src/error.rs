@@ -123,6 +123,12 @@ pub enum Rejection {
     AbsoluteExpired,
     /// The session claims to be created further in the future than the clock-skew leeway.
     FromTheFuture,
+    /// The session was written under an older [schema](crate::SessionConfig::schema) version
+    /// that the migration dropped (or there is no migration): a new session starts.
+    OldSchema,
+    /// The session was written under a newer schema version (by an instance of the next
+    /// release, during a rolling deploy): no session here, but the cookie is kept.
+    NewerSchema,
 }
 
 impl Rejection {
@@ -149,11 +155,13 @@ impl Rejection {
             Rejection::IdleExpired => "idle_expired",
             Rejection::AbsoluteExpired => "absolute_expired",
             Rejection::FromTheFuture => "from_the_future",
+            Rejection::OldSchema => "old_schema",
+            Rejection::NewerSchema => "newer_schema",
         }
     }
 
     /// How many reasons there are (for per-reason counters).
-    pub(crate) const COUNT: usize = 16;
+    pub(crate) const COUNT: usize = 18;
 
     /// A dense index per reason, `0..COUNT`, in declaration order.
     pub(crate) fn index(self) -> usize {
@@ -174,6 +182,8 @@ impl Rejection {
             Rejection::IdleExpired => 13,
             Rejection::AbsoluteExpired => 14,
             Rejection::FromTheFuture => 15,
+            Rejection::OldSchema => 16,
+            Rejection::NewerSchema => 17,
         }
     }
 
@@ -196,6 +206,8 @@ impl Rejection {
             "idle_expired",
             "absolute_expired",
             "from_the_future",
+            "old_schema",
+            "newer_schema",
         ];
         NAMES.get(i).copied().unwrap_or("unknown")
     }
@@ -221,6 +233,7 @@ impl Rejection {
                 | Rejection::UnknownKey
                 | Rejection::FutureKey
                 | Rejection::FromTheFuture
+                | Rejection::NewerSchema
         )
     }
 
@@ -296,6 +309,15 @@ impl fmt::Display for Rejection {
             Rejection::FromTheFuture => f.write_str(
                 "the session claims a creation time in the future beyond the clock-skew \
                  leeway; check the clocks of your servers or raise `clock_skew`",
+            ),
+            Rejection::OldSchema => f.write_str(
+                "the session was written under an older schema version and the migration \
+                 dropped it (or `SessionConfig::schema` has no migration for it); the user \
+                 starts a new session",
+            ),
+            Rejection::NewerSchema => f.write_str(
+                "the session was written under a newer schema version, by an instance of a \
+                 later release; finish the rolling deploy (the cookie is kept for it)",
             ),
         }
     }
@@ -432,6 +454,8 @@ mod tests {
             Rejection::IdleExpired,
             Rejection::AbsoluteExpired,
             Rejection::FromTheFuture,
+            Rejection::OldSchema,
+            Rejection::NewerSchema,
         ];
         for (i, r) in all.iter().enumerate() {
             assert_eq!(r.index(), i);

@@ -72,6 +72,29 @@ pub(crate) struct Opened {
     pub primary: bool,
     /// The algorithm it was sealed with.
     pub algorithm: Algorithm,
+    /// The value's nonce: what a refresh stamp is bound to.
+    pub nonce: Binding,
+}
+
+/// A sealed value's nonce, kept to bind a refresh stamp to it (see FORMAT.md, *Refresh
+/// stamps*): at most 24 bytes, on the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Binding {
+    bytes: [u8; 24],
+    len: usize,
+}
+
+impl Binding {
+    fn new(nonce: &[u8]) -> Binding {
+        let mut bytes = [0u8; 24];
+        let len = nonce.len().min(24);
+        bytes[..len].copy_from_slice(&nonce[..len]);
+        Binding { bytes, len }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
 }
 
 /// The header length for `algorithm`.
@@ -85,6 +108,7 @@ pub(crate) fn seal(
     keys: &KeysAt<'_>,
     algorithm: Algorithm,
     name: &str,
+    binding: &[u8],
     body: &[u8],
     compression: Compression,
 ) -> Result<String, Error> {
@@ -94,6 +118,7 @@ pub(crate) fn seal(
     Ok(seal_with_nonce(
         keys.sealing(algorithm),
         name,
+        binding,
         body,
         compression,
         nonce,
@@ -105,6 +130,7 @@ pub(crate) fn seal(
 pub(crate) fn seal_with_nonce(
     key: &Key,
     name: &str,
+    binding: &[u8],
     body: &[u8],
     compression: Compression,
     nonce: &[u8],
@@ -127,34 +153,38 @@ pub(crate) fn seal_with_nonce(
     }
 
     let (head, plain) = out.split_at_mut(hlen);
-    let aad = Aad::new(head, name);
+    let aad = Aad::new(head, name, binding);
     let tag = key.seal_detached(&head[FIXED_HEADER..], aad.as_bytes(), plain);
     out.extend_from_slice(&tag);
     URL_SAFE_NO_PAD.encode(&out)
 }
 
-/// The associated data `header || name`, on the stack for every realistic cookie name so
-/// that sealing and opening allocate nothing for it.
+/// The associated data `header || name || binding`, on the stack for every realistic cookie
+/// name so that sealing and opening allocate nothing for it. `binding` is empty for a
+/// session value, and the session value's nonce for a refresh stamp.
 enum Aad {
     Inline([u8; AAD_INLINE], usize),
     Heap(Vec<u8>),
 }
 
-const AAD_INLINE: usize = 30 + 98; // the longest header plus a generous cookie name
+const AAD_INLINE: usize = 30 + 98 + 24; // the longest header, a generous name, a binding
 
 impl Aad {
-    fn new(header: &[u8], name: &str) -> Aad {
-        let len = header.len() + name.len();
+    fn new(header: &[u8], name: &str, binding: &[u8]) -> Aad {
+        let len = header.len() + name.len() + binding.len();
         if len <= AAD_INLINE {
             let mut buf = [0u8; AAD_INLINE];
-            let (h, n) = buf.split_at_mut(header.len());
+            let (h, rest) = buf.split_at_mut(header.len());
             h.copy_from_slice(header);
-            n[..name.len()].copy_from_slice(name.as_bytes());
+            let (n, b) = rest.split_at_mut(name.len());
+            n.copy_from_slice(name.as_bytes());
+            b[..binding.len()].copy_from_slice(binding);
             Aad::Inline(buf, len)
         } else {
             let mut v = Vec::with_capacity(len);
             v.extend_from_slice(header);
             v.extend_from_slice(name.as_bytes());
+            v.extend_from_slice(binding);
             Aad::Heap(v)
         }
     }
@@ -223,6 +253,7 @@ fn base64url_digit(c: u8) -> Option<u8> {
 pub(crate) fn open(
     keys: &KeysAt<'_>,
     name: &str,
+    binding: &[u8],
     value: &str,
     max_len: usize,
 ) -> Result<Opened, Rejection> {
@@ -250,7 +281,8 @@ pub(crate) fn open(
         _ => return Err(Rejection::TooShort),
     };
 
-    let aad = Aad::new(&raw[..hlen], name);
+    let aad = Aad::new(&raw[..hlen], name, binding);
+    let nonce = Binding::new(raw.get(FIXED_HEADER..hlen).unwrap_or_default());
     let ct_end = raw.len() - TAG_LEN;
 
     let mut found_key = false;
@@ -284,6 +316,7 @@ pub(crate) fn open(
         body,
         primary,
         algorithm,
+        nonce,
     })
 }
 
@@ -388,7 +421,7 @@ mod tests {
         let at = k.at(0, std::time::Duration::ZERO);
         let mut values: Vec<String> = Algorithm::ALL
             .iter()
-            .map(|&alg| seal(&at, alg, "s", b"x", Compression::Off).unwrap())
+            .map(|&alg| seal(&at, alg, "s", &[], b"x", Compression::Off).unwrap())
             .collect();
         values.extend(
             ["", "AQ", "AQMAAAA", "AQMAAAAA", "AgMAAAAA", "AQkAAAAA", "AQMA+AAA", "AQMA/AAA"]
@@ -428,9 +461,9 @@ mod tests {
         let at = k.at(0, std::time::Duration::ZERO);
         for alg in Algorithm::ALL {
             for body in [&b""[..], b"x", &[7u8; 5000]] {
-                let v = seal(&at, alg, "s", body, Compression::Auto).unwrap();
+                let v = seal(&at, alg, "s", &[], body, Compression::Auto).unwrap();
                 assert_eq!(peek_key(v.as_bytes()), Some((alg, at.sealing(alg).id())));
-                let o = open(&at, "s", &v, usize::MAX).unwrap();
+                let o = open(&at, "s", &[], &v, usize::MAX).unwrap();
                 assert_eq!(o.body, body);
                 assert!(o.primary);
             }
@@ -446,18 +479,18 @@ mod tests {
         let b64 = |n: usize| n.div_ceil(3) * 4 - (3 - n % 3) % 3;
 
         let repetitive = vec![b'a'; 2000];
-        let v = seal(&at, alg, "s", &repetitive, Compression::Auto).unwrap();
+        let v = seal(&at, alg, "s", &[], &repetitive, Compression::Auto).unwrap();
         assert!(v.len() < b64(overhead + 200), "compressed: {}", v.len());
-        let v = seal(&at, alg, "s", &repetitive, Compression::Off).unwrap();
+        let v = seal(&at, alg, "s", &[], &repetitive, Compression::Off).unwrap();
         assert_eq!(v.len(), b64(overhead + 2000));
 
         let mut random = vec![0u8; 2000];
         crate::random::fill(&mut random).unwrap();
-        let v = seal(&at, alg, "s", &random, Compression::Auto).unwrap();
+        let v = seal(&at, alg, "s", &[], &random, Compression::Auto).unwrap();
         assert_eq!(v.len(), b64(overhead + 2000), "incompressible stays plain");
 
         let small = vec![b'a'; COMPRESS_MIN - 1];
-        let v = seal(&at, alg, "s", &small, Compression::Auto).unwrap();
+        let v = seal(&at, alg, "s", &[], &small, Compression::Auto).unwrap();
         assert_eq!(v.len(), b64(overhead + small.len()), "small stays plain");
     }
 
@@ -500,26 +533,43 @@ mod tests {
     fn header_failures_are_typed() {
         let k = keys(1);
         let at = k.at(0, std::time::Duration::ZERO);
-        assert_eq!(open(&at, "s", "", 99).unwrap_err(), Rejection::TooShort);
-        assert_eq!(open(&at, "s", "!!", 99).unwrap_err(), Rejection::BadBase64);
         assert_eq!(
-            open(&at, "s", "AAAA", 99).unwrap_err(),
+            open(&at, "s", &[], "", 99).unwrap_err(),
+            Rejection::TooShort
+        );
+        assert_eq!(
+            open(&at, "s", &[], "!!", 99).unwrap_err(),
+            Rejection::BadBase64
+        );
+        assert_eq!(
+            open(&at, "s", &[], "AAAA", 99).unwrap_err(),
             Rejection::UnknownVersion(0)
         );
         assert_eq!(
-            open(&at, "s", "AQkA", 99).unwrap_err(),
+            open(&at, "s", &[], "AQkA", 99).unwrap_err(),
             Rejection::UnknownAlgorithm(9)
         );
-        assert_eq!(open(&at, "s", "AQEA", 99).unwrap_err(), Rejection::TooShort);
-        let v = seal(&at, Algorithm::Aes256Gcm, "s", b"hi", Compression::Auto).unwrap();
         assert_eq!(
-            open(&at, "s", &v, v.len() - 1).unwrap_err(),
+            open(&at, "s", &[], "AQEA", 99).unwrap_err(),
+            Rejection::TooShort
+        );
+        let v = seal(
+            &at,
+            Algorithm::Aes256Gcm,
+            "s",
+            &[],
+            b"hi",
+            Compression::Auto,
+        )
+        .unwrap();
+        assert_eq!(
+            open(&at, "s", &[], &v, v.len() - 1).unwrap_err(),
             Rejection::TooLong
         );
-        assert_eq!(open(&at, "t", &v, 999).unwrap_err(), Rejection::BadTag);
+        assert_eq!(open(&at, "t", &[], &v, 999).unwrap_err(), Rejection::BadTag);
         let other = keys(2);
         assert_eq!(
-            open(&other.at(0, std::time::Duration::ZERO), "s", &v, 999).unwrap_err(),
+            open(&other.at(0, std::time::Duration::ZERO), "s", &[], &v, 999).unwrap_err(),
             Rejection::UnknownKey
         );
     }
@@ -562,10 +612,52 @@ mod vectors {
             .collect()
     }
 
+    /// FORMAT.md's refresh-stamp vector: a stamp for vector 4's value, refreshed at
+    /// 1,800,000,100, sealed with the nonce `60 61 … 77`.
+    pub(crate) const STAMP_VECTOR: &str =
+        "AQMoLm5kYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ35yZXhobANQHt0yXK77oNhZQpfpTEWEI";
+
+    #[test]
+    fn refresh_stamp_vector_seals_byte_exact() {
+        let v: Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/data/vectors/vector4.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let secret = hex(field(&v, "secret"));
+        let keys = Keys::Ring(Keyring::new(Secret::from_bytes(&secret).unwrap()));
+        let at = keys.at(0, std::time::Duration::ZERO);
+        let key = at.sealing(Algorithm::XAes256Gcm);
+        // postcard of (refreshed_at, validated_at): varint 1800000100, varint 0.
+        let mut body = Vec::new();
+        write_varint(&mut body, 1_800_000_100);
+        write_varint(&mut body, 0);
+        let binding = hex(field(&v, "nonce"));
+        let nonce: Vec<u8> = (0x60..0x78).collect();
+        let stamp = seal_with_nonce(key, "session.t", &binding, &body, Compression::Off, &nonce);
+        assert_eq!(stamp, STAMP_VECTOR);
+        let format_md =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/FORMAT.md")).unwrap();
+        assert!(
+            format_md.contains(STAMP_VECTOR),
+            "FORMAT.md quotes the stamp vector"
+        );
+        // It opens only for the value it is bound to.
+        let o = open(&at, "session.t", &binding, &stamp, 128).unwrap();
+        assert_eq!(o.body, body);
+        assert_eq!(
+            open(&at, "session.t", &[0u8; 24], &stamp, 128).unwrap_err(),
+            Rejection::BadTag
+        );
+    }
+
     #[test]
     fn known_answer_vectors_seal_byte_exact() {
         let all = vectors();
-        assert!(all.len() >= 4, "vectors 1-4 at least");
+        assert!(all.len() >= 5, "vectors 1-5 at least");
         for v in all {
             let n = &v["vector"];
             let alg: Algorithm = field(&v, "algorithm").parse().unwrap();
@@ -600,6 +692,16 @@ mod vectors {
                 }
                 .unwrap();
             }
+            // The extension trailer's fields (vector 5), when the vector sets them.
+            if let Some(schema) = v["schema"].as_u64() {
+                s.set_schema(schema as u32);
+            }
+            if v["persistent"] == Value::Bool(false) {
+                s.set_persistent(false);
+            }
+            if let Some(at) = v["validated_at"].as_u64() {
+                s.mark_validated(at);
+            }
             assert_eq!(v["created_at"], v["refreshed_at"]);
             let body = s.encode_at(v["created_at"].as_u64().unwrap()).unwrap();
             assert_eq!(body, hex(field(&v, "session_bytes")), "vector {n}: body");
@@ -611,7 +713,14 @@ mod vectors {
             };
             let nonce = hex(field(&v, "nonce"));
             assert_eq!(nonce.len(), alg.nonce_len());
-            let sealed = seal_with_nonce(key, field(&v, "cookie_name"), &body, compression, &nonce);
+            let sealed = seal_with_nonce(
+                key,
+                field(&v, "cookie_name"),
+                &[],
+                &body,
+                compression,
+                &nonce,
+            );
             assert_eq!(
                 sealed,
                 field(&v, "cookie_value"),

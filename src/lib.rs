@@ -89,7 +89,8 @@ pub mod axum;
 pub mod internals;
 
 pub use config::{
-    Clock, ServerErrorWrites, SessionConfig, TooLargePolicy, DEFAULT_MAX_SESSION_BYTES,
+    Clock, Migration, Revalidation, RevalidationFuture, ServerErrorWrites, SessionConfig,
+    TooLargePolicy, Verdict, DEFAULT_MAX_SESSION_BYTES,
 };
 pub use cookies::{CookieConfig, SameSite};
 pub use engine::{Deadlines, LoadOutcome, Loaded, SessionEngine};

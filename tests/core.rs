@@ -574,13 +574,24 @@ fn known_answer_vectors_open() {
         let alg: Algorithm = s("algorithm").parse().unwrap();
         // Opened by a deployment that seals with any algorithm: every algorithm opens.
         for sealing in Algorithm::ALL {
-            let c = SessionConfig::new(Secret::from_bytes(&hex(&s("secret"))).unwrap())
+            let mut config = SessionConfig::new(Secret::from_bytes(&hex(&s("secret"))).unwrap())
                 .cookie_name(s("cookie_name"))
                 .algorithm(sealing)
-                .clock(move || created)
-                .build()
-                .unwrap();
+                .clock(move || created);
+            if let Some(schema) = v["schema"].as_u64() {
+                config = config.schema(schema as u32, |_, _| sealed_session::Migration::Drop);
+            }
+            let c = config.build().unwrap();
             let opened = c.open_value(&s("cookie_value")).unwrap();
+            assert_eq!(opened.schema() as u64, v["schema"].as_u64().unwrap_or(0));
+            assert_eq!(
+                opened.persistent(),
+                v["persistent"].as_bool().filter(|p| !p).map(|_| false)
+            );
+            assert_eq!(
+                opened.validated_at(),
+                v["validated_at"].as_u64().or(Some(created))
+            );
             assert_eq!(opened.created_at(), Some(created), "vector {n}");
             assert_eq!(
                 opened.refreshed_at(),
@@ -1048,4 +1059,175 @@ fn format_md_reader_limits() {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13: schema versions, per-session persistence, revalidation
+// ---------------------------------------------------------------------------------------------
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct UserV1 {
+    id: u64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct UserV2 {
+    id: u64,
+    admin: bool,
+}
+
+/// A cookie "from the previous release": sealed by an engine with schema `version`.
+fn previous_release_cookie(version: u32, user: &impl serde::Serialize) -> String {
+    let mut config = SessionConfig::new(secret(1))
+        .cookie_name("session")
+        .clock(|| NOW);
+    if version > 0 {
+        config = config.schema(version, |_, _| sealed_session::Migration::Drop);
+    }
+    let engine = config.build().unwrap();
+    let mut s = SessionState::new();
+    s.insert("user", user).unwrap();
+    cookie_header(&engine.set_cookies(&mut s).unwrap())
+}
+
+fn v2_engine(migrate: bool) -> SessionEngine {
+    SessionConfig::new(secret(1))
+        .cookie_name("session")
+        .clock(|| NOW + 10)
+        .schema(1, move |from, s| {
+            assert_eq!(from, 0);
+            match (migrate, s.get::<UserV1>("user")) {
+                (true, Ok(Some(u))) => {
+                    s.insert(
+                        "user",
+                        &UserV2 {
+                            id: u.id,
+                            admin: false,
+                        },
+                    )
+                    .unwrap();
+                    sealed_session::Migration::Keep
+                }
+                _ => sealed_session::Migration::Drop,
+            }
+        })
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn cookies_from_the_previous_release_migrate_once_and_are_resealed() {
+    let old = previous_release_cookie(0, &UserV1 { id: 42 });
+    let engine = v2_engine(true);
+    let session = engine.start([old.as_bytes()]);
+    assert_eq!(
+        session.get::<UserV2>("user").unwrap(),
+        Some(UserV2 {
+            id: 42,
+            admin: false
+        })
+    );
+    // Re-sealed on the same response, under schema 1: the next request needs no migration.
+    let set = finish(&session).unwrap();
+    assert_eq!(set.len(), 1, "{set:?}");
+    let again = engine.load([cookie_header(&set).as_bytes()]);
+    assert_eq!(again.session.schema(), 1);
+    assert_eq!(
+        again.outcome,
+        LoadOutcome::Opened {
+            needs_reseal: false
+        }
+    );
+}
+
+#[test]
+fn a_dropped_schema_starts_a_new_session_and_removes_the_old_cookie() {
+    let old = previous_release_cookie(0, &UserV1 { id: 42 });
+    let session = v2_engine(false).start([old.as_bytes()]);
+    assert!(session.is_empty());
+    assert_eq!(
+        session.outcome(),
+        LoadOutcome::Rejected(Rejection::OldSchema)
+    );
+    let set = finish(&session).unwrap();
+    assert!(set.len() == 1 && set[0].contains("Max-Age=0"), "{set:?}");
+}
+
+#[test]
+fn a_newer_schema_is_no_session_here_but_is_kept_for_the_next_release() {
+    let newer = previous_release_cookie(2, &UserV2 { id: 1, admin: true });
+    let session = v2_engine(true).start([newer.as_bytes()]);
+    assert!(session.is_empty());
+    assert_eq!(
+        session.outcome(),
+        LoadOutcome::Rejected(Rejection::NewerSchema)
+    );
+    assert!(finish(&session).unwrap().is_empty(), "not removed");
+}
+
+#[test]
+fn schema_zero_and_defaults_write_exactly_the_earlier_bytes() {
+    // No trailer unless a feature needs it: earlier releases keep reading default sessions.
+    let engine = config(Keyring::new(secret(1)));
+    let mut s = SessionState::new();
+    s.insert("user_id", &42u64).unwrap();
+    let value = engine.seal(&mut s).unwrap();
+    let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+    let mut persistent = s.clone();
+    persistent.set_persistent(false);
+    let longer = URL_SAFE_NO_PAD
+        .decode(engine.seal(&mut persistent).unwrap())
+        .unwrap();
+    assert_eq!(
+        longer.len(),
+        raw.len() + 3,
+        "schema 0, flags 1, validated_at 0"
+    );
+}
+
+#[test]
+fn a_browser_session_stays_one_across_refreshes_and_key_rotation() {
+    let now = Arc::new(AtomicU64::new(NOW));
+    let t = now.clone();
+    let old = SessionConfig::new(Keyring::new(secret(1)))
+        .cookie_name("session")
+        .clock(move || t.load(Ordering::SeqCst))
+        .build()
+        .unwrap();
+    let session = old.start(std::iter::empty());
+    session.insert("user_id", &1u64).unwrap();
+    session.set_persistent(false).unwrap();
+    let set = finish(&session).unwrap();
+    assert!(!set[0].contains("Max-Age"), "{}", set[0]);
+    // An idle refresh keeps it.
+    now.fetch_add(30_000, Ordering::SeqCst);
+    let refreshed = finish(&{
+        let s = old.start([cookie_header(&set).as_bytes()]);
+        assert_eq!(s.get::<u64>("user_id").unwrap(), Some(1));
+        s
+    })
+    .unwrap();
+    assert_eq!(refreshed.len(), 1);
+    assert!(
+        refreshed[0].starts_with("session.t="),
+        "a refresh stamp: {}",
+        refreshed[0]
+    );
+    assert!(!refreshed[0].contains("Max-Age"), "{}", refreshed[0]);
+    let both = format!("{}; {}", cookie_header(&set), cookie_header(&refreshed));
+    // A re-seal under a new key, on a route that never read it, keeps it too.
+    let t = now.clone();
+    let rotated = SessionConfig::new(Keyring::from_secrets([secret(2), secret(1)]).unwrap())
+        .cookie_name("session")
+        .clock(move || t.load(Ordering::SeqCst))
+        .build()
+        .unwrap();
+    let resealed = finish(&rotated.start([both.as_bytes()])).unwrap();
+    // The value re-sealed, and the stamp of the old value removed.
+    assert_eq!(resealed.len(), 2, "{resealed:?}");
+    assert!(resealed[0].starts_with("session="), "{}", resealed[0]);
+    assert!(!resealed[0].contains("Max-Age"), "{}", resealed[0]);
+    assert!(resealed[1].starts_with("session.t=;"), "{}", resealed[1]);
+    let back = rotated.load([cookie_header(&resealed).as_bytes()]);
+    assert_eq!(back.session.persistent(), Some(false));
 }
