@@ -394,16 +394,21 @@ impl CookieConfig {
     /// Written directly into one `String` of the right size, byte for byte what the `cookie`
     /// crate's `Display` writes for the same cookie (a unit test compares the two): the
     /// crate's formatting machinery cost more than the AEAD on a small session.
-    fn header(&self, index: usize, count: Option<usize>, value: &str, max_age: Option<u64>) -> String {
+    fn header(
+        &self,
+        index: usize,
+        count: Option<usize>,
+        value: &str,
+        max_age: Option<u64>,
+    ) -> String {
         let name = self.chunk_name(index);
         debug_assert!(name.len() + value.len() <= MAX_COOKIE_BYTES);
-        let domain = self.domain.as_deref().map(|d| d.strip_prefix('.').unwrap_or(d));
+        let domain = self
+            .domain
+            .as_deref()
+            .map(|d| d.strip_prefix('.').unwrap_or(d));
         let mut h = String::with_capacity(
-            name.len()
-                + value.len()
-                + self.path.len()
-                + domain.map_or(0, |d| d.len() + 9)
-                + 80,
+            name.len() + value.len() + self.path.len() + domain.map_or(0, |d| d.len() + 9) + 80,
         );
         h.push_str(&self.name);
         match index {
@@ -1089,9 +1094,13 @@ mod tests {
         ];
         for c in &configs {
             for max_age in [None, Some(0), Some(7), Some(86_400), Some(u64::MAX)] {
-                for (index, count) in
-                    [(0, None), (0, Some(3)), (1, None), (12, None), (STAMP, None)]
-                {
+                for (index, count) in [
+                    (0, None),
+                    (0, Some(3)),
+                    (1, None),
+                    (12, None),
+                    (STAMP, None),
+                ] {
                     let name = c.chunk_name(index).to_string();
                     let value = match count {
                         Some(n) => format!("{n}.AbC-_9"),

@@ -424,8 +424,10 @@ mod tests {
             .map(|&alg| seal(&at, alg, "s", &[], b"x", Compression::Off).unwrap())
             .collect();
         values.extend(
-            ["", "AQ", "AQMAAAA", "AQMAAAAA", "AgMAAAAA", "AQkAAAAA", "AQMA+AAA", "AQMA/AAA"]
-                .map(String::from),
+            [
+                "", "AQ", "AQMAAAA", "AQMAAAAA", "AgMAAAAA", "AQkAAAAA", "AQMA+AAA", "AQMA/AAA",
+            ]
+            .map(String::from),
         );
         values.push("AQMAAA\u{e9}A".into());
         for v in values.clone() {

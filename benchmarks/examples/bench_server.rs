@@ -82,9 +82,7 @@ fn login_view(l: &Login) -> HttpResponse {
 
 /// The route that never touches the session, the same in every mode.
 async fn hello() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain")
-        .body("hello")
+    HttpResponse::Ok().content_type("text/plain").body("hello")
 }
 
 /// Renewing differs in signature only: ours can fail (after the response is sent).
