@@ -98,6 +98,8 @@ pub(crate) struct EngineParts {
     pub too_large: TooLargePolicy,
     pub server_errors: ServerErrorWrites,
     pub max_session_bytes: usize,
+    pub size_warning_share: f64,
+    pub cookie_header_budget: Option<usize>,
 }
 
 /// Turns requests' cookies into sessions and sessions into `Set-Cookie` headers: the
@@ -261,6 +263,7 @@ impl SessionEngine {
     /// ```
     pub fn start<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Session {
         let request = RequestCookies::scan(self.cookie(), cookie_headers);
+        crate::metrics::request_header(self, request.header_bytes(), self.now());
         Session::new(self.clone(), request)
     }
 
@@ -300,11 +303,13 @@ impl SessionEngine {
         now: u64,
     ) -> (SessionState, LoadOutcome) {
         let max_cookies = self.cookie().max_cookies();
-        match request.open_with(max_cookies, |value| self.open_sealed(value, now)) {
+        let opened = match request.open_with(max_cookies, |value| self.open_sealed(value, now)) {
             Ok(Some((session, needs_reseal))) => (session, LoadOutcome::Opened { needs_reseal }),
             Ok(None) => (SessionState::new(), LoadOutcome::NoCookie),
             Err(r) => (SessionState::new(), LoadOutcome::Rejected(r)),
-        }
+        };
+        crate::metrics::opened(opened.1);
+        opened
     }
 
     /// Opens one sealed value at `now` and checks its expiry; also says whether it must be
@@ -318,6 +323,7 @@ impl SessionEngine {
         }
         let session = SessionState::decode(&opened.body)?;
         p.expiry.check(&session, now)?;
+        crate::metrics::opened_key(opened.algorithm, value, opened.primary);
         let needs_reseal = !opened.primary || opened.algorithm != p.algorithm;
         Ok((session, needs_reseal))
     }
@@ -520,6 +526,7 @@ impl SessionEngine {
             });
         }
         let value = self.seal_at(session, now)?;
+        crate::metrics::sealed(self, value.len(), now);
         let max_age = self
             .p()
             .expiry
@@ -534,6 +541,11 @@ impl SessionEngine {
     pub(crate) fn note_rejection(&self, reason: Rejection, now: u64) {
         tracing::debug!(reason = reason.as_str(), "session cookie rejected");
         self.inner.log.note(reason, now);
+    }
+
+    /// The validated settings and keys, for the inspector and the metrics hooks.
+    pub(crate) fn parts(&self) -> &EngineParts {
+        self.p()
     }
 }
 
