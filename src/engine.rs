@@ -98,7 +98,9 @@ pub(crate) struct EngineParts {
     pub too_large: TooLargePolicy,
     pub server_errors: ServerErrorWrites,
     pub max_session_bytes: usize,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub size_warning_share: f64,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub cookie_header_budget: Option<usize>,
 }
 

@@ -304,14 +304,15 @@ impl SessionEngine {
             rejection: None,
         };
         let keys = p.keys.at(now);
-        let step = format::open(&keys, &p.cookie.name, value, p.cookie.max_value_len())
-            .and_then(|opened| {
+        let step = format::open(&keys, &p.cookie.name, value, p.cookie.max_value_len()).and_then(
+            |opened| {
                 if opened.body.len() > p.max_session_bytes {
                     return Err(Rejection::TooLong);
                 }
                 let session = SessionState::decode(&opened.body)?;
                 Ok((opened, session))
-            });
+            },
+        );
         let (opened, session) = match step {
             Ok(x) => x,
             Err(r) => {
@@ -359,11 +360,15 @@ impl SessionEngine {
                 .map_or(KeySource::Unknown, |index| KeySource::Ring { index }),
             Keys::Epoch(epochs) => {
                 let current = epochs.epoch_at(now);
-                [Some(current), current.checked_sub(1), current.checked_add(1)]
-                    .into_iter()
-                    .flatten()
-                    .find(|e| epochs.key_id(*e, algorithm) == id)
-                    .map_or(KeySource::Unknown, |epoch| KeySource::Epoch { epoch })
+                [
+                    Some(current),
+                    current.checked_sub(1),
+                    current.checked_add(1),
+                ]
+                .into_iter()
+                .flatten()
+                .find(|e| epochs.key_id(*e, algorithm) == id)
+                .map_or(KeySource::Unknown, |epoch| KeySource::Epoch { epoch })
             }
         }
     }

@@ -177,7 +177,11 @@ fn sealed_sizes_chunks_and_the_size_warning() {
             session.insert("blob", &noise(size)).unwrap();
             let mut res = http::Response::new(());
             session.finish(&mut res).unwrap();
-            let cookies = res.headers().get_all(http::header::SET_COOKIE).iter().count();
+            let cookies = res
+                .headers()
+                .get_all(http::header::SET_COOKIE)
+                .iter()
+                .count();
             assert_eq!(cookies, [1, 1, 2, 0][i], "size {size}");
         }
     });
@@ -214,7 +218,10 @@ fn the_cookie_header_budget() {
         request(&default, &big);
     });
     assert_eq!(counter(&rec, COOKIE_HEADER_OVER_BUDGET, &[]), 1);
-    assert_eq!(histogram(&rec, COOKIE_HEADER_BYTES), [10.0, big.len() as f64]);
+    assert_eq!(
+        histogram(&rec, COOKIE_HEADER_BYTES),
+        [10.0, big.len() as f64]
+    );
 
     let raised = SessionConfig::new(secret(1))
         .cookie_header_budget(Some(16 * 1024))
