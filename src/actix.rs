@@ -81,7 +81,7 @@ impl SessionMiddleware {
     /// ```
     /// # use sealed_session::{actix::SessionMiddleware, Secret, SessionConfig};
     /// let mw = SessionMiddleware::new(SessionConfig::new(Secret::generate()).build().unwrap());
-    /// assert_eq!(mw.engine().cookie().name(), "session");
+    /// assert_eq!(mw.engine().cookie().name(), "__Host-session");
     /// ```
     pub fn new(engine: SessionEngine) -> SessionMiddleware {
         SessionMiddleware { engine }

@@ -67,7 +67,7 @@ impl SessionLayer {
     /// ```
     /// # use sealed_session::{axum::SessionLayer, Secret, SessionConfig};
     /// let layer = SessionLayer::new(SessionConfig::new(Secret::generate()).build().unwrap());
-    /// assert_eq!(layer.engine().cookie().name(), "session");
+    /// assert_eq!(layer.engine().cookie().name(), "__Host-session");
     /// ```
     pub fn new(engine: SessionEngine) -> SessionLayer {
         SessionLayer { engine }

@@ -109,6 +109,8 @@ pub struct SessionConfig {
     max_session_bytes: usize,
     size_warning_share: f64,
     cookie_header_budget: Option<usize>,
+    /// Whether `cookie_name` was called; otherwise `build` picks the name.
+    named: bool,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -120,7 +122,7 @@ impl fmt::Debug for SessionConfig {
 }
 
 impl SessionConfig {
-    /// Starts a configuration with secure defaults: cookie `session` with `HttpOnly`,
+    /// Starts a configuration with secure defaults: cookie `__Host-session` with `HttpOnly`,
     /// `Secure`, `SameSite=Lax`, `Path=/`, one cookie, persistent; idle timeout 24 h
     /// (refreshed once a quarter of it has passed), absolute lifetime 7 days, 60 s clock-skew
     /// leeway, compression when it helps, XChaCha20-Poly1305, sessions of at most 64 KiB
@@ -130,7 +132,7 @@ impl SessionConfig {
     /// ```
     /// # use sealed_session::{Keyring, Secret, SessionConfig};
     /// let config = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(config.cookie().name(), "session");
+    /// assert_eq!(config.cookie().name(), "__Host-session");
     /// ```
     pub fn new(keys: impl Into<Keys>) -> SessionConfig {
         SessionConfig {
@@ -148,18 +150,31 @@ impl SessionConfig {
             max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
             size_warning_share: 0.8,
             cookie_header_budget: Some(8 * 1024),
+            named: false,
         }
     }
 
-    /// The cookie name (default `session`). `__Host-` and `__Secure-` prefixes are checked
-    /// against the other attributes by [`build`](SessionConfig::build).
+    /// The cookie name. By default it is `__Host-session` while the other attributes allow
+    /// that prefix (`Secure`, `Path=/`, no `Domain`: the defaults), and `session` otherwise.
+    ///
+    /// The `__Host-` prefix is the one complete defence against cookie tossing: browsers
+    /// refuse a `__Host-` cookie set by another origin (a sibling subdomain), set over plain
+    /// HTTP, or set with a `Domain` or another `Path`, so nobody but this host can plant one.
+    /// It costs nothing on HTTPS, and `http://localhost` counts as secure in browsers and
+    /// curl. `__Host-` and `__Secure-` names you choose are checked against the other
+    /// attributes by [`build`](SessionConfig::build).
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig, SessionEngine};
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let named = SessionConfig::new(Secret::generate()).cookie_name("sid").build().unwrap();
+    /// assert_eq!(named.cookie().name(), "sid");
+    /// let shared = SessionConfig::new(Secret::generate()).domain("example.com").build().unwrap();
+    /// assert_eq!(shared.cookie().name(), "session"); // a Domain rules the prefix out
     /// assert!(SessionConfig::new(Secret::generate()).cookie_name("__Host-s").build().is_ok());
     /// ```
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie.name = name.into();
+        self.named = true;
         self
     }
 
@@ -418,7 +433,10 @@ impl SessionConfig {
     /// let e = SessionConfig::new(Secret::generate()).cookie_name("__Host-s").secure(false).build().unwrap_err();
     /// assert!(e.to_string().contains("__Host-"));
     /// ```
-    pub fn build(self) -> Result<SessionEngine, Error> {
+    pub fn build(mut self) -> Result<SessionEngine, Error> {
+        if !self.named {
+            self.cookie.name = self.cookie.default_name().to_owned();
+        }
         self.cookie.validate()?;
         let expiry = Expiry::new(self.idle, self.absolute, self.refresh_share, self.skew)?;
         if !(MIN_SESSION_BYTES..=MAX_PLAINTEXT).contains(&self.max_session_bytes) {

@@ -79,8 +79,9 @@ impl SameSite {
 /// (name syntax, `__Host-`/`__Secure-` prefix rules) run when the configuration is built.
 ///
 /// ```
-/// let c = sealed_session::CookieConfig::default();
-/// assert_eq!(c.name(), "session");
+/// let engine = sealed_session::SessionConfig::new(sealed_session::Secret::generate()).build().unwrap();
+/// let c = engine.cookie();
+/// assert_eq!(c.name(), "__Host-session");
 /// assert!(c.secure() && c.http_only());
 /// ```
 #[derive(Clone, PartialEq, Eq)]
@@ -129,7 +130,9 @@ impl CookieConfig {
     /// The cookie name (of the first chunk; further chunks append `.1`, `.2`, …).
     ///
     /// ```
-    /// assert_eq!(sealed_session::CookieConfig::default().name(), "session");
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let engine = SessionConfig::new(Secret::generate()).cookie_name("sid").build().unwrap();
+    /// assert_eq!(engine.cookie().name(), "sid");
     /// ```
     pub fn name(&self) -> &str {
         &self.name
@@ -179,6 +182,16 @@ impl CookieConfig {
     /// ```
     pub fn persistent(&self) -> bool {
         self.persistent
+    }
+
+    /// The name [`SessionConfig`](crate::SessionConfig) gives the cookie when none is set:
+    /// `__Host-session` when the attributes allow the prefix, `session` otherwise.
+    pub(crate) fn default_name(&self) -> &'static str {
+        if self.secure && self.path == "/" && self.domain.is_none() {
+            "__Host-session"
+        } else {
+            "session"
+        }
     }
 
     /// Checks the configuration; called when a [`SessionEngine`](crate::SessionEngine) is built.
@@ -243,7 +256,11 @@ impl CookieConfig {
     ///
     /// ```
     /// use sealed_session::{Secret, SessionConfig};
-    /// let engine = SessionConfig::new(Secret::generate()).max_cookies(3).build().unwrap();
+    /// let engine = SessionConfig::new(Secret::generate())
+    ///     .cookie_name("session")
+    ///     .max_cookies(3)
+    ///     .build()
+    ///     .unwrap();
     /// let c = engine.cookie();
     /// assert_eq!(c.chunk_index("session"), Some(0));
     /// assert_eq!(c.chunk_index("session.2"), Some(2));

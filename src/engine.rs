@@ -33,7 +33,7 @@ pub(crate) fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> 
 /// use sealed_session::{LoadOutcome, Secret, SessionConfig};
 ///
 /// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
-/// let loaded = engine.load([&b"session=garbage"[..]]);
+/// let loaded = engine.load([&b"__Host-session=garbage"[..]]);
 /// assert!(matches!(loaded.outcome, LoadOutcome::Rejected(_)));
 /// assert!(loaded.session.is_empty());
 /// ```
@@ -623,6 +623,7 @@ mod tests {
         let now = Arc::new(AtomicU64::new(1_000_000));
         let t = now.clone();
         let engine = SessionConfig::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .cookie_name("session")
             .clock(move || t.load(Ordering::SeqCst))
             .build()
             .unwrap();
@@ -653,6 +654,7 @@ mod tests {
     #[test]
     fn an_untouched_session_without_an_old_key_decrypts_nothing() {
         let engine = SessionConfig::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .cookie_name("session")
             .build()
             .unwrap();
         let mut s = SessionState::new();

@@ -328,7 +328,7 @@ impl Session {
     /// ```
     /// # use sealed_session::{LoadOutcome, Secret, SessionConfig};
     /// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// let session = engine.start([&b"session=not-sealed"[..]]);
+    /// let session = engine.start([&b"__Host-session=not-sealed"[..]]);
     /// assert!(matches!(session.outcome(), LoadOutcome::Rejected(_)));
     /// ```
     pub fn outcome(&self) -> LoadOutcome {

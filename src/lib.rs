@@ -86,8 +86,9 @@ pub mod actix;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 
+#[cfg(feature = "__fuzzing")]
 #[doc(hidden)]
-pub mod fuzzing;
+pub mod internals;
 
 pub use config::{
     Clock, ServerErrorWrites, SessionConfig, TooLargePolicy, DEFAULT_MAX_SESSION_BYTES,

@@ -45,7 +45,10 @@ impl TestClock {
 
 fn builder(keys: impl Into<Keys>, clock: &TestClock) -> SessionConfig {
     let t = Arc::clone(&clock.0);
-    SessionConfig::new(keys).clock(move || t.load(Ordering::SeqCst))
+    // The suite's cookies are named `session` (the default would be `__Host-session`).
+    SessionConfig::new(keys)
+        .cookie_name("session")
+        .clock(move || t.load(Ordering::SeqCst))
 }
 
 /// The request `Cookie` header a client would send after this response: the `name=value`

@@ -23,7 +23,11 @@ fn secret(b: u8) -> Secret {
 }
 
 fn config(ring: Keyring) -> SessionEngine {
-    SessionConfig::new(ring).clock(|| NOW).build().unwrap()
+    SessionConfig::new(ring)
+        .cookie_name("session")
+        .clock(|| NOW)
+        .build()
+        .unwrap()
 }
 
 /// `name=value` pairs of the Set-Cookie headers that set (not remove) a cookie.
@@ -172,6 +176,7 @@ fn switching_algorithm_reseals_with_the_new_one() {
     let (_, v) = reference_cookie();
     let h = format!("session={v}");
     let aes = SessionConfig::new(Keyring::new(secret(1)))
+        .cookie_name("session")
         .algorithm(Algorithm::Aes256Gcm)
         .clock(|| NOW)
         .build()
@@ -187,6 +192,7 @@ fn epoch_keys_across_a_period_boundary() {
     let now = Arc::new(AtomicU64::new(1000 * 100 + 99)); // last second of epoch 1000
     let t = now.clone();
     let c = SessionConfig::new(EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap())
+        .cookie_name("session")
         .idle_timeout(Some(Duration::from_secs(1000)))
         .clock(move || t.load(Ordering::SeqCst))
         .build()
@@ -229,6 +235,7 @@ fn expiry_is_enforced_from_inside_the_cookie() {
     let now = Arc::new(AtomicU64::new(NOW));
     let t = now.clone();
     let c = SessionConfig::new(secret(1))
+        .cookie_name("session")
         .idle_timeout(Some(Duration::from_secs(600)))
         .absolute_timeout(Duration::from_secs(3600))
         .clock_skew(Duration::from_secs(60))
@@ -282,9 +289,16 @@ fn workload_session() -> Vec<(&'static str, SessionState)> {
     small.insert("user", &workloads::small()).unwrap();
     let mut profile = SessionState::new();
     profile.insert("profile", &workloads::profile()).unwrap();
+    let mut login = SessionState::new();
+    login.insert("login", &workloads::login()).unwrap();
     let mut cart = SessionState::new();
     cart.insert("cart", &workloads::cart()).unwrap();
-    vec![("small", small), ("profile", profile), ("cart", cart)]
+    vec![
+        ("small", small),
+        ("login", login),
+        ("profile", profile),
+        ("cart", cart),
+    ]
 }
 
 #[test]
@@ -292,6 +306,7 @@ fn workloads_round_trip_with_every_setting() {
     for alg in Algorithm::ALL {
         for comp in [Compression::Auto, Compression::Off] {
             let c = SessionConfig::new(secret(1))
+                .cookie_name("session")
                 .algorithm(alg)
                 .compression(comp)
                 .clock(|| NOW)
@@ -306,6 +321,7 @@ fn workloads_round_trip_with_every_setting() {
                 let back = c.load([h.as_bytes()]).session;
                 match name {
                     "small" => assert_eq!(back.get("user").unwrap(), Some(workloads::small())),
+                    "login" => assert_eq!(back.get("login").unwrap(), Some(workloads::login())),
                     "profile" => {
                         assert_eq!(back.get("profile").unwrap(), Some(workloads::profile()))
                     }
@@ -320,6 +336,7 @@ fn workloads_round_trip_with_every_setting() {
 fn compression_is_used_only_when_it_makes_the_cookie_smaller() {
     let on = config(Keyring::new(secret(1)));
     let off = SessionConfig::new(secret(1))
+        .cookie_name("session")
         .compression(Compression::Off)
         .clock(|| NOW)
         .build()
@@ -346,6 +363,7 @@ fn compression_is_used_only_when_it_makes_the_cookie_smaller() {
 #[test]
 fn chunked_session_reassembles_in_any_order_and_shrinks() {
     let c = SessionConfig::new(secret(1))
+        .cookie_name("session")
         .max_cookies(4)
         .compression(Compression::Off)
         .clock(|| NOW)
@@ -374,6 +392,7 @@ fn too_large_names_the_size_the_limit_and_the_fix() {
     let mut s = SessionState::new();
     s.insert("blob", &vec![3u8; 5000]).unwrap();
     let c = SessionConfig::new(secret(1))
+        .cookie_name("session")
         .compression(Compression::Off)
         .clock(|| NOW)
         .build()
@@ -428,6 +447,7 @@ mod vectors {
 
     pub fn seal(alg: Algorithm, comp: Compression, s: &mut SessionState) -> String {
         let c = SessionConfig::new(secret())
+            .cookie_name("session")
             .algorithm(alg)
             .compression(comp)
             .clock(|| CLOCK)
@@ -494,6 +514,7 @@ fn known_answer_vectors() {
     }
     // And they open, with the expected contents.
     let c = SessionConfig::new(secret())
+        .cookie_name("session")
         .clock(|| CLOCK)
         .build()
         .unwrap();
@@ -529,7 +550,7 @@ proptest! {
         compress in any::<bool>(),
         max_cookies in 1usize..4,
     ) {
-        let c = SessionConfig::new(Keyring::new(secret(1)))
+        let c = SessionConfig::new(Keyring::new(secret(1))).cookie_name("session")
             .algorithm(if aes { Algorithm::Aes256Gcm } else { Algorithm::XChaCha20Poly1305 })
             .compression(if compress { Compression::Auto } else { Compression::Off })
             .max_cookies(max_cookies)
@@ -574,7 +595,7 @@ proptest! {
 
     #[test]
     fn arbitrary_cookie_headers_never_panic(header in proptest::collection::vec(any::<u8>(), 0..2000)) {
-        let c = SessionConfig::new(secret(1)).max_cookies(3).clock(|| NOW).build().unwrap();
+        let c = SessionConfig::new(secret(1)).cookie_name("session").max_cookies(3).clock(|| NOW).build().unwrap();
         let l = c.start([header.as_slice()]);
         let _ = l.get::<u64>("n");
         let _ = finish(&l);
@@ -791,6 +812,7 @@ fn format_md_vector_3_bytes() {
     literals_only.push(rest as u8);
     literals_only.extend_from_slice(&session);
     let c = SessionConfig::new(secret())
+        .cookie_name("session")
         .clock(|| CLOCK)
         .build()
         .unwrap();
@@ -838,6 +860,7 @@ fn format_md_epoch_vector() {
     let t = now.clone();
     let keys = EpochKeys::new(secret(), Duration::from_secs(period)).unwrap();
     let c = SessionConfig::new(keys)
+        .cookie_name("session")
         .algorithm(Algorithm::XChaCha20Poly1305)
         .idle_timeout(None) // expiry is not under test
         .clock(move || t.load(Ordering::SeqCst))
@@ -877,6 +900,7 @@ fn format_md_reader_limits() {
     // length check (and fails later, being all 'A'), one more is `too_long`.
     for (n, limit) in [(1, 4089), (2, 8174), (4, 16_348), (32, 130_761)] {
         let c = SessionConfig::new(secret(1))
+            .cookie_name("session")
             .max_cookies(n)
             .clock(|| NOW)
             .build()
@@ -920,6 +944,7 @@ fn format_md_reader_limits() {
     }
     // The count forms FORMAT.md lists as `bad_chunks`.
     let c = SessionConfig::new(secret(1))
+        .cookie_name("session")
         .max_cookies(3)
         .clock(|| NOW)
         .build()

@@ -92,7 +92,10 @@ fn one_entry(name: &str, value: u64) -> SessionState {
 
 #[test]
 fn opens_are_counted_by_outcome_and_reason() {
-    let engine = SessionConfig::new(secret(1)).build().unwrap();
+    let engine = SessionConfig::new(secret(1))
+        .cookie_name("session")
+        .build()
+        .unwrap();
     let good = cookie_for(&engine, &mut one_entry("n", 1));
     let rec = record(|| {
         request(&engine, "theme=dark");

@@ -16,7 +16,7 @@ pub struct Args {
     pub command: Command,
     pub keys: Option<String>,
     pub epoch_secs: Option<u64>,
-    pub name: String,
+    pub name: Option<String>,
     pub max_cookies: usize,
     pub idle_secs: Option<u64>,
     pub absolute_secs: Option<u64>,
@@ -50,7 +50,7 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
         command,
         keys: None,
         epoch_secs: None,
-        name: "session".into(),
+        name: None,
         max_cookies: 1,
         idle_secs: None,
         absolute_secs: None,
@@ -83,7 +83,7 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
             "--json" => args.json = true,
             "--keys" => args.keys = Some(value()?),
             "--epoch-secs" => args.epoch_secs = Some(number(option, &value()?)?),
-            "--name" => args.name = value()?,
+            "--name" => args.name = Some(value()?),
             "--max-cookies" => args.max_cookies = number(option, &value()?)?,
             "--idle-secs" => args.idle_secs = Some(number(option, &value()?)?),
             "--absolute-secs" => args.absolute_secs = Some(number(option, &value()?)?),
@@ -94,6 +94,34 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
     Ok(args)
 }
 
+/// Strips a `Cookie:` or `Set-Cookie:` prefix.
+fn strip_prefix(c: &str) -> &str {
+    let c = c.trim();
+    for prefix in ["cookie:", "set-cookie:"] {
+        if c.len() >= prefix.len() && c[..prefix.len()].eq_ignore_ascii_case(prefix) {
+            return c[prefix.len()..].trim();
+        }
+    }
+    c
+}
+
+/// The cookie name to read when `--name` is not given: the library's default,
+/// `__Host-session`, unless the input carries only cookies named `session` (or its chunks),
+/// as the example server sets them.
+pub fn default_name(cookies: &[String]) -> &'static str {
+    let names: Vec<&str> = cookies
+        .iter()
+        .flat_map(|c| strip_prefix(c).split(';'))
+        .filter_map(|pair| Some(pair.split_once('=')?.0.trim()))
+        .map(|n| n.split_once('.').map_or(n, |(base, _)| base))
+        .collect();
+    if !names.contains(&"__Host-session") && names.contains(&"session") {
+        "session"
+    } else {
+        "__Host-session"
+    }
+}
+
 /// Turns the command line's cookies into `Cookie` header values: headers and `name=value`
 /// lists pass through (without a `Cookie:` or `Set-Cookie:` prefix); bare values become the
 /// session's chunks in order (`name`, `name.1`, ...).
@@ -101,17 +129,9 @@ pub fn cookie_headers(name: &str, cookies: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     let mut bare = 0usize;
     for c in cookies {
-        let c = c.trim();
-        let lower = c.to_ascii_lowercase();
-        let c = if lower.starts_with("cookie:") {
-            &c["cookie:".len()..]
-        } else if lower.starts_with("set-cookie:") {
-            &c["set-cookie:".len()..]
-        } else {
-            c
-        };
+        let c = strip_prefix(c);
         if c.contains('=') {
-            out.push(c.trim().to_owned());
+            out.push(c.to_owned());
         } else {
             let chunk = match bare {
                 0 => name.to_owned(),
@@ -140,7 +160,10 @@ mod tests {
         .unwrap();
         assert_eq!(a.command, Command::Inspect);
         assert_eq!(a.keys.as_deref(), Some("k"));
-        assert_eq!((a.name.as_str(), a.max_cookies, a.json), ("sid", 3, true));
+        assert_eq!(
+            (a.name.as_deref(), a.max_cookies, a.json),
+            (Some("sid"), 3, true)
+        );
         assert_eq!(a.cookies, ["a=b", "AQ"]);
         assert!(parse(&argv("inspect --max-cookies x")).is_err());
         assert!(parse(&argv("inspect --keys")).is_err());
@@ -156,5 +179,10 @@ mod tests {
         assert_eq!(c(&["Cookie: a=1; s=x"]), ["a=1; s=x"]);
         assert_eq!(c(&["set-cookie: s=x; Path=/"]), ["s=x; Path=/"]);
         assert_eq!(c(&["2.abc", "def"]), ["s=2.abc", "s.1=def"]);
+        let names = |v: &[&str]| default_name(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(names(&["Cookie: a=1; session=x"]), "session");
+        assert_eq!(names(&["session.1=y", "x"]), "session");
+        assert_eq!(names(&["session=x; __Host-session=y"]), "__Host-session");
+        assert_eq!(names(&["AQEA"]), "__Host-session");
     }
 }

@@ -56,7 +56,8 @@ OPTIONS:
                         environment variable VAR (safer than the command line, which
                         other users can see in the process list)
     --epoch-secs P      the keys are epoch keys of period P seconds (SESSION_EPOCH_SECS)
-    --name N            the session cookie name (default: session)
+    --name N            the session cookie name (default: __Host-session, the
+                        library's, or session when the input has only that name)
     --max-cookies M     how many cookies a session may span (default: 1)
     --idle-secs S       the idle timeout, 0 for none (default: 86400)
     --absolute-secs S   the absolute lifetime (default: 604800)
@@ -219,18 +220,22 @@ fn inspect(args: &Args) -> Result<ExitCode, String> {
         Some(s) => Some(Duration::from_secs(s)),
         None => Some(Duration::from_secs(86_400)),
     };
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => args::default_name(&cookies).to_owned(),
+    };
     let engine = SessionConfig::new(keys)
-        .cookie_name(args.name.clone())
+        .cookie_name(name.clone())
         .max_cookies(args.max_cookies)
         .idle_timeout(idle)
         .absolute_timeout(Duration::from_secs(args.absolute_secs.unwrap_or(604_800)))
         .clock(move || at)
         .build()
         .map_err(|e| e.to_string())?;
-    let headers = args::cookie_headers(&args.name, &cookies);
+    let headers = args::cookie_headers(&name, &cookies);
     let report = engine.inspect(headers.iter().map(|h| h.as_bytes()));
     let view = output::View {
-        name: &args.name,
+        name: &name,
         max_cookies: args.max_cookies,
         with_keys,
         epoch: args.epoch_secs.is_some(),

@@ -55,9 +55,10 @@ fn secret(b: u8) -> Secret {
     Secret::from_bytes(&[b; 32]).unwrap()
 }
 
-/// The example server's settings at a settable clock.
+/// The example server's settings (cookie `session`) at a settable clock.
 fn engine(keys: Keyring, max_cookies: usize, clock: Arc<AtomicU64>) -> SessionEngine {
     SessionConfig::new(keys)
+        .cookie_name("session")
         .max_cookies(max_cookies)
         .idle_timeout(Some(Duration::from_secs(86_400)))
         .absolute_timeout(Duration::from_secs(604_800))
@@ -322,7 +323,11 @@ fn inspect_reads_chunked_sessions_in_every_form() {
         let args: Vec<&str> = common.iter().copied().chain(form.iter().copied()).collect();
         let v = json(&run(&args));
         assert_eq!(v["outcome"]["status"], "opened", "{form:?}");
-        assert_eq!(v["present"], serde_json::json!(["session", "session.1"]));
+        // The library's default name, which the tool reads by default.
+        assert_eq!(
+            v["present"],
+            serde_json::json!(["__Host-session", "__Host-session.1"])
+        );
         assert_eq!(v["candidates"][0]["contents"]["entries"][0]["size"], 5002);
     }
     // The second chunk missing, or a server that allows one cookie only.
@@ -440,5 +445,5 @@ fn usage_errors_exit_2() {
     assert!(stdout(&help).contains("sealed-session inspect"));
     let out = run(&["inspect", "theme=dark"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("no cookie named \"session\""));
+    assert!(stdout(&out).contains("no cookie named \"__Host-session\""));
 }

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sealed_session::fuzzing::open_value(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sealed_session_fuzz::open_value(data));

@@ -1,6 +1,9 @@
-//! The reference workloads from `../shared/workloads/*.json` as typed structs, shared by the
-//! tests, the benches, the fuzz seed generator and the size table (include it with
-//! `#[path = "../tests/support/workloads.rs"] mod workloads;`).
+//! The reference workloads, `tests/data/workloads/*.json`, as typed structs, shared by the
+//! tests, the benches (`benchmarks/`), the fuzz seed generator (`fuzz-harness/`) and the size
+//! table (include it with `#[path = ".../tests/support/workloads.rs"] mod workloads;`).
+//!
+//! The JSON files are compiled in (`include_str!`, relative to this file), so whichever crate
+//! includes this module reads the repository's copy, and nothing outside the repository.
 //!
 //! Values are stored in the session the way an application would: one typed struct under
 //! one key (`"user"`, `"profile"` or `"cart"`), so postcard drops the field names that the
@@ -8,13 +11,23 @@
 #![allow(dead_code)]
 
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 
 /// `small.json`: a user id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Small {
     pub user_id: u64,
+}
+
+/// `login.json`: what a login handler stores: the user, role and permissions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Login {
+    pub user_id: u64,
+    pub username: String,
+    pub role: String,
+    pub permissions: Vec<String>,
+    pub login_count: u64,
 }
 
 /// One visited page of `profile.json`.
@@ -79,24 +92,35 @@ pub struct Cart {
     pub shipping_address: Address,
 }
 
-/// The directory holding the workload files: `$SEALED_SESSION_WORKLOADS`, else
-/// `../shared/workloads` beside the repository.
-pub fn dir() -> PathBuf {
-    if let Ok(d) = std::env::var("SEALED_SESSION_WORKLOADS") {
-        return PathBuf::from(d);
+/// The workload files, by name, as they are in `tests/data/workloads/`.
+pub const FILES: [(&str, &str); 4] = [
+    ("small.json", include_str!("../data/workloads/small.json")),
+    ("login.json", include_str!("../data/workloads/login.json")),
+    (
+        "profile.json",
+        include_str!("../data/workloads/profile.json"),
+    ),
+    ("cart.json", include_str!("../data/workloads/cart.json")),
+];
+
+/// The text of the workload file `name` (one of [`FILES`]).
+pub fn text(name: &str) -> &'static str {
+    match FILES.iter().find(|(n, _)| *n == name) {
+        Some((_, text)) => text,
+        None => panic!("no workload {name:?} in tests/data/workloads"),
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/workloads")
 }
 
 fn load<T: serde::de::DeserializeOwned>(name: &str) -> T {
-    let path = dir().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read workload {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad workload {}: {e}", path.display()))
+    serde_json::from_str(text(name)).unwrap_or_else(|e| panic!("bad workload {name}: {e}"))
 }
 
 pub fn small() -> Small {
     load("small.json")
+}
+
+pub fn login() -> Login {
+    load("login.json")
 }
 
 pub fn profile() -> Profile {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# HTTP throughput of the three apps of examples/bench_server.rs (issue 5), with wrk.
+# HTTP throughput of the three apps of benchmarks/examples/bench_server.rs (issue 5), with wrk.
 #
-#   bash bench/http.sh                 # 3 rounds x 2 routes x 3 modes x 10 s (~4 min)
-#   ROUNDS=5 DURATION=15 bash bench/http.sh
+#   bash benchmarks/http.sh                 # 3 rounds x 2 routes x 3 modes x 10 s (~4 min)
+#   ROUNDS=5 DURATION=15 bash benchmarks/http.sh
 #
 # The server runs with 1 worker pinned to core 0, wrk with 1 thread pinned to core 1
 # (CONNECTIONS connections, default 16). Per round and route the modes alternate
@@ -35,8 +35,8 @@ if ! command -v wrk >/dev/null; then
 fi
 command -v curl >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq curl >&2; }
 
-echo "== building examples/bench_server (release)" >&2
-cargo build --release --example bench_server >&2
+echo "== building benchmarks/examples/bench_server (release)" >&2
+cargo build --release -p sealed-session-benchmarks --example bench_server >&2
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 BIN="$target_dir/release/examples/bench_server"
 

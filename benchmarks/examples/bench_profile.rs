@@ -2,7 +2,7 @@
 //! go?
 //!
 //! ```text
-//! cargo build --release --example bench_profile
+//! cargo build --release -p sealed-session-benchmarks --example bench_profile
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
 //!     target/release/examples/bench_profile ours profile roundtrip 2000
 //! callgrind_annotate --inclusive=yes /tmp/cg.out | head -60
@@ -12,7 +12,7 @@
 //! `profile`, `cart`), operation (`seal`, `open`, `roundtrip`), iterations.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/support/workloads.rs"]
+#[path = "../../tests/support/workloads.rs"]
 mod workloads;
 
 #[path = "../benches/support/compare.rs"]
@@ -36,6 +36,7 @@ fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str
                 Algorithm::Aes256Gcm
             };
             let c = SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
+                .cookie_name("session")
                 .algorithm(alg)
                 .build()
                 .unwrap();

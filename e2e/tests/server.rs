@@ -1,8 +1,9 @@
-//! End-to-end tests of the example server (`examples/server.rs`): the real binary, started
-//! on a free loopback port and driven over HTTP/1.1 with a minimal `TcpStream` client.
-#![cfg(feature = "actix")]
+//! End-to-end tests of the example servers' HTTP contract: the real binaries
+//! (`examples/server.rs` on actix-web and `examples/axum_server.rs` on axum), each started on a
+//! free loopback port and driven over HTTP/1.1 with a minimal `TcpStream` client. Every test
+//! runs against both.
 
-#[path = "support/cookies.rs"]
+#[path = "../../tests/support/cookies.rs"]
 mod cookies;
 #[path = "support/server.rs"]
 mod server;
@@ -15,7 +16,7 @@ use serde_json::{json, Value};
 
 use cookies::{Jar, SetCookie};
 use sealed_session::Secret;
-use server::{run_to_exit, Server};
+use server::{run_to_exit, select, Server};
 
 fn key(n: u8) -> String {
     Secret::from_bytes(&[n; 32]).unwrap().to_base64()
@@ -167,8 +168,14 @@ impl Client {
 // The contract
 // ---------------------------------------------------------------------------------------------
 
+/// The contract tests; instantiated below once per example server.
+macro_rules! contract {
+    () => {
+        use super::*;
+
 #[test]
 fn counter_increments_across_requests() {
+    select(EXAMPLE);
     let server = start(&[]);
     let mut c = server.client();
     for n in 1..=3 {
@@ -186,6 +193,7 @@ fn counter_increments_across_requests() {
 
 #[test]
 fn login_profile_and_admin() {
+    select(EXAMPLE);
     let server = start(&[]);
     let mut c = server.client();
 
@@ -236,6 +244,7 @@ fn login_profile_and_admin() {
 
 #[test]
 fn session_data_returns_null_for_unset() {
+    select(EXAMPLE);
     let server = start(&[]);
     let mut c = server.client();
     let res = c.send("PUT", "/session-data", Some(json!({ "theme": "dark" })));
@@ -250,6 +259,7 @@ fn session_data_returns_null_for_unset() {
 
 #[test]
 fn session_info_and_refresh() {
+    select(EXAMPLE);
     let server = start(&[
         ("SESSION_IDLE_SECS", "600"),
         ("SESSION_ABSOLUTE_SECS", "3600"),
@@ -282,6 +292,7 @@ fn session_info_and_refresh() {
 
 #[test]
 fn logout_removes_the_cookie() {
+    select(EXAMPLE);
     let server = start(&[]);
     let mut c = server.client();
     c.login("admin", "admin123");
@@ -302,6 +313,7 @@ fn logout_removes_the_cookie() {
 
 #[test]
 fn blob_store_read_delete_and_too_large() {
+    select(EXAMPLE);
     let server = start(&[]);
     let mut c = server.client();
     let res = c.post("/blob?size=100", None);
@@ -329,6 +341,7 @@ fn blob_store_read_delete_and_too_large() {
 
 #[test]
 fn chunked_blob_spans_cookies_and_shrinks() {
+    select(EXAMPLE);
     let server = start(&[("SESSION_MAX_COOKIES", "3")]);
     let mut c = server.client();
     let res = c.post("/blob?size=6000", None);
@@ -376,6 +389,7 @@ fn chunked_blob_spans_cookies_and_shrinks() {
 
 #[test]
 fn secure_by_default_and_off_with_zero() {
+    select(EXAMPLE);
     let k = key(1);
     let server = Server::start(0, &[("SESSION_KEYS", &k)]);
     let res = server.client().get("/counter");
@@ -401,6 +415,7 @@ fn secure_by_default_and_off_with_zero() {
 
 #[test]
 fn garbage_cookie_is_a_new_session_and_removed() {
+    select(EXAMPLE);
     let server = start(&[]);
     let res = http(server.port, "GET", "/blob", "session=garbage", None);
     assert_eq!(res.status, 200);
@@ -419,6 +434,7 @@ fn garbage_cookie_is_a_new_session_and_removed() {
 
 #[test]
 fn invalid_keys_exit_non_zero_with_a_message() {
+    select(EXAMPLE);
     for bad in ["not base64 at all!", "c2hvcnQ=", ","] {
         let (status, stderr) = run_to_exit(&[("SESSION_KEYS", bad)]);
         assert!(!status.success(), "{bad:?}: {status}");
@@ -428,6 +444,7 @@ fn invalid_keys_exit_non_zero_with_a_message() {
 
 #[test]
 fn unset_keys_warn_on_stderr() {
+    select(EXAMPLE);
     let server = Server::start(0, &[("SESSION_SECURE", "0")]);
     let stderr = server.wait_for_stderr("SESSION_KEYS");
     assert!(stderr.contains("warning"), "{stderr}");
@@ -441,6 +458,7 @@ fn unset_keys_warn_on_stderr() {
 
 #[test]
 fn restart_with_rotated_keys_keeps_the_session() {
+    select(EXAMPLE);
     let (a, b) = (key(0xA), key(0xB));
     let ba = format!("{b},{a}");
 
@@ -474,4 +492,40 @@ fn restart_with_rotated_keys_keeps_the_session() {
     // An unknown key is not deleted (issue 10: another instance may already hold it); the
     // cookie is simply no session, and the next write replaces it.
     assert!(res.set_cookies().is_empty(), "{:?}", res.headers);
+}
+
+#[test]
+fn bad_requests_and_wrong_methods_answer_alike() {
+    select(EXAMPLE);
+    let server = start(&[]);
+    // No JSON body (and no JSON content type): 400 with actix-web's plain-text reason.
+    let res = http(server.port, "POST", "/login", "", None);
+    assert_eq!(res.status, 400);
+    assert!(res.set_cookies().is_empty());
+    // A body that is JSON but not credentials.
+    let res = http(server.port, "POST", "/login", "", Some(&json!({ "user": 1 })));
+    assert_eq!(res.status, 400);
+    assert!(String::from_utf8_lossy(&res.body).starts_with("Json deserialize error: "));
+    // A query that is not a size.
+    let res = http(server.port, "POST", "/blob?size=lots", "", None);
+    assert_eq!(res.status, 400);
+    assert!(String::from_utf8_lossy(&res.body).starts_with("Query deserialize error: "));
+    // A known path with another method, and an unknown path: 404 (not 405).
+    assert_eq!(http(server.port, "GET", "/login", "", None).status, 404);
+    assert_eq!(http(server.port, "GET", "/no-such-route", "", None).status, 404);
+}
+
+    };
+}
+
+/// `examples/server.rs`, on actix-web.
+mod actix {
+    const EXAMPLE: crate::server::Example = crate::server::Example::Actix;
+    contract!();
+}
+
+/// `examples/axum_server.rs`, on axum: the same contract.
+mod axum {
+    const EXAMPLE: crate::server::Example = crate::server::Example::Axum;
+    contract!();
 }

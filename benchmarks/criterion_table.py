@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Markdown table of the codec bench's criterion medians (issue 5).
 
-    python3 bench/criterion_table.py [CRITERION_DIR]
+    python3 benchmarks/criterion_table.py [CRITERION_DIR]
 
 CRITERION_DIR defaults to $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else
 target/criterion. Each cell: median of the per-iteration time, with criterion's 95%

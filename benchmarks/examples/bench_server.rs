@@ -1,4 +1,4 @@
-//! The HTTP throughput server of issue 5, driven by `bench/http.sh` (wrk).
+//! The HTTP throughput server of issue 5, driven by `benchmarks/http.sh` (wrk).
 //!
 //! One binary, three apps, chosen by `BENCH_MODE`:
 //!
@@ -19,7 +19,7 @@
 //!   response re-seals the whole session (profile + counter) into a `Set-Cookie`.
 //!
 //! ```text
-//! BENCH_MODE=ours BENCH_PORT=8090 cargo run --release --example bench_server
+//! BENCH_MODE=ours BENCH_PORT=8090 cargo run --release -p sealed-session-benchmarks --example bench_server
 //! curl -si http://127.0.0.1:8090/login     # take the Set-Cookie
 //! ```
 //!
@@ -27,7 +27,7 @@
 //! (default 300) so that a forgotten server never outlives the benchmark.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/support/workloads.rs"]
+#[path = "../../tests/support/workloads.rs"]
 mod workloads;
 
 use std::cell::Cell;

@@ -1,10 +1,14 @@
-//! The example server (`examples/server.rs`) as a child process, shared by the end-to-end tests
-//! (`tests/server.rs`, and `tests/browser.rs` through `tests/support/browser.rs`).
+//! The example servers (`examples/server.rs`, actix-web, and `examples/axum_server.rs`, axum,
+//! of the root crate) as child processes, shared by the end-to-end tests
+//! (`e2e/tests/server.rs`, which runs against both, and `e2e/tests/browser.rs` through
+//! `e2e/tests/support/browser.rs`). A test picks the binary for its thread with [`select`]
+//! (actix-web unless it says otherwise).
 //!
-//! The binary is built (`cargo build --example server`) when it is missing or older than its
-//! sources; every wait is bounded and the child is killed when its guard drops.
+//! A binary is built (`cargo build -p sealed-session --example <name>`) when it is missing or
+//! older than its sources; every wait is bounded and the child is killed when its guard drops.
 #![allow(dead_code)]
 
+use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -34,21 +38,64 @@ const SERVER_VARS: &[&str] = &[
 /// What the server prints on stdout once its socket listens, followed by the port.
 const LISTENING: &str = "listening on http://127.0.0.1:";
 
-/// The example binary next to this test binary (`target/<profile>/examples/server`).
-/// `cargo test` builds examples before running tests, but `cargo test --test <name>` does not:
-/// if the binary is missing or older than its sources, build it once (cargo does not hold the
+/// One of the two example servers, which serve the same HTTP contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Example {
+    /// `examples/server.rs` on actix-web.
+    Actix,
+    /// `examples/axum_server.rs` on axum.
+    Axum,
+}
+
+impl Example {
+    fn name(self) -> &'static str {
+        match self {
+            Example::Actix => "server",
+            Example::Axum => "axum_server",
+        }
+    }
+    fn feature(self) -> &'static str {
+        match self {
+            Example::Actix => "actix",
+            Example::Axum => "axum",
+        }
+    }
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+thread_local! {
+    static SELECTED: Cell<Example> = const { Cell::new(Example::Actix) };
+}
+
+/// Makes the servers this thread (this test) starts the `example` binary.
+pub fn select(example: Example) {
+    SELECTED.with(|s| s.set(example));
+}
+
+fn selected() -> Example {
+    SELECTED.with(Cell::get)
+}
+
+/// The selected example binary next to this test binary (`target/<profile>/examples/<name>`:
+/// the workspace shares one target directory). `cargo test --workspace` builds the root
+/// crate's examples before running tests, but `cargo test -p sealed-session-e2e` does not: if
+/// the binary is missing or older than its sources, build it once (cargo does not hold the
 /// build lock while tests run).
 pub fn server_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
+    static BINS: [OnceLock<PathBuf>; 2] = [OnceLock::new(), OnceLock::new()];
+    let example = selected();
+    BINS[example.index()].get_or_init(|| {
         let exe = std::env::current_exe().expect("current_exe");
         // target/<profile>/deps/<test>-xxxx -> target/<profile>
         let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
-        let name = format!("server{}", std::env::consts::EXE_SUFFIX);
+        let name = format!("{}{}", example.name(), std::env::consts::EXE_SUFFIX);
         let bin = profile_dir.join("examples").join(name);
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        if is_stale(root, &bin) {
-            build(root, profile_dir);
+        // The workspace root: the root crate, whose example this is.
+        let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        if is_stale(root, &bin, example) {
+            build(root, profile_dir, example);
         }
         assert!(bin.exists(), "{} is missing", bin.display());
         bin
@@ -56,14 +103,15 @@ pub fn server_bin() -> &'static Path {
 }
 
 /// Whether `bin` is missing or a source of the example changed after it was built.
-fn is_stale(root: &Path, bin: &Path) -> bool {
+fn is_stale(root: &Path, bin: &Path, example: Example) -> bool {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let Some(built) = modified(bin) else {
         return true;
     };
     let mut sources = vec![
         root.join("Cargo.toml"),
-        root.join("examples/server.rs"),
+        root.join(format!("examples/{}.rs", example.name())),
+        root.join("examples/app/mod.rs"),
         root.join("examples/demo.html"),
     ];
     if let Ok(dir) = std::fs::read_dir(root.join("src")) {
@@ -75,33 +123,38 @@ fn is_stale(root: &Path, bin: &Path) -> bool {
         .any(|m| m > built)
 }
 
-/// `cargo build --example server` into `profile_dir` (`<target dir>/<profile>`), within 10 min.
-fn build(root: &Path, profile_dir: &Path) {
+/// `cargo build -p sealed-session --example <name> --features <feature>` into `profile_dir`
+/// (`<target dir>/<profile>`), within 10 min.
+fn build(root: &Path, profile_dir: &Path, example: Example) {
     let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
         Some("debug") | None => "dev",
         Some(other) => other,
     };
     let target_dir = profile_dir.parent().expect("target dir");
-    eprintln!("building the example server ({profile} profile)");
+    eprintln!(
+        "building the example {} ({profile} profile)",
+        example.name()
+    );
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut child = Command::new(cargo)
         .current_dir(root)
-        .args(["build", "--example", "server", "--features", "actix"])
+        .args(["build", "-p", "sealed-session", "--example", example.name()])
+        .args(["--features", example.feature()])
         .args(["--profile", profile])
         .env("CARGO_TARGET_DIR", target_dir)
         .stdin(Stdio::null())
         .spawn()
-        .expect("run cargo build --example server");
+        .expect("run cargo build --example");
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         if let Some(st) = child.try_wait().expect("wait for cargo") {
-            assert!(st.success(), "cargo build --example server failed: {st}");
+            assert!(st.success(), "cargo build --example failed: {st}");
             return;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("cargo build --example server took too long");
+            panic!("cargo build --example took too long");
         }
         std::thread::sleep(Duration::from_millis(200));
     }

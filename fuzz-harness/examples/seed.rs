@@ -1,6 +1,6 @@
 //! Writes the seed corpora of the fuzz targets into `fuzz/corpus/<target>/` (run through
 //! `fuzz/seed.sh`): real sealed cookies and `Cookie` headers of the reference workloads
-//! (`../shared/workloads/*.json`), real decrypted plaintexts, session descriptions for
+//! (`tests/data/workloads/*.json`), real decrypted plaintexts, session descriptions for
 //! `roundtrip`, and edge cases. Every file is named by what it is, so reruns overwrite.
 
 #[path = "../../tests/support/workloads.rs"]
@@ -10,10 +10,8 @@ use std::path::{Path, PathBuf};
 
 use sealed_session::cookies::MAX_CHUNKS;
 use sealed_session::format::MAX_PLAINTEXT;
-use sealed_session::fuzzing::{
-    compressed_plaintext, plaintext_seed, seed_config, COOKIE_NAME, NOW,
-};
-use sealed_session::{Algorithm, Compression, LoadOutcome, SessionConfig, SessionEngine, SessionState};
+use sealed_session::{Algorithm, Compression, SessionEngine, SessionState};
+use sealed_session_fuzz::{compressed_plaintext, plaintext_seed, seed_config, COOKIE_NAME, NOW};
 
 struct Out(PathBuf);
 
@@ -40,16 +38,9 @@ fn config_byte(max_cookies: usize, alg: Algorithm, comp: Compression) -> u8 {
 /// The `name=value` pairs a response sets for `session`.
 fn sealed_pairs(cfg: &SessionEngine, session: &SessionState) -> Vec<String> {
     let mut s = session.clone();
-    s.renew(); // force a write
-    let out = cfg
-        .finish(
-            std::iter::empty::<&[u8]>(),
-            Some(&mut s),
-            LoadOutcome::NoCookie,
-        )
-        .unwrap();
+    let out = cfg.set_cookies(&mut s).unwrap();
     out.iter()
-        .map(|h| h.to_str().unwrap().split(';').next().unwrap().to_string())
+        .map(|h| h.split(';').next().unwrap().to_string())
         .collect()
 }
 
@@ -94,7 +85,7 @@ fn main() {
     let root = std::env::args()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus"));
     let out = Out(root);
     let sessions = workload_sessions();
 
@@ -289,7 +280,7 @@ fn main() {
     }
 
     // --- roundtrip: session descriptions -----------------------------------------------------
-    // Layout (see `fuzzing::roundtrip`): settings, max_cookies-1, entry count, then per entry
+    // Layout (see `sealed_session_fuzz::roundtrip`): settings, max_cookies-1, entry count, then per entry
     // key length, key, kind, payload; then shuffle and grouping bytes.
     let entry_str = |k: &str, v: &str| {
         let mut e = vec![k.len() as u8];

@@ -8,7 +8,6 @@
 //!
 //! The tests run one at a time (each starts its own chromedriver, Chromium and server).
 //! `BROWSER_SCREENSHOTS=<dir>` saves a screenshot of the demo page holding a 6000-byte blob.
-#![cfg(feature = "actix")] // the example server needs the actix feature
 
 #[path = "support/browser.rs"]
 mod browser;

@@ -1,15 +1,17 @@
 //! Replays the fuzz corpora (`fuzz/corpus/<target>/`, and `fuzz/artifacts/<target>/` when a
-//! local campaign left crashes there) through the same functions the fuzz targets call, so
-//! every input the fuzzer kept, including past crashes, is a regression test on stable Rust.
+//! local campaign left crashes there) through the same functions the fuzz targets call (this
+//! crate's library, `sealed_session_fuzz`), so every input the fuzzer kept, including past
+//! crashes, is a regression test on stable Rust.
 //! Also the hand-made edge cases: a 32 KiB header of 32 chunks, and plaintexts that inflate
 //! to exactly `MAX_PLAINTEXT` and one byte more.
 
 use std::path::{Path, PathBuf};
 
 use sealed_session::cookies::{MAX_CHUNKS, MAX_COOKIE_BYTES};
-use sealed_session::format::{decode_plaintext, MAX_PLAINTEXT};
-use sealed_session::fuzzing::{self, compressed_plaintext, seed_config, COOKIE_NAME, NOW};
+use sealed_session::format::MAX_PLAINTEXT;
+use sealed_session::internals::decode_plaintext;
 use sealed_session::{Algorithm, Compression, LoadOutcome, Rejection, SessionState};
+use sealed_session_fuzz::{self as fuzzing, compressed_plaintext, seed_config, COOKIE_NAME, NOW};
 
 /// A fuzz target: its directory name and the shared function it calls.
 type Target = (&'static str, fn(&[u8]));
@@ -22,7 +24,8 @@ const TARGETS: [Target; 4] = [
 ];
 
 fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+    // fuzz/ beside this crate, at the root of the repository.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {

@@ -3,11 +3,15 @@
 //! the raw floor (postcard + AEAD + base64url), plus allocation counts.
 //!
 //! ```text
-//! cargo bench --bench codec                      # criterion + the summary at the end
-//! cargo bench --bench codec -- profile           # criterion filter (summary still runs)
-//! CODEC_SUMMARY_ONLY=1 cargo bench --bench codec # only allocations and interleaved ratios
-//! CODEC_CLOCK=wall cargo bench --bench codec     # wall time instead of thread CPU time
+//! cargo bench -p sealed-session-benchmarks --bench codec               # criterion + summary
+//! cargo bench -p sealed-session-benchmarks --bench codec -- profile    # criterion filter
+//! CODEC_SUMMARY_ONLY=1 cargo bench -p sealed-session-benchmarks --bench codec  # summary only
+//! CODEC_CLOCK=wall cargo bench -p sealed-session-benchmarks --bench codec      # wall time
 //! ```
+//!
+//! (From `benchmarks/`, `-p sealed-session-benchmarks` can be left out.) The summary (allocations
+//! and interleaved ratios) still runs after a criterion filter; `CODEC_CLOCK=wall` measures
+//! wall time instead of thread CPU time.
 //!
 //! Times are this thread's CPU time by default: the machine's two cores are shared with other
 //! jobs, and CPU time leaves out the time the bench sits descheduled.
@@ -31,7 +35,7 @@
 //! other load on the machine hits them alike); the interleaved ratios are the ones to quote.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/support/workloads.rs"]
+#[path = "../../tests/support/workloads.rs"]
 mod workloads;
 
 #[path = "support/compare.rs"]
@@ -199,6 +203,7 @@ fn secret(b: u8) -> Secret {
 
 fn config(alg: Algorithm, comp: Compression) -> SessionEngine {
     SessionConfig::new(secret(7))
+        .cookie_name("session")
         .algorithm(alg)
         .compression(comp)
         .build()
@@ -260,7 +265,7 @@ struct Ctx<'c> {
     criterion: Option<&'c mut Criterion<Clock>>,
     /// The clock of the interleaved pass (criterion has its own copy).
     clock: Clock,
-    /// Run the interleaved ratio pass (not under `cargo test --benches`).
+    /// Run the interleaved ratio pass (not under `cargo test -p sealed-session-benchmarks --benches`).
     interleave: bool,
     summary: Vec<String>,
     ratios: Vec<RatioRow>,
@@ -385,8 +390,14 @@ where
     let mut ring_line = String::from("  open_value with keyring of N secrets (primary / oldest):");
     for n in [1u8, 4, 16] {
         let ring = || Keyring::from_secrets((0..n).map(|i| secret(7 + i))).unwrap();
-        let c = SessionConfig::new(ring()).build().unwrap();
-        let oldest = SessionConfig::new(secret(7 + n - 1)).build().unwrap();
+        let c = SessionConfig::new(ring())
+            .cookie_name("session")
+            .build()
+            .unwrap();
+        let oldest = SessionConfig::new(secret(7 + n - 1))
+            .cookie_name("session")
+            .build()
+            .unwrap();
         let mut s = SessionState::new();
         s.insert(key, v).unwrap();
         let vp = c.seal(&mut s).unwrap();
@@ -553,7 +564,7 @@ fn criterion_dir() -> PathBuf {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     target.join("criterion")
 }
 
@@ -620,7 +631,7 @@ fn main() {
         criterion.final_summary();
     }
     if listing || !(benching || summary_only) {
-        return; // `cargo test --benches` runs each bench once; no summary then
+        return; // `cargo test -p sealed-session-benchmarks --benches` runs each bench once; no summary then
     }
 
     println!("\n==== codec summary (this run) ====");

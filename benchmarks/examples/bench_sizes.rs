@@ -2,7 +2,7 @@
 //! algorithms, compression on and off) and for actix-session 0.11's `CookieSessionStore`.
 //!
 //! ```text
-//! cargo run --release --example bench_sizes
+//! cargo run --release -p sealed-session-benchmarks --example bench_sizes
 //! ```
 //!
 //! "Cookie bytes" is what a browser counts against its 4096-byte limit per cookie: the name
@@ -14,7 +14,7 @@
 //! A cookie whose name + value is over 4096 bytes is marked DROPPED: browsers ignore it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/support/workloads.rs"]
+#[path = "../../tests/support/workloads.rs"]
 mod workloads;
 
 #[path = "../benches/support/compare.rs"]
@@ -81,6 +81,7 @@ fn measure<T: Serialize>(workload: &'static str, key: &str, value: &T) -> Row {
             // One cookie (the default); up to 4 only when one is not enough.
             for max_cookies in [1, 4] {
                 let config = SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
+                    .cookie_name("session")
                     .algorithm(alg)
                     .compression(comp)
                     .max_cookies(max_cookies)

@@ -1,5 +1,5 @@
 //! The two baselines the benches and the size table compare `sealed-session` with, shared by
-//! `benches/codec.rs` and `examples/bench_sizes.rs` (include it with
+//! `benches/codec.rs` and the examples of `benchmarks/` (include it with
 //! `#[path = "../benches/support/compare.rs"] mod compare;`).
 //!
 //! * [`ActixCookie`]: what actix-session 0.11's `CookieSessionStore` with the default

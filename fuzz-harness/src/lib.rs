@@ -1,5 +1,7 @@
-//! Entry points shared by the fuzz targets in `fuzz/` and the corpus replay test, so both
-//! run exactly the same code. Not part of the public API.
+//! Entry points shared by the fuzz targets in `fuzz/` and the corpus replay test
+//! (`tests/fuzz_corpus.rs` of this crate), so both run exactly the same code. A workspace
+//! member that is never published: the library reaches its internals only through the
+//! non-default feature `__fuzzing` (`sealed_session::internals`), which this crate enables.
 //!
 //! Each target takes arbitrary bytes and panics only when an invariant of the crate is
 //! broken (a bug): every other outcome, `Ok` or a typed error, is fine. All targets use the
@@ -12,14 +14,11 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::SessionConfig;
-use crate::cookies::{MAX_CHUNKS, MAX_COOKIE_BYTES};
-use crate::engine::{LoadOutcome, SessionEngine};
-use crate::error::Error;
-use crate::format::{self, Compression, MAX_PLAINTEXT};
-use crate::handle::Session;
-use crate::keys::{Algorithm, Keyring, Secret};
-use crate::session::SessionState;
+use sealed_session::cookies::{MAX_CHUNKS, MAX_COOKIE_BYTES};
+use sealed_session::format::{self, Compression, MAX_PLAINTEXT};
+use sealed_session::internals::{self, decode_body, encode_body};
+use sealed_session::{Algorithm, Error, Keyring, Secret, Session, SessionState};
+use sealed_session::{LoadOutcome, SessionConfig, SessionEngine};
 
 /// The fixed time (Unix seconds) of every configuration the targets use.
 pub const NOW: u64 = 1_800_000_000;
@@ -107,7 +106,7 @@ pub fn seed_config(
 /// `session`'s body, stored plain or LZ4-compressed (whether or not that is smaller):
 /// seeds for [`plaintext`].
 pub fn plaintext_seed(session: &SessionState, compress: bool) -> Vec<u8> {
-    let body = match session.encode() {
+    let body = match encode_body(session) {
         Ok(b) => b,
         Err(e) => panic!("a session encodes: {e}"),
     };
@@ -188,11 +187,11 @@ fn check_session(s: &SessionState) {
     let _ = s.data::<Kind>();
     let _ = s.data::<(u64, String)>();
     let _ = s.data::<Vec<u8>>();
-    let body = match s.encode() {
+    let body = match encode_body(s) {
         Ok(b) => b,
         Err(e) => panic!("a decoded session re-encodes: {e:?}"),
     };
-    let again = SessionState::decode(&body);
+    let again = decode_body(&body);
     assert_eq!(again.as_ref(), Ok(s), "decode(encode(s)) == s");
 }
 
@@ -215,7 +214,7 @@ pub fn open_value(data: &[u8]) {
         }
     }
     // The two configurations differ only in the length bound.
-    if r1 != Err(Error::Rejected(crate::Rejection::TooLong)) {
+    if r1 != Err(Error::Rejected(sealed_session::Rejection::TooLong)) {
         assert_eq!(r1, r32, "the length bound is the only difference");
     }
 
@@ -242,7 +241,7 @@ pub fn open_value(data: &[u8]) {
             // No browser keeps such a cookie, so the reader refuses it before opening.
             assert_eq!(
                 loaded.outcome,
-                LoadOutcome::Rejected(crate::Rejection::TooLong)
+                LoadOutcome::Rejected(sealed_session::Rejection::TooLong)
             );
         } else if clean {
             match (direct, loaded.outcome) {
@@ -256,8 +255,8 @@ pub fn open_value(data: &[u8]) {
 
 /// Whether two sessions hold exactly the same entries (keys and raw value bytes).
 fn same_entries(a: &SessionState, b: &SessionState) -> bool {
-    let a = a.clone().with_timestamps(0, 0).encode();
-    let b = b.clone().with_timestamps(0, 0).encode();
+    let a = encode_body(&a.clone().with_timestamps(0, 0));
+    let b = encode_body(&b.clone().with_timestamps(0, 0));
     a.is_ok() && a == b
 }
 
@@ -409,7 +408,7 @@ pub fn cookie_headers(data: &[u8]) {
 /// everything that follows a successful AEAD open: `format::decode_plaintext`,
 /// `SessionState::decode`, the expiry checks, and typed reads of every key.
 pub fn plaintext(data: &[u8]) {
-    let body = match format::decode_plaintext(data.to_vec()) {
+    let body = match internals::decode_plaintext(data.to_vec()) {
         Ok(b) => b,
         Err(_) => return,
     };
@@ -421,14 +420,14 @@ pub fn plaintext(data: &[u8]) {
             "an uncompressed body is the bytes after the flags"
         );
     }
-    let Ok(session) = SessionState::decode(&body) else {
+    let Ok(session) = decode_body(&body) else {
         return;
     };
     let cfg = config(1, Algorithm::XChaCha20Poly1305, Compression::Auto);
     let expiry = cfg.expiry();
     for now in [0, NOW, u64::MAX] {
-        let _ = expiry.check(&session, now);
-        let _ = expiry.refresh_due(&session, now);
+        let _ = internals::check_expiry(expiry, &session, now);
+        let _ = internals::refresh_due(expiry, &session, now);
     }
     let _ = expiry.deadline(&session);
     check_session(&session);
@@ -481,7 +480,7 @@ const MAX_INCOMPRESSIBLE: usize = MAX_CHUNKS * MAX_COOKIE_BYTES;
 /// LZ4-compressed (only under `Auto`, from `COMPRESS_MIN` up to `MAX_PLAINTEXT` bytes, and
 /// only when strictly smaller), tag.
 fn sealed_len(session: &SessionState, alg: Algorithm, comp: Compression) -> usize {
-    let body = match session.encode() {
+    let body = match encode_body(session) {
         Ok(b) => b,
         Err(e) => panic!("a session encodes: {e:?}"),
     };
@@ -490,7 +489,7 @@ fn sealed_len(session: &SessionState, alg: Algorithm, comp: Compression) -> usiz
         let compressed = compressed_plaintext(&body).len() - 1;
         payload = payload.min(compressed);
     }
-    let raw = format::header_len(alg) + 1 + payload + alg.tag_len();
+    let raw = internals::header_len(alg) + 1 + payload + alg.tag_len();
     (raw * 4).div_ceil(3)
 }
 
@@ -643,9 +642,9 @@ pub fn roundtrip(data: &[u8]) {
             // sealing again: `set_cookies` stamped the timestamps, so this is its body.
             let len = sealed_len(&session, alg, comp);
             assert!(
-                len > cfg.cookie().max_value_len(),
+                len > internals::max_value_len(cfg.cookie()),
                 "TooLarge for a value of {len} bytes that fits in {}",
-                cfg.cookie().max_value_len()
+                internals::max_value_len(cfg.cookie())
             );
             return;
         }
@@ -705,8 +704,8 @@ pub fn roundtrip(data: &[u8]) {
         "the cookies just written open"
     );
     assert_eq!(
-        loaded.session.encode(),
-        session.encode(),
+        encode_body(&loaded.session),
+        encode_body(&session),
         "the same session comes back"
     );
     assert_eq!(loaded.session.created_at(), Some(NOW));
