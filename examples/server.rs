@@ -67,8 +67,18 @@ async fn cookie_stats(
     respond(app::cookie_stats(&cookie, headers.map(|v| v.as_bytes())))
 }
 
+async fn metrics() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(app::METRICS_CONTENT_TYPE)
+        .body(app::metrics_text())
+}
+
 fn main() -> ExitCode {
     app::init_logging();
+    if let Err(e) = app::init_metrics() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let (engine, port) = match app::settings() {
         Ok(s) => s,
         Err(e) => {
@@ -114,6 +124,7 @@ async fn serve(engine: SessionEngine, port: u16) -> std::io::Result<()> {
             .route("/blob", web::get().to(session_route!(app::blob_size)))
             .route("/blob", web::delete().to(session_route!(app::delete_blob)))
             .route("/cookie-stats", web::get().to(cookie_stats))
+            .route("/metrics", web::get().to(metrics))
     })
     .bind(("127.0.0.1", port))?;
     let addr = server

@@ -22,7 +22,7 @@
 //!
 //! // After a rotation to [new, old]: the old key (index 1) still opens it.
 //! let rotated = SessionConfig::new(Keyring::new(Secret::generate()).with_fallback(old)).build()?;
-//! let cookie = format!("session={value}");
+//! let cookie = format!("{}={value}", rotated.cookie().name()); // `__Host-session` by default
 //! let report = rotated.inspect([cookie.as_bytes()]);
 //! let opened = report.candidates[0].contents.as_ref().unwrap();
 //! assert_eq!(opened.key, KeySource::Ring { index: 1 });
