@@ -154,6 +154,10 @@ fn main() -> ExitCode {
         )
         .route("/logout", post(session_route!(app::logout)))
         .route(
+            "/logout-everywhere",
+            post(session_route!(app::logout_everywhere)),
+        )
+        .route(
             "/blob",
             post(store_blob)
                 .get(session_route!(app::blob_size))

@@ -8,7 +8,8 @@
 //!
 //! Settings come from the environment (see README.md): `PORT`, `SESSION_KEYS`,
 //! `SESSION_EPOCH_SECS`, `SESSION_COOKIE_NAME`, `SESSION_IDLE_SECS`, `SESSION_ABSOLUTE_SECS`,
-//! `SESSION_MAX_COOKIES`, `SESSION_SECURE`, `SESSION_COMPRESSION`, `SESSION_ALGORITHM`.
+//! `SESSION_MAX_COOKIES`, `SESSION_SECURE`, `SESSION_COMPRESSION`, `SESSION_ALGORITHM`,
+//! `SESSION_REVALIDATE_SECS`.
 
 mod app;
 
@@ -120,6 +121,10 @@ async fn serve(engine: SessionEngine, port: u16) -> std::io::Result<()> {
                 web::post().to(session_route!(app::refresh_session)),
             )
             .route("/logout", web::post().to(session_route!(app::logout)))
+            .route(
+                "/logout-everywhere",
+                web::post().to(session_route!(app::logout_everywhere)),
+            )
             .route("/blob", web::post().to(store_blob))
             .route("/blob", web::get().to(session_route!(app::blob_size)))
             .route("/blob", web::delete().to(session_route!(app::delete_blob)))

@@ -242,18 +242,21 @@ impl ResponseError for MissingMiddleware {
 /// ```
 impl FromRequest for Session {
     type Error = actix_web::Error;
-    type Future = Ready<Result<Session, actix_web::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Session, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match req.extensions().get::<Session>() {
-            Some(session) => Ok(session.clone()),
-            None => {
+        let session = req.extensions().get::<Session>().cloned();
+        Box::pin(async move {
+            let Some(session) = session else {
                 tracing::error!(
                     "{}",
                     missing_layer_message("`.wrap(SessionMiddleware::new(engine))`")
                 );
-                Err(MissingMiddleware.into())
-            }
+                return Err(MissingMiddleware.into());
+            };
+            // A revoked session is purged before the handler can read it.
+            session.revalidate().await?;
+            Ok(session)
         })
     }
 }

@@ -191,19 +191,22 @@ impl IntoResponse for MissingSessionLayer {
 /// # });
 /// ```
 impl<S: Send + Sync> FromRequestParts<S> for Session {
-    type Rejection = MissingSessionLayer;
+    type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<Session>() {
-            Some(session) => Ok(session.clone()),
-            None => {
-                tracing::error!(
-                    "{}",
-                    missing_layer_message("`.layer(SessionLayer::new(engine))`")
-                );
-                Err(MissingSessionLayer)
-            }
-        }
+        let Some(session) = parts.extensions.get::<Session>().cloned() else {
+            tracing::error!(
+                "{}",
+                missing_layer_message("`.layer(SessionLayer::new(engine))`")
+            );
+            return Err(MissingSessionLayer.into_response());
+        };
+        // A revoked session is purged before the handler can read it.
+        session
+            .revalidate()
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(session)
     }
 }
 

@@ -12,7 +12,7 @@ use crate::engine::{EngineParts, SessionEngine};
 use crate::error::Error;
 use crate::format::{Compression, MAX_PLAINTEXT};
 use crate::keys::{Algorithm, Keys};
-use crate::session::Expiry;
+use crate::session::{Expiry, SessionState};
 
 /// A source of "now" in Unix seconds. Tests inject a fixed or stepping clock.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -29,6 +29,81 @@ pub const DEFAULT_MAX_SESSION_BYTES: usize = 64 * 1024;
 /// The smallest cap [`SessionConfig::max_session_bytes`] accepts: room for the timestamps and
 /// a few small entries.
 const MIN_SESSION_BYTES: usize = 64;
+
+/// What a [`schema`](SessionConfig::schema) migration decided for a session written under an
+/// older schema version.
+///
+/// ```
+/// use sealed_session::Migration;
+/// let keep = Migration::Keep;
+/// # let _ = keep;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Migration {
+    /// The entries now follow the current schema: the session goes on and this response
+    /// re-seals it under the new version.
+    Keep,
+    /// Start a new, empty session and remove the old cookie (a clean logout of that one
+    /// session, never an error).
+    Drop,
+}
+
+/// Migrates a session's entries from an older schema version, in place.
+pub(crate) type Migrate = Arc<dyn Fn(u32, &mut SessionState) -> Migration + Send + Sync>;
+
+/// The application's schema of what it stores: its version and the migration from older
+/// versions.
+#[derive(Clone)]
+pub(crate) struct Schema {
+    pub version: u32,
+    pub migrate: Option<Migrate>,
+}
+
+/// What [`SessionConfig::revalidate`]'s check is given: a copy of the session, and when it
+/// was created and last revalidated (Unix seconds).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Revalidation {
+    /// A copy of the session as the request opened it.
+    pub session: SessionState,
+    /// When the session was created (or last renewed: at login).
+    pub created_at: u64,
+    /// When it was last revalidated (its creation until the first time).
+    pub validated_at: u64,
+    /// Now, by the engine's clock.
+    pub now: u64,
+}
+
+/// What the revalidation check decided.
+///
+/// ```
+/// use sealed_session::Verdict;
+/// assert_ne!(Verdict::Keep, Verdict::Reject);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// Still valid: the time of this check is sealed in the cookie, so the next one is due
+    /// one interval from now.
+    Keep,
+    /// Revoked (the user logged out everywhere, was disabled, changed their password): the
+    /// session is purged and its cookie removed, as by [`Session::purge`](crate::Session::purge).
+    Reject,
+    /// Still valid, with new contents (fresh permissions, say): the entries are replaced and
+    /// the session re-sealed.
+    Replace(SessionState),
+}
+
+/// The future a revalidation check returns.
+pub type RevalidationFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Verdict> + Send>>;
+
+/// The application's revalidation check and how often it runs per session.
+#[derive(Clone)]
+pub(crate) struct Revalidator {
+    pub interval: u64,
+    pub check: Arc<dyn Fn(Revalidation) -> RevalidationFuture + Send + Sync>,
+}
 
 /// What to do with a response whose session no longer fits: more than
 /// [`max_session_bytes`](SessionConfig::max_session_bytes) serialized, or more than the
@@ -111,6 +186,8 @@ pub struct SessionConfig {
     cookie_header_budget: Option<usize>,
     /// Whether `cookie_name` was called; otherwise `build` picks the name.
     named: bool,
+    schema: Schema,
+    revalidator: Option<Revalidator>,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -125,7 +202,7 @@ impl SessionConfig {
     /// Starts a configuration with secure defaults: cookie `__Host-session` with `HttpOnly`,
     /// `Secure`, `SameSite=Lax`, `Path=/`, one cookie, persistent; idle timeout 24 h
     /// (refreshed once a quarter of it has passed), absolute lifetime 7 days, 60 s clock-skew
-    /// leeway, compression when it helps, XChaCha20-Poly1305, sessions of at most 64 KiB
+    /// leeway, compression when it helps, XAES-256-GCM, sessions of at most 64 KiB
     /// serialized, a `500` when a session outgrows its cookies, and writes of a handler that
     /// answers with a 5xx discarded.
     ///
@@ -151,6 +228,11 @@ impl SessionConfig {
             size_warning_share: 0.8,
             cookie_header_budget: Some(8 * 1024),
             named: false,
+            schema: Schema {
+                version: 0,
+                migrate: None,
+            },
+            revalidator: None,
         }
     }
 
@@ -328,8 +410,8 @@ impl SessionConfig {
         self
     }
 
-    /// The sealing algorithm (default XChaCha20-Poly1305). Cookies sealed with the other one
-    /// still open and are re-sealed with this one.
+    /// The sealing algorithm (default XAES-256-GCM). Cookies sealed with another one still
+    /// open and are re-sealed with this one.
     ///
     /// ```
     /// # use sealed_session::{Algorithm, Secret, SessionConfig, SessionEngine};
@@ -426,6 +508,112 @@ impl SessionConfig {
         self
     }
 
+    /// Versions what the application stores in sessions, so a deploy that changes a stored
+    /// type never turns live cookies into errors or surprise logouts.
+    ///
+    /// postcard is not self-describing: a struct that gains a field no longer decodes from a
+    /// cookie written before. Give each release's layout a version (default 0) and a
+    /// `migrate` function; a cookie sealed under an older version is passed to it once, on
+    /// the first request that opens it, with the old version number, to rewrite its entries
+    /// in place (read them as the old types, insert the new ones) and return
+    /// [`Migration::Keep`], or to return [`Migration::Drop`] to start the user on a new,
+    /// empty session. The migrated session is re-sealed under the new version on that same
+    /// response. A cookie written by a *newer* version (an instance of the next release,
+    /// during a rolling deploy) is no session here, and is not removed: the instances of the
+    /// next release still open it.
+    ///
+    /// To test it, seal a cookie with the previous release's configuration
+    /// ([`SessionEngine::set_cookies`]) and open it with the new one.
+    ///
+    /// ```
+    /// use sealed_session::{Migration, Secret, SessionConfig, SessionState};
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct UserV1 { id: u64 }
+    /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    /// struct UserV2 { id: u64, admin: bool }
+    ///
+    /// let secret = Secret::from_bytes(&[7; 32]).unwrap();
+    /// // The previous release stored UserV1 under schema 0 (the default).
+    /// let v1 = SessionConfig::new(secret.clone()).build().unwrap();
+    /// let mut old = SessionState::new();
+    /// old.insert("user", &UserV1 { id: 42 }).unwrap();
+    /// let cookie = v1.set_cookies(&mut old).unwrap()[0].split(';').next().unwrap().to_owned();
+    ///
+    /// // This release stores UserV2 under schema 1, and migrates.
+    /// let v2 = SessionConfig::new(secret)
+    ///     .schema(1, |from, session| {
+    ///         assert_eq!(from, 0);
+    ///         match session.get::<UserV1>("user") {
+    ///             Ok(Some(u)) => {
+    ///                 let _ = session.insert("user", &UserV2 { id: u.id, admin: false });
+    ///                 Migration::Keep
+    ///             }
+    ///             _ => Migration::Drop,
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// let session = v2.start([cookie.as_bytes()]);
+    /// assert_eq!(session.get::<UserV2>("user").unwrap(), Some(UserV2 { id: 42, admin: false }));
+    /// ```
+    ///
+    /// [`SessionEngine::set_cookies`]: crate::SessionEngine::set_cookies
+    pub fn schema(
+        mut self,
+        version: u32,
+        migrate: impl Fn(u32, &mut SessionState) -> Migration + Send + Sync + 'static,
+    ) -> Self {
+        self.schema = Schema {
+            version,
+            migrate: Some(Arc::new(migrate)),
+        };
+        self
+    }
+
+    /// Revalidates sessions against the application's own records, at most once per
+    /// `interval` per session: the answer to "log out everywhere", a disabled account or a
+    /// changed password, which a stateless cookie cannot otherwise honour before it expires.
+    ///
+    /// `check` is given a copy of the session and when it was created and last revalidated,
+    /// and answers [`Verdict::Keep`], [`Verdict::Reject`] or [`Verdict::Replace`]. The time of
+    /// the last check is sealed in the cookie, so one lookup per session per interval (say,
+    /// "is this user's logout-everywhere watermark after `created_at`?") gives near-real-time
+    /// revocation with bounded staleness. An `interval` of zero checks on every request.
+    ///
+    /// The check runs when a handler extracts the session (the adapters' extractors await it),
+    /// before the handler can read anything; without a framework, await
+    /// [`Session::revalidate`](crate::Session::revalidate) first. Sessions with no data are
+    /// not checked.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sealed_session::{Secret, SessionConfig, Verdict};
+    ///
+    /// let engine = SessionConfig::new(Secret::generate())
+    ///     .revalidate(Duration::from_secs(60), |r| {
+    ///         let user: Option<u64> = r.session.get("user_id").ok().flatten();
+    ///         Box::pin(async move {
+    ///             // A real check asks the database about `user`.
+    ///             if user == Some(13) { Verdict::Reject } else { Verdict::Keep }
+    ///         })
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = engine;
+    /// ```
+    pub fn revalidate(
+        mut self,
+        interval: Duration,
+        check: impl Fn(Revalidation) -> RevalidationFuture + Send + Sync + 'static,
+    ) -> Self {
+        self.revalidator = Some(Revalidator {
+            interval: interval.as_secs(),
+            check: Arc::new(check),
+        });
+        self
+    }
+
     /// Checks every setting and builds the engine.
     ///
     /// ```
@@ -439,6 +627,7 @@ impl SessionConfig {
         }
         self.cookie.validate()?;
         let expiry = Expiry::new(self.idle, self.absolute, self.refresh_share, self.skew)?;
+        self.keys.validate(self.idle, self.skew)?;
         if !(MIN_SESSION_BYTES..=MAX_PLAINTEXT).contains(&self.max_session_bytes) {
             return Err(Error::Config(format!(
                 "max_session_bytes is {}; it must be between {MIN_SESSION_BYTES} and \
@@ -472,6 +661,8 @@ impl SessionConfig {
             max_session_bytes: self.max_session_bytes,
             size_warning_share: self.size_warning_share,
             cookie_header_budget: self.cookie_header_budget,
+            schema: self.schema,
+            revalidator: self.revalidator,
         }))
     }
 }

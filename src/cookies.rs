@@ -335,7 +335,7 @@ impl CookieConfig {
 
     /// `Set-Cookie` values that delete the chunks whose bits are set in `mask`.
     pub(crate) fn removals(&self, mask: u64) -> Vec<String> {
-        (0..MAX_CHUNKS)
+        (0..=STAMP)
             .filter(|i| mask & (1 << i) != 0)
             .map(|i| {
                 let name = self.chunk_name(i).to_string();
@@ -362,6 +362,17 @@ impl CookieConfig {
         })
     }
 
+    /// The `Set-Cookie` value of a refresh stamp (see FORMAT.md, *Refresh stamps*): the cookie
+    /// `<name>.t`, with this configuration's attributes.
+    pub(crate) fn stamp_cookie(&self, value: &str, max_age: Option<u64>) -> String {
+        self.header(&self.chunk_name(STAMP).to_string(), value, max_age)
+    }
+
+    /// The name of the refresh stamp cookie, `<name>.t` (the AAD of a stamp names it).
+    pub(crate) fn stamp_name(&self) -> String {
+        self.chunk_name(STAMP).to_string()
+    }
+
     /// A cookie with this configuration's attributes, borrowing every string so that the
     /// only allocation is the final header text.
     fn base<'a>(&'a self, name: &'a str, value: &'a str) -> Cookie<'a> {
@@ -381,13 +392,18 @@ impl CookieConfig {
     fn header(&self, name: &str, value: &str, max_age: Option<u64>) -> String {
         debug_assert!(name.len() + value.len() <= MAX_COOKIE_BYTES);
         let mut c = self.base(name, value);
-        if let (true, Some(secs)) = (self.persistent, max_age) {
+        // The engine decides persistence per session: `None` is a browser-session cookie.
+        if let Some(secs) = max_age {
             let secs = i64::try_from(secs).unwrap_or(i64::MAX);
             c.set_max_age(cookie::time::Duration::seconds(secs));
         }
         c.to_string()
     }
 }
+
+/// The slot of the refresh stamp cookie `<name>.t` among a request's session cookies (after
+/// the chunks), and its bit in [`RequestCookies::present`].
+const STAMP: usize = MAX_CHUNKS;
 
 /// The most values for one session cookie name that the reader keeps from a request.
 ///
@@ -443,7 +459,7 @@ impl RequestCookies {
     ) -> RequestCookies {
         let mut out = RequestCookies::default();
         let (mut bytes, mut count) = (0usize, 0usize);
-        let mut per_index = [0u8; MAX_CHUNKS];
+        let mut per_index = [0u8; MAX_CHUNKS + 1];
         for header in headers {
             bytes += header.len();
             out.header_bytes = bytes;
@@ -462,8 +478,13 @@ impl RequestCookies {
                 let (name, value) = pair.split_at(eq);
                 let (name, value) = (name.trim_ascii(), value.get(1..).unwrap_or_default());
                 let value = value.trim_ascii();
-                let Some(index) = config.chunk_index_bytes(name) else {
-                    continue;
+                let index = if name.strip_prefix(config.name.as_bytes()) == Some(b".t") {
+                    STAMP
+                } else {
+                    match config.chunk_index_bytes(name) {
+                        Some(i) => i,
+                        None => continue,
+                    }
                 };
                 out.present |= 1 << index;
                 let seen = &mut per_index[index];
@@ -515,6 +536,11 @@ impl RequestCookies {
             .iter()
             .filter(move |p| p.index == index)
             .map(|p| p.value.map(|(a, b)| self.buf.get(a..b).unwrap_or_default()))
+    }
+
+    /// The refresh stamps the request carried (usable ones), in order.
+    pub(crate) fn stamps(&self) -> impl Iterator<Item = &str> + '_ {
+        self.candidates(STAMP).flatten()
     }
 
     /// The sealed values of the first chunk's candidates, without any chunk-count prefix: what
@@ -633,7 +659,12 @@ struct ChunkName<'a>(&'a str, usize);
 
 impl ChunkName<'_> {
     fn len(&self) -> usize {
-        self.0.len() + if self.1 == 0 { 0 } else { 1 + digits(self.1) }
+        self.0.len()
+            + match self.1 {
+                0 => 0,
+                STAMP => 2,
+                i => 1 + digits(i),
+            }
     }
 }
 
@@ -641,6 +672,7 @@ impl fmt::Display for ChunkName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.1 {
             0 => f.write_str(self.0),
+            STAMP => write!(f, "{}.t", self.0),
             i => write!(f, "{}.{i}", self.0),
         }
     }
@@ -910,11 +942,9 @@ mod tests {
 
     #[test]
     fn browser_session_cookie_has_no_max_age() {
-        let c = CookieConfig {
-            persistent: false,
-            ..CookieConfig::default()
-        };
-        let h = c.set_cookies("v", Some(100), 0).unwrap();
-        assert!(!h[0].contains("Max-Age"));
+        let h = cfg(1).set_cookies("v", None, 0).unwrap();
+        assert!(!h[0].contains("Max-Age") && !h[0].contains("Expires"));
+        let h = cfg(1).set_cookies("v", Some(100), 0).unwrap();
+        assert!(h[0].contains("Max-Age=100"));
     }
 }

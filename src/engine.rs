@@ -14,10 +14,10 @@ use std::sync::Arc;
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 
-use crate::config::{Clock, ServerErrorWrites, TooLargePolicy};
+use crate::config::{Clock, Migration, Revalidator, Schema, ServerErrorWrites, TooLargePolicy};
 use crate::cookies::{CookieConfig, RequestCookies};
 use crate::error::{Error, Rejection};
-use crate::format::{self, Compression};
+use crate::format::{self, Binding, Compression};
 use crate::handle::Session;
 use crate::keys::{Algorithm, Keys};
 use crate::session::{Expiry, SessionState, Status};
@@ -102,6 +102,8 @@ pub(crate) struct EngineParts {
     pub size_warning_share: f64,
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub cookie_header_budget: Option<usize>,
+    pub schema: Schema,
+    pub revalidator: Option<Revalidator>,
 }
 
 /// Turns requests' cookies into sessions and sessions into `Set-Cookie` headers: the
@@ -201,7 +203,7 @@ impl SessionEngine {
     /// ```
     /// # use sealed_session::{Algorithm, Secret, SessionConfig};
     /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(e.algorithm(), Algorithm::default());
+    /// assert_eq!(e.algorithm(), Algorithm::XAes256Gcm);
     /// ```
     pub fn algorithm(&self) -> Algorithm {
         self.p().algorithm
@@ -294,46 +296,122 @@ impl SessionEngine {
     /// ```
     pub fn load<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Loaded {
         let request = RequestCookies::scan(self.cookie(), cookie_headers);
-        let (session, outcome) = self.open_request(&request, self.now());
+        let (session, outcome, _) = self.open_request(&request, self.now());
         Loaded { session, outcome }
     }
 
-    /// Opens the request's cookies at `now`: the first candidate that opens wins.
+    /// Opens the request's cookies at `now`: the first candidate that opens wins. Also returns
+    /// the opened value's nonce, which a refresh stamp written for it is bound to.
     pub(crate) fn open_request(
         &self,
         request: &RequestCookies,
         now: u64,
-    ) -> (SessionState, LoadOutcome) {
+    ) -> (SessionState, LoadOutcome, Option<Binding>) {
         let max_cookies = self.cookie().max_cookies();
-        let opened = match request.open_with(max_cookies, |value| self.open_sealed(value, now)) {
-            Ok(Some((session, needs_reseal))) => (session, LoadOutcome::Opened { needs_reseal }),
-            Ok(None) => (SessionState::new(), LoadOutcome::NoCookie),
-            Err(r) => (SessionState::new(), LoadOutcome::Rejected(r)),
-        };
+        let opened =
+            match request.open_with(max_cookies, |value| self.open_sealed(value, request, now)) {
+                Ok(Some((session, needs_reseal, binding))) => {
+                    (session, LoadOutcome::Opened { needs_reseal }, Some(binding))
+                }
+                Ok(None) => (SessionState::new(), LoadOutcome::NoCookie, None),
+                Err(r) => (SessionState::new(), LoadOutcome::Rejected(r), None),
+            };
         crate::metrics::opened(opened.1);
         opened
     }
 
-    /// Opens one sealed value at `now` and checks its expiry; also says whether it must be
-    /// re-sealed (an older key or another algorithm).
-    fn open_sealed(&self, value: &str, now: u64) -> Result<(SessionState, bool), Rejection> {
+    /// Opens one sealed value at `now`, applies the request's refresh stamp bound to it (if
+    /// any opens), checks expiry and the schema; also says whether it must be re-sealed (an
+    /// older key or another algorithm).
+    pub(crate) fn open_sealed(
+        &self,
+        value: &str,
+        request: &RequestCookies,
+        now: u64,
+    ) -> Result<(SessionState, bool, Binding), Rejection> {
         let p = self.p();
-        let keys = p.keys.at(now);
-        let opened = format::open(&keys, &p.cookie.name, value, p.cookie.max_value_len())?;
+        let keys = p.keys.at(now, p.expiry.clock_skew());
+        let opened = format::open(&keys, &p.cookie.name, &[], value, p.cookie.max_value_len())?;
         if opened.body.len() > p.max_session_bytes {
             return Err(Rejection::TooLong);
         }
-        let session = SessionState::decode(&opened.body)?;
+        let mut session = SessionState::decode(&opened.body)?;
+        let mut stamps = request.stamps().peekable();
+        if stamps.peek().is_some() {
+            // A stamp bound to another value (older, or planted) does not open: ignored.
+            let name = p.cookie.stamp_name();
+            let binding = opened.nonce.as_bytes();
+            for stamp in stamps {
+                let Ok(s) = format::open(&keys, &name, binding, stamp, MAX_STAMP_LEN) else {
+                    continue;
+                };
+                if session.apply_stamp(&s.body).is_ok() {
+                    break;
+                }
+            }
+        }
         p.expiry.check(&session, now)?;
+        self.migrate(&mut session)?;
         crate::metrics::opened_key(opened.algorithm, value, opened.primary);
         let needs_reseal = !opened.primary || opened.algorithm != p.algorithm;
-        Ok((session, needs_reseal))
+        Ok((session, needs_reseal, opened.nonce))
+    }
+
+    /// Brings a just-opened session to the configured schema version (see
+    /// [`SessionConfig::schema`](crate::SessionConfig::schema)).
+    fn migrate(&self, session: &mut SessionState) -> Result<(), Rejection> {
+        let schema = &self.p().schema;
+        let from = session.schema();
+        if from == schema.version {
+            return Ok(());
+        }
+        if from > schema.version {
+            return Err(Rejection::NewerSchema);
+        }
+        match schema.migrate.as_ref().map(|m| m(from, session)) {
+            Some(Migration::Keep) => {
+                // Re-sealed on this response, under the new version.
+                session.set_schema(schema.version);
+                session.mark_changed();
+                Ok(())
+            }
+            Some(Migration::Drop) | None => Err(Rejection::OldSchema),
+        }
+    }
+
+    /// The revalidation settings, if any.
+    pub(crate) fn revalidator(&self) -> Option<&Revalidator> {
+        self.p().revalidator.as_ref()
+    }
+
+    /// The `Max-Age` the session value's cookies carry at `now`: up to the absolute deadline
+    /// (the idle deadline moves with refresh stamps, which carry it), or none for a
+    /// browser-session cookie.
+    fn max_age(&self, session: &SessionState, now: u64) -> Option<u64> {
+        let p = self.p();
+        if !session.persistent().unwrap_or(p.cookie.persistent) {
+            return None;
+        }
+        p.expiry
+            .absolute_deadline(session)
+            .map(|d| d.saturating_sub(now))
+    }
+
+    /// The `Max-Age` of a refresh stamp at `now`: up to the idle deadline (never past the
+    /// absolute one), or none for a browser-session cookie.
+    fn stamp_max_age(&self, session: &SessionState, now: u64) -> Option<u64> {
+        let p = self.p();
+        if !session.persistent().unwrap_or(p.cookie.persistent) {
+            return None;
+        }
+        p.expiry.deadline(session).map(|d| d.saturating_sub(now))
     }
 
     /// Stamps `session` with `now` and seals it under the current primary key with a fresh
     /// random nonce; fails when the serialized session is over `max_session_bytes`.
     pub(crate) fn seal_at(&self, session: &mut SessionState, now: u64) -> Result<String, Error> {
         let p = self.p();
+        session.set_schema(p.schema.version);
         let body = session.encode_at(now)?;
         if body.len() > p.max_session_bytes {
             return Err(Error::SessionTooLarge {
@@ -341,14 +419,15 @@ impl SessionEngine {
                 limit: p.max_session_bytes,
             });
         }
-        let keys = p.keys.at(now);
-        Ok(format::seal(
+        let keys = p.keys.at(now, p.expiry.clock_skew());
+        format::seal(
             &keys,
             p.algorithm,
             &p.cookie.name,
+            &[],
             &body,
             p.compression,
-        ))
+        )
     }
 
     /// Seals `session` exactly as a response would, but returns the cookie value instead of
@@ -365,35 +444,6 @@ impl SessionEngine {
     /// ```
     pub fn seal(&self, session: &mut SessionState) -> Result<String, Error> {
         self.seal_at(session, self.now())
-    }
-
-    /// Seals with a caller-chosen nonce, for known-answer test vectors only: reusing a nonce
-    /// under one key destroys the AEAD's guarantees. The session is stamped with the clock.
-    #[doc(hidden)]
-    pub fn seal_with_fixed_nonce(
-        &self,
-        session: &mut SessionState,
-        nonce: &[u8],
-    ) -> Result<String, Error> {
-        let p = self.p();
-        if nonce.len() != p.algorithm.nonce_len() {
-            return Err(Error::Config(format!(
-                "{} takes a {}-byte nonce",
-                p.algorithm,
-                p.algorithm.nonce_len()
-            )));
-        }
-        let now = self.now();
-        let body = session.encode_at(now)?;
-        let keys = p.keys.at(now);
-        let key = keys.sealing(p.algorithm);
-        Ok(format::seal_with_nonce(
-            key,
-            &p.cookie.name,
-            &body,
-            p.compression,
-            nonce,
-        ))
     }
 
     /// The `Set-Cookie` values a response would send to store `session` as a new session
@@ -418,12 +468,8 @@ impl SessionEngine {
         }
         let now = self.now();
         let value = self.seal_at(session, now)?;
-        let max_age = self
-            .p()
-            .expiry
-            .deadline(session)
-            .map(|d| d.saturating_sub(now));
-        self.cookie().set_cookies(&value, max_age, 0)
+        self.cookie()
+            .set_cookies(&value, self.max_age(session, now), 0)
     }
 
     /// Opens one sealed cookie value (unchunked) as a request would.
@@ -434,7 +480,8 @@ impl SessionEngine {
     /// assert_eq!(e.open_value("AQ").unwrap_err(), Error::Rejected(Rejection::TooShort));
     /// ```
     pub fn open_value(&self, value: &str) -> Result<SessionState, Error> {
-        Ok(self.open_sealed(value, self.now())?.0)
+        let no_stamps = RequestCookies::default();
+        Ok(self.open_sealed(value, &no_stamps, self.now())?.0)
     }
 
     /// Whether the response must seal `session` again: it changed or was renewed, or it was
@@ -494,7 +541,11 @@ impl SessionEngine {
         if heads.peek().is_none() {
             return false;
         }
-        let sealing = p.keys.at(now).sealing(p.algorithm).id();
+        let sealing = p
+            .keys
+            .at(now, p.expiry.clock_skew())
+            .sealing(p.algorithm)
+            .id();
         heads.any(|v| {
             format::peek_key(v).is_some_and(|(alg, id)| alg != p.algorithm || id != sealing)
         })
@@ -511,11 +562,41 @@ impl SessionEngine {
         &self,
         session: &mut SessionState,
         outcome: LoadOutcome,
+        binding: Option<Binding>,
         request: &RequestCookies,
         now: u64,
     ) -> Result<Vec<String>, Error> {
         let cookie = self.cookie();
         let write = self.must_write(session, outcome, now);
+        if let (
+            true,
+            Some(binding),
+            LoadOutcome::Opened {
+                needs_reseal: false,
+            },
+        ) = (
+            write && session.only_refreshed() && !session.is_empty(),
+            binding,
+            outcome,
+        ) {
+            // Only the times move: a refresh stamp bound to the request's value, never the
+            // value itself, so this response cannot undo a concurrent write or logout.
+            let p = self.p();
+            let body = session.encode_stamp(now)?;
+            let keys = p.keys.at(now, p.expiry.clock_skew());
+            let name = cookie.stamp_name();
+            let stamp = format::seal(
+                &keys,
+                p.algorithm,
+                &name,
+                binding.as_bytes(),
+                &body,
+                Compression::Off,
+            )?;
+            return Ok(vec![
+                cookie.stamp_cookie(&stamp, self.stamp_max_age(session, now))
+            ]);
+        }
         let rejected_removable = matches!(outcome, LoadOutcome::Rejected(r) if r.remove_cookie());
         let remove = session.status() == Status::Purged
             || rejected_removable
@@ -529,12 +610,7 @@ impl SessionEngine {
         }
         let value = self.seal_at(session, now)?;
         crate::metrics::sealed(self, value.len(), now);
-        let max_age = self
-            .p()
-            .expiry
-            .deadline(session)
-            .map(|d| d.saturating_sub(now));
-        cookie.set_cookies(&value, max_age, request.present())
+        cookie.set_cookies(&value, self.max_age(session, now), request.present())
     }
 
     /// Records a rejected cookie: a `debug` event for each, and at most one `info` summary
@@ -550,6 +626,10 @@ impl SessionEngine {
         self.p()
     }
 }
+
+/// The longest refresh stamp a reader opens: its header, flags, two varints and the tag,
+/// base64url, with room to spare.
+const MAX_STAMP_LEN: usize = 128;
 
 /// Counts rejections by reason between `info` summaries.
 #[derive(Default)]

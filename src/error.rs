@@ -74,6 +74,9 @@ pub enum Error {
     /// The session was changed after its response headers were built (for example from
     /// inside a streaming body): the change cannot reach the client.
     Committed,
+    /// The operating system's random number generator failed, so no nonce could be drawn
+    /// and nothing was sealed (the crate never falls back to a weaker source).
+    Random(String),
 }
 
 /// Why a session cookie could not be opened.
@@ -100,6 +103,11 @@ pub enum Rejection {
     UnknownAlgorithm(u8),
     /// No key in the key ring has the key id in the header.
     UnknownKey,
+    /// The cookie was sealed under the *next* epoch's key of [`EpochKeys`](crate::EpochKeys)
+    /// before this instance's clock-skew window opened it: an instance whose clock is ahead
+    /// by more than the skew sealed it, and the cookie is still good there. Unlike the other
+    /// rejections, it is no reason to remove the cookie.
+    FutureKey,
     /// The authentication tag did not verify: the value was forged, corrupted, moved from
     /// another cookie name, or sealed under a key whose id collides with one of ours.
     BadTag,
@@ -115,6 +123,12 @@ pub enum Rejection {
     AbsoluteExpired,
     /// The session claims to be created further in the future than the clock-skew leeway.
     FromTheFuture,
+    /// The session was written under an older [schema](crate::SessionConfig::schema) version
+    /// that the migration dropped (or there is no migration): a new session starts.
+    OldSchema,
+    /// The session was written under a newer schema version (by an instance of the next
+    /// release, during a rolling deploy): no session here, but the cookie is kept.
+    NewerSchema,
 }
 
 impl Rejection {
@@ -133,6 +147,7 @@ impl Rejection {
             Rejection::UnknownVersion(_) => "unknown_version",
             Rejection::UnknownAlgorithm(_) => "unknown_algorithm",
             Rejection::UnknownKey => "unknown_key",
+            Rejection::FutureKey => "future_key",
             Rejection::BadTag => "bad_tag",
             Rejection::BadFlags => "bad_flags",
             Rejection::BadCompression => "bad_compression",
@@ -140,11 +155,13 @@ impl Rejection {
             Rejection::IdleExpired => "idle_expired",
             Rejection::AbsoluteExpired => "absolute_expired",
             Rejection::FromTheFuture => "from_the_future",
+            Rejection::OldSchema => "old_schema",
+            Rejection::NewerSchema => "newer_schema",
         }
     }
 
     /// How many reasons there are (for per-reason counters).
-    pub(crate) const COUNT: usize = 15;
+    pub(crate) const COUNT: usize = 18;
 
     /// A dense index per reason, `0..COUNT`, in declaration order.
     pub(crate) fn index(self) -> usize {
@@ -157,13 +174,16 @@ impl Rejection {
             Rejection::UnknownVersion(_) => 5,
             Rejection::UnknownAlgorithm(_) => 6,
             Rejection::UnknownKey => 7,
-            Rejection::BadTag => 8,
-            Rejection::BadFlags => 9,
-            Rejection::BadCompression => 10,
-            Rejection::BadPayload => 11,
-            Rejection::IdleExpired => 12,
-            Rejection::AbsoluteExpired => 13,
-            Rejection::FromTheFuture => 14,
+            Rejection::FutureKey => 8,
+            Rejection::BadTag => 9,
+            Rejection::BadFlags => 10,
+            Rejection::BadCompression => 11,
+            Rejection::BadPayload => 12,
+            Rejection::IdleExpired => 13,
+            Rejection::AbsoluteExpired => 14,
+            Rejection::FromTheFuture => 15,
+            Rejection::OldSchema => 16,
+            Rejection::NewerSchema => 17,
         }
     }
 
@@ -178,6 +198,7 @@ impl Rejection {
             "unknown_version",
             "unknown_algorithm",
             "unknown_key",
+            "future_key",
             "bad_tag",
             "bad_flags",
             "bad_compression",
@@ -185,6 +206,8 @@ impl Rejection {
             "idle_expired",
             "absolute_expired",
             "from_the_future",
+            "old_schema",
+            "newer_schema",
         ];
         NAMES.get(i).copied().unwrap_or("unknown")
     }
@@ -192,8 +215,8 @@ impl Rejection {
     /// Whether the response should delete a cookie rejected for this reason.
     ///
     /// Not when another healthy instance may still accept it: a key this instance does not
-    /// have yet (a rollout in progress, an epoch key from an instance whose clock is ahead)
-    /// or a creation time ahead of this instance's clock. Not either when the request's
+    /// have yet (a rollout in progress; an epoch key from an instance whose clock is ahead,
+    /// [`FutureKey`](Rejection::FutureKey)) or a creation time ahead of this instance's clock. Not either when the request's
     /// cookies were not read at all (too many): nothing is known to be ours. Every other
     /// reason is a cookie nobody can open, and removing it saves the client from sending it
     /// again.
@@ -206,7 +229,11 @@ impl Rejection {
     pub fn remove_cookie(self) -> bool {
         !matches!(
             self,
-            Rejection::HeaderTooLarge | Rejection::UnknownKey | Rejection::FromTheFuture
+            Rejection::HeaderTooLarge
+                | Rejection::UnknownKey
+                | Rejection::FutureKey
+                | Rejection::FromTheFuture
+                | Rejection::NewerSchema
         )
     }
 
@@ -255,6 +282,11 @@ impl fmt::Display for Rejection {
                 "the session cookie was sealed under a key that is not in the key ring; \
                  if you rotated keys, keep the old secret as a fallback for one session lifetime",
             ),
+            Rejection::FutureKey => f.write_str(
+                "the session cookie was sealed under the next epoch's key by an instance whose \
+                 clock is ahead of this one by more than the clock skew; synchronise the \
+                 clocks (NTP) or raise `clock_skew`",
+            ),
             Rejection::BadTag => f.write_str(
                 "the session cookie failed authentication: it was tampered with, corrupted, \
                  or sealed for another cookie name",
@@ -277,6 +309,15 @@ impl fmt::Display for Rejection {
             Rejection::FromTheFuture => f.write_str(
                 "the session claims a creation time in the future beyond the clock-skew \
                  leeway; check the clocks of your servers or raise `clock_skew`",
+            ),
+            Rejection::OldSchema => f.write_str(
+                "the session was written under an older schema version and the migration \
+                 dropped it (or `SessionConfig::schema` has no migration for it); the user \
+                 starts a new session",
+            ),
+            Rejection::NewerSchema => f.write_str(
+                "the session was written under a newer schema version, by an instance of a \
+                 later release; finish the rolling deploy (the cookie is kept for it)",
             ),
         }
     }
@@ -341,6 +382,12 @@ impl fmt::Display for Error {
                  inside a streaming body), so the change would be lost: change the session \
                  before returning the response",
             ),
+            Error::Random(reason) => write!(
+                f,
+                "the operating system's random number generator failed ({reason}); nothing \
+                 was sealed: check that the process may call getrandom(2) (seccomp filters, \
+                 sandboxes) and, early at boot, that the kernel's generator is initialised"
+            ),
         }
     }
 }
@@ -400,6 +447,7 @@ mod tests {
             Rejection::UnknownVersion(9),
             Rejection::UnknownAlgorithm(9),
             Rejection::UnknownKey,
+            Rejection::FutureKey,
             Rejection::BadTag,
             Rejection::BadFlags,
             Rejection::BadCompression,
@@ -407,6 +455,8 @@ mod tests {
             Rejection::IdleExpired,
             Rejection::AbsoluteExpired,
             Rejection::FromTheFuture,
+            Rejection::OldSchema,
+            Rejection::NewerSchema,
         ];
         for (i, r) in all.iter().enumerate() {
             assert_eq!(r.index(), i);

@@ -16,7 +16,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::error::Rejection;
+use crate::error::{Error, Rejection};
 use crate::keys::{Algorithm, Key, KeyId, KeysAt};
 
 /// The format version this build writes (and the only one it opens).
@@ -67,10 +67,34 @@ pub enum Compression {
 pub(crate) struct Opened {
     /// The body, decompressed.
     pub body: Vec<u8>,
-    /// True when the key that opened it is the one that seals now.
+    /// True when the key that opened it is the one that seals now (or, with epoch keys, the
+    /// next epoch's, which a re-seal would only move backwards).
     pub primary: bool,
     /// The algorithm it was sealed with.
     pub algorithm: Algorithm,
+    /// The value's nonce: what a refresh stamp is bound to.
+    pub nonce: Binding,
+}
+
+/// A sealed value's nonce, kept to bind a refresh stamp to it (see FORMAT.md, *Refresh
+/// stamps*): at most 24 bytes, on the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Binding {
+    bytes: [u8; 24],
+    len: usize,
+}
+
+impl Binding {
+    fn new(nonce: &[u8]) -> Binding {
+        let mut bytes = [0u8; 24];
+        let len = nonce.len().min(24);
+        bytes[..len].copy_from_slice(&nonce[..len]);
+        Binding { bytes, len }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
 }
 
 /// The header length for `algorithm`.
@@ -78,18 +102,27 @@ pub(crate) const fn header_len(algorithm: Algorithm) -> usize {
     FIXED_HEADER + algorithm.nonce_len()
 }
 
-/// Seals `body` for cookie `name` under the sealing key with a fresh random nonce.
+/// Seals `body` for cookie `name` under the sealing key with a fresh random nonce from the
+/// operating system's generator (fails only if that generator does).
 pub(crate) fn seal(
     keys: &KeysAt<'_>,
     algorithm: Algorithm,
     name: &str,
+    binding: &[u8],
     body: &[u8],
     compression: Compression,
-) -> String {
+) -> Result<String, Error> {
     let mut nonce = [0u8; 24];
     let nonce = &mut nonce[..algorithm.nonce_len()];
-    crate::random::fill(nonce);
-    seal_with_nonce(keys.sealing(algorithm), name, body, compression, nonce)
+    crate::random::fill(nonce)?;
+    Ok(seal_with_nonce(
+        keys.sealing(algorithm),
+        name,
+        binding,
+        body,
+        compression,
+        nonce,
+    ))
 }
 
 /// Seals with a given nonce. Only known-answer tests pass a fixed one: a repeated nonce
@@ -97,6 +130,7 @@ pub(crate) fn seal(
 pub(crate) fn seal_with_nonce(
     key: &Key,
     name: &str,
+    binding: &[u8],
     body: &[u8],
     compression: Compression,
     nonce: &[u8],
@@ -119,34 +153,38 @@ pub(crate) fn seal_with_nonce(
     }
 
     let (head, plain) = out.split_at_mut(hlen);
-    let aad = Aad::new(head, name);
+    let aad = Aad::new(head, name, binding);
     let tag = key.seal_detached(&head[FIXED_HEADER..], aad.as_bytes(), plain);
     out.extend_from_slice(&tag);
     URL_SAFE_NO_PAD.encode(&out)
 }
 
-/// The associated data `header || name`, on the stack for every realistic cookie name so
-/// that sealing and opening allocate nothing for it.
+/// The associated data `header || name || binding`, on the stack for every realistic cookie
+/// name so that sealing and opening allocate nothing for it. `binding` is empty for a
+/// session value, and the session value's nonce for a refresh stamp.
 enum Aad {
     Inline([u8; AAD_INLINE], usize),
     Heap(Vec<u8>),
 }
 
-const AAD_INLINE: usize = 30 + 98; // the longest header plus a generous cookie name
+const AAD_INLINE: usize = 30 + 98 + 24; // the longest header, a generous name, a binding
 
 impl Aad {
-    fn new(header: &[u8], name: &str) -> Aad {
-        let len = header.len() + name.len();
+    fn new(header: &[u8], name: &str, binding: &[u8]) -> Aad {
+        let len = header.len() + name.len() + binding.len();
         if len <= AAD_INLINE {
             let mut buf = [0u8; AAD_INLINE];
-            let (h, n) = buf.split_at_mut(header.len());
+            let (h, rest) = buf.split_at_mut(header.len());
             h.copy_from_slice(header);
-            n[..name.len()].copy_from_slice(name.as_bytes());
+            let (n, b) = rest.split_at_mut(name.len());
+            n.copy_from_slice(name.as_bytes());
+            b[..binding.len()].copy_from_slice(binding);
             Aad::Inline(buf, len)
         } else {
             let mut v = Vec::with_capacity(len);
             v.extend_from_slice(header);
             v.extend_from_slice(name.as_bytes());
+            v.extend_from_slice(binding);
             Aad::Heap(v)
         }
     }
@@ -198,6 +236,7 @@ pub(crate) fn peek_key(value: &str) -> Option<(Algorithm, KeyId)> {
 pub(crate) fn open(
     keys: &KeysAt<'_>,
     name: &str,
+    binding: &[u8],
     value: &str,
     max_len: usize,
 ) -> Result<Opened, Rejection> {
@@ -225,7 +264,8 @@ pub(crate) fn open(
         _ => return Err(Rejection::TooShort),
     };
 
-    let aad = Aad::new(&raw[..hlen], name);
+    let aad = Aad::new(&raw[..hlen], name, binding);
+    let nonce = Binding::new(raw.get(FIXED_HEADER..hlen).unwrap_or_default());
     let ct_end = raw.len() - TAG_LEN;
 
     let mut found_key = false;
@@ -250,6 +290,7 @@ pub(crate) fn open(
     let primary = match primary {
         Some(p) => p,
         None if found_key => return Err(Rejection::BadTag),
+        None if keys.is_future_key(algorithm, id) => return Err(Rejection::FutureKey),
         None => return Err(Rejection::UnknownKey),
     };
     raw.truncate(ct_end);
@@ -258,6 +299,7 @@ pub(crate) fn open(
         body,
         primary,
         algorithm,
+        nonce,
     })
 }
 
@@ -358,12 +400,12 @@ mod tests {
     #[test]
     fn seal_open_both_algorithms() {
         let k = keys(1);
-        let at = k.at(0);
+        let at = k.at(0, std::time::Duration::ZERO);
         for alg in Algorithm::ALL {
             for body in [&b""[..], b"x", &[7u8; 5000]] {
-                let v = seal(&at, alg, "s", body, Compression::Auto);
+                let v = seal(&at, alg, "s", &[], body, Compression::Auto).unwrap();
                 assert_eq!(peek_key(&v), Some((alg, at.sealing(alg).id())));
-                let o = open(&at, "s", &v, usize::MAX).unwrap();
+                let o = open(&at, "s", &[], &v, usize::MAX).unwrap();
                 assert_eq!(o.body, body);
                 assert!(o.primary);
             }
@@ -373,24 +415,24 @@ mod tests {
     #[test]
     fn compression_only_when_smaller() {
         let k = keys(1);
-        let at = k.at(0);
+        let at = k.at(0, std::time::Duration::ZERO);
         let alg = Algorithm::XChaCha20Poly1305;
         let overhead = header_len(alg) + 1 + TAG_LEN;
         let b64 = |n: usize| n.div_ceil(3) * 4 - (3 - n % 3) % 3;
 
         let repetitive = vec![b'a'; 2000];
-        let v = seal(&at, alg, "s", &repetitive, Compression::Auto);
+        let v = seal(&at, alg, "s", &[], &repetitive, Compression::Auto).unwrap();
         assert!(v.len() < b64(overhead + 200), "compressed: {}", v.len());
-        let v = seal(&at, alg, "s", &repetitive, Compression::Off);
+        let v = seal(&at, alg, "s", &[], &repetitive, Compression::Off).unwrap();
         assert_eq!(v.len(), b64(overhead + 2000));
 
         let mut random = vec![0u8; 2000];
-        crate::random::fill(&mut random);
-        let v = seal(&at, alg, "s", &random, Compression::Auto);
+        crate::random::fill(&mut random).unwrap();
+        let v = seal(&at, alg, "s", &[], &random, Compression::Auto).unwrap();
         assert_eq!(v.len(), b64(overhead + 2000), "incompressible stays plain");
 
         let small = vec![b'a'; COMPRESS_MIN - 1];
-        let v = seal(&at, alg, "s", &small, Compression::Auto);
+        let v = seal(&at, alg, "s", &[], &small, Compression::Auto).unwrap();
         assert_eq!(v.len(), b64(overhead + small.len()), "small stays plain");
     }
 
@@ -432,28 +474,200 @@ mod tests {
     #[test]
     fn header_failures_are_typed() {
         let k = keys(1);
-        let at = k.at(0);
-        assert_eq!(open(&at, "s", "", 99).unwrap_err(), Rejection::TooShort);
-        assert_eq!(open(&at, "s", "!!", 99).unwrap_err(), Rejection::BadBase64);
+        let at = k.at(0, std::time::Duration::ZERO);
         assert_eq!(
-            open(&at, "s", "AAAA", 99).unwrap_err(),
+            open(&at, "s", &[], "", 99).unwrap_err(),
+            Rejection::TooShort
+        );
+        assert_eq!(
+            open(&at, "s", &[], "!!", 99).unwrap_err(),
+            Rejection::BadBase64
+        );
+        assert_eq!(
+            open(&at, "s", &[], "AAAA", 99).unwrap_err(),
             Rejection::UnknownVersion(0)
         );
         assert_eq!(
-            open(&at, "s", "AQkA", 99).unwrap_err(),
+            open(&at, "s", &[], "AQkA", 99).unwrap_err(),
             Rejection::UnknownAlgorithm(9)
         );
-        assert_eq!(open(&at, "s", "AQEA", 99).unwrap_err(), Rejection::TooShort);
-        let v = seal(&at, Algorithm::Aes256Gcm, "s", b"hi", Compression::Auto);
         assert_eq!(
-            open(&at, "s", &v, v.len() - 1).unwrap_err(),
+            open(&at, "s", &[], "AQEA", 99).unwrap_err(),
+            Rejection::TooShort
+        );
+        let v = seal(
+            &at,
+            Algorithm::Aes256Gcm,
+            "s",
+            &[],
+            b"hi",
+            Compression::Auto,
+        )
+        .unwrap();
+        assert_eq!(
+            open(&at, "s", &[], &v, v.len() - 1).unwrap_err(),
             Rejection::TooLong
         );
-        assert_eq!(open(&at, "t", &v, 999).unwrap_err(), Rejection::BadTag);
+        assert_eq!(open(&at, "t", &[], &v, 999).unwrap_err(), Rejection::BadTag);
         let other = keys(2);
         assert_eq!(
-            open(&other.at(0), "s", &v, 999).unwrap_err(),
+            open(&other.at(0, std::time::Duration::ZERO), "s", &[], &v, 999).unwrap_err(),
             Rejection::UnknownKey
         );
+    }
+}
+
+/// The known-answer vectors of FORMAT.md, stored in `tests/data/vectors/*.json`: each is
+/// sealed here byte for byte with its fixed nonce (only this crate's internals can pass one),
+/// and `tests/core.rs` opens each through the public API.
+#[cfg(test)]
+mod vectors {
+    use super::*;
+    use crate::keys::{Keyring, Keys, Secret};
+    use crate::session::SessionState;
+    use serde_json::Value;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn field<'a>(v: &'a Value, name: &str) -> &'a str {
+        v[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("vector lacks {name}"))
+    }
+
+    fn vectors() -> Vec<Value> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    }
+
+    /// FORMAT.md's refresh-stamp vector: a stamp for vector 4's value, refreshed at
+    /// 1,800,000,100, sealed with the nonce `60 61 … 77`.
+    pub(crate) const STAMP_VECTOR: &str =
+        "AQMoLm5kYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ35yZXhobANQHt0yXK77oNhZQpfpTEWEI";
+
+    #[test]
+    fn refresh_stamp_vector_seals_byte_exact() {
+        let v: Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/data/vectors/vector4.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let secret = hex(field(&v, "secret"));
+        let keys = Keys::Ring(Keyring::new(Secret::from_bytes(&secret).unwrap()));
+        let at = keys.at(0, std::time::Duration::ZERO);
+        let key = at.sealing(Algorithm::XAes256Gcm);
+        // postcard of (refreshed_at, validated_at): varint 1800000100, varint 0.
+        let mut body = Vec::new();
+        write_varint(&mut body, 1_800_000_100);
+        write_varint(&mut body, 0);
+        let binding = hex(field(&v, "nonce"));
+        let nonce: Vec<u8> = (0x60..0x78).collect();
+        let stamp = seal_with_nonce(key, "session.t", &binding, &body, Compression::Off, &nonce);
+        assert_eq!(stamp, STAMP_VECTOR);
+        let format_md =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/FORMAT.md")).unwrap();
+        assert!(
+            format_md.contains(STAMP_VECTOR),
+            "FORMAT.md quotes the stamp vector"
+        );
+        // It opens only for the value it is bound to.
+        let o = open(&at, "session.t", &binding, &stamp, 128).unwrap();
+        assert_eq!(o.body, body);
+        assert_eq!(
+            open(&at, "session.t", &[0u8; 24], &stamp, 128).unwrap_err(),
+            Rejection::BadTag
+        );
+    }
+
+    #[test]
+    fn known_answer_vectors_seal_byte_exact() {
+        let all = vectors();
+        assert!(all.len() >= 5, "vectors 1-5 at least");
+        for v in all {
+            let n = &v["vector"];
+            let alg: Algorithm = field(&v, "algorithm").parse().unwrap();
+            let secret = hex(field(&v, "secret"));
+            // Key derivation: HKDF-SHA256 as FORMAT.md spells it, and the key id from it.
+            let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"sealed-session"), &secret);
+            let mut raw = [0u8; 32];
+            let info = format!("sealed-session/v1/session-cookie/{}", alg.name());
+            hk.expand(info.as_bytes(), &mut raw).unwrap();
+            assert_eq!(raw.to_vec(), hex(field(&v, "key")), "vector {n}: key");
+            let keys = Keys::Ring(Keyring::new(Secret::from_bytes(&secret).unwrap()));
+            let at = keys.at(0, std::time::Duration::ZERO);
+            let key = at.sealing(alg);
+            assert_eq!(
+                key.id().to_string(),
+                field(&v, "key_id"),
+                "vector {n}: key id"
+            );
+            assert_eq!(Key::from_raw(alg, &raw).id(), key.id());
+
+            // The session bytes of the stated values and timestamps.
+            let mut s = SessionState::new();
+            for (k, value) in v["values"].as_object().unwrap() {
+                match value {
+                    Value::Number(x) => s.insert(k, &x.as_u64().unwrap()),
+                    Value::String(x) => s.insert(k, x),
+                    Value::Array(xs) => {
+                        let xs: Vec<&str> = xs.iter().map(|x| x.as_str().unwrap()).collect();
+                        s.insert(k, &xs)
+                    }
+                    other => panic!("vector {n}: unsupported value {other}"),
+                }
+                .unwrap();
+            }
+            // The extension trailer's fields (vector 5), when the vector sets them.
+            if let Some(schema) = v["schema"].as_u64() {
+                s.set_schema(schema as u32);
+            }
+            if v["persistent"] == Value::Bool(false) {
+                s.set_persistent(false);
+            }
+            if let Some(at) = v["validated_at"].as_u64() {
+                s.mark_validated(at);
+            }
+            assert_eq!(v["created_at"], v["refreshed_at"]);
+            let body = s.encode_at(v["created_at"].as_u64().unwrap()).unwrap();
+            assert_eq!(body, hex(field(&v, "session_bytes")), "vector {n}: body");
+
+            let compression = match field(&v, "compression") {
+                "auto" => Compression::Auto,
+                "off" => Compression::Off,
+                other => panic!("vector {n}: compression {other}"),
+            };
+            let nonce = hex(field(&v, "nonce"));
+            assert_eq!(nonce.len(), alg.nonce_len());
+            let sealed = seal_with_nonce(
+                key,
+                field(&v, "cookie_name"),
+                &[],
+                &body,
+                compression,
+                &nonce,
+            );
+            assert_eq!(
+                sealed,
+                field(&v, "cookie_value"),
+                "vector {n}: cookie value"
+            );
+        }
     }
 }

@@ -19,9 +19,13 @@
 //!
 //! * nothing for an unused session, or one read but unchanged and not yet due for an idle
 //!   refresh;
-//! * a sealed cookie for a changed, renewed, regenerated or touched session, one due for an
-//!   idle refresh (see [`refresh_share`](crate::SessionConfig::refresh_share)), and one opened
-//!   under an old key;
+//! * a sealed cookie for a changed, renewed or regenerated session, and for one opened under an
+//!   old key;
+//! * only a refresh stamp (`<name>.t`, bound to the request's value) for a session whose
+//!   times alone move: one due for an idle refresh (see
+//!   [`refresh_share`](crate::SessionConfig::refresh_share)), touched, or revalidated. The
+//!   value is never re-sent for that, so a late refresh response cannot undo a concurrent
+//!   write or logout (FORMAT.md, *Refresh stamps*);
 //! * removals for a purged session, and for a rejected cookie that no healthy instance could
 //!   open ([`Rejection::remove_cookie`](crate::Rejection::remove_cookie));
 //! * removals of chunk cookies the new value no longer needs.
@@ -54,10 +58,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::config::ServerErrorWrites;
+use crate::config::{Revalidation, ServerErrorWrites, Verdict};
 use crate::cookies::RequestCookies;
 use crate::engine::{Deadlines, LoadOutcome, SessionEngine};
 use crate::error::Error;
+use crate::format::Binding;
 use crate::response::{self, ErrorResponse, ResponseHeaders};
 use crate::session::{SessionState, Status};
 
@@ -95,9 +100,11 @@ struct Shared {
 
 struct Slot {
     /// The session, once someone used it (or `finish` opened it for a re-seal).
-    opened: Option<(SessionState, LoadOutcome)>,
+    opened: Option<(SessionState, LoadOutcome, Option<Binding>)>,
     /// A nested session layer owns the request: this handle writes nothing.
     superseded: bool,
+    /// [`Session::revalidate`] already ran for this request.
+    revalidated: bool,
     /// `finish` ran (or a nested layer took over): changes can no longer reach the client.
     closed: bool,
 }
@@ -108,7 +115,7 @@ impl fmt::Debug for Session {
         let mut d = f.debug_struct("Session");
         match &slot.opened {
             None => d.field("state", &"untouched"),
-            Some((state, outcome)) => d.field("state", state).field("outcome", outcome),
+            Some((state, outcome, _)) => d.field("state", state).field("outcome", outcome),
         };
         d.field("superseded", &slot.superseded)
             .field("closed", &slot.closed)
@@ -125,6 +132,7 @@ impl Session {
                 slot: Mutex::new(Slot {
                     opened: None,
                     superseded: false,
+                    revalidated: false,
                     closed: false,
                 }),
             }),
@@ -158,7 +166,7 @@ impl Session {
     }
 
     fn open<'s>(&self, slot: &'s mut Slot) -> (&'s mut SessionState, LoadOutcome) {
-        let (state, outcome) = slot.opened.get_or_insert_with(|| {
+        let (state, outcome, _) = slot.opened.get_or_insert_with(|| {
             let engine = &self.shared.engine;
             engine.open_request(&self.shared.request, engine.now())
         });
@@ -312,6 +320,93 @@ impl Session {
         self.change(SessionState::touch)
     }
 
+    /// Chooses whether this session's cookies outlive the browser ("keep me signed in") or
+    /// end with it. See [`SessionState::set_persistent`]; the choice is sealed in the cookie.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// let session = engine.start_headers(&http::HeaderMap::new());
+    /// session.insert("user_id", &1u64)?;
+    /// session.set_persistent(false)?;
+    /// let mut response = http::Response::new(());
+    /// session.finish(&mut response).unwrap();
+    /// let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    /// assert!(!cookie.contains("Max-Age") && !cookie.contains("Expires"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn set_persistent(&self, persistent: bool) -> Result<(), Error> {
+        self.change(|s| s.set_persistent(persistent))
+    }
+
+    /// Runs the configured revalidation check
+    /// ([`SessionConfig::revalidate`](crate::SessionConfig::revalidate)) if it is due for this
+    /// session, once per request, and applies its verdict: a rejected session is purged
+    /// before anything reads it. The adapters' extractors await this; without a framework,
+    /// await it before using the session. Without a check configured it returns at once.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use sealed_session::{Secret, SessionConfig, Verdict};
+    /// let engine = SessionConfig::new(Secret::generate())
+    ///     .revalidate(Duration::ZERO, |_| Box::pin(async { Verdict::Reject }))
+    ///     .build()
+    ///     .unwrap();
+    /// # let mut s = sealed_session::SessionState::new();
+    /// # s.insert("user_id", &7u64).unwrap();
+    /// # let cookie = engine.set_cookies(&mut s).unwrap()[0].split(';').next().unwrap().to_owned();
+    /// let session = engine.start([cookie.as_bytes()]); // a cookie holding user_id 7
+    /// # futures_lite_block_on(async {
+    /// session.revalidate().await.unwrap();
+    /// # });
+    /// assert_eq!(session.get::<u64>("user_id").unwrap(), None); // revoked
+    /// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    /// # }
+    /// ```
+    pub async fn revalidate(&self) -> Result<(), Error> {
+        let engine = &self.shared.engine;
+        let Some(revalidator) = engine.revalidator() else {
+            return Ok(());
+        };
+        let input = {
+            let mut slot = self.lock();
+            if slot.revalidated || slot.closed {
+                return Ok(());
+            }
+            slot.revalidated = true;
+            let now = engine.now();
+            let (state, _) = self.open(&mut slot);
+            let validated_at = state.validated_at().unwrap_or(now);
+            if state.is_empty() || now.saturating_sub(validated_at) < revalidator.interval {
+                return Ok(());
+            }
+            Revalidation {
+                session: state.clone(),
+                created_at: state.created_at().unwrap_or(now),
+                validated_at,
+                now,
+            }
+        };
+        let now = input.now;
+        // The lock is not held across the application's check.
+        let verdict = (revalidator.check)(input).await;
+        let mut slot = self.lock();
+        if slot.closed {
+            return Err(Error::Committed);
+        }
+        let (state, _) = self.open(&mut slot);
+        match verdict {
+            Verdict::Keep => state.mark_validated(now),
+            Verdict::Reject => state.purge(),
+            Verdict::Replace(new) => {
+                state.replace_entries(new);
+                state.mark_validated(now);
+            }
+        }
+        Ok(())
+    }
+
     /// What happened to the session so far in this request.
     ///
     /// ```
@@ -430,7 +525,8 @@ impl Session {
     /// [module docs](crate::response)). Call it once, when the handler's response is ready
     /// and before its headers are sent; later calls do nothing.
     ///
-    /// `Err` only when the session could not be saved (too large, or not serializable) under
+    /// `Err` only when the session could not be saved (too large, not serializable, or the
+    /// operating system's random generator failed) under
     /// [`TooLargePolicy::ServerError`](crate::TooLargePolicy::ServerError): then send the
     /// [`ErrorResponse`] instead of `response`. No session cookie is added either way.
     ///
@@ -458,13 +554,13 @@ impl Session {
         let discard = (500..600).contains(&response.status())
             && engine.server_error_writes() == ServerErrorWrites::Discard;
         let written = match &mut slot.opened {
-            Some((state, outcome)) if !discard => {
+            Some((state, outcome, binding)) if !discard => {
                 if let LoadOutcome::Rejected(r) = outcome {
                     engine.note_rejection(*r, now);
                 }
-                engine.write_back(state, *outcome, request, now)
+                engine.write_back(state, *outcome, *binding, request, now)
             }
-            Some((_, LoadOutcome::Rejected(r))) => {
+            Some((_, LoadOutcome::Rejected(r), _)) => {
                 engine.note_rejection(*r, now);
                 Ok(if r.remove_cookie() {
                     engine.cookie().removals(request.present())
@@ -476,13 +572,13 @@ impl Session {
             // touched the session would send, a re-seal under the current key.
             _ => {
                 if engine.reseal_hint(request, now) {
-                    let (mut state, outcome) = engine.open_request(request, now);
+                    let (mut state, outcome, binding) = engine.open_request(request, now);
                     if let LoadOutcome::Rejected(r) = outcome {
                         engine.note_rejection(r, now);
                     }
-                    let written = engine.write_back(&mut state, outcome, request, now);
+                    let written = engine.write_back(&mut state, outcome, binding, request, now);
                     if !used {
-                        slot.opened = Some((state, outcome));
+                        slot.opened = Some((state, outcome, binding));
                     }
                     written
                 } else {

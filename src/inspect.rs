@@ -274,7 +274,7 @@ impl SessionEngine {
         let max_cookies = self.cookie().max_cookies();
         let mut candidates = Vec::new();
         let result = request.open_with(max_cookies, |value| {
-            let (candidate, opened) = self.inspect_value(value, now);
+            let (candidate, opened) = self.inspect_value(value, &request, now);
             candidates.push(candidate);
             opened
         });
@@ -293,60 +293,62 @@ impl SessionEngine {
         }
     }
 
-    /// Opens one value as a request does, step by step, keeping
-    /// what each step learned. Returns whether it needs a re-seal when it opens.
-    fn inspect_value(&self, value: &str, now: u64) -> (Candidate, Result<bool, Rejection>) {
+    /// Opens one value exactly as a request does (the verdict), and once more step by step
+    /// to report what it holds even when the verdict is a rejection such as an expiry.
+    fn inspect_value(
+        &self,
+        value: &str,
+        request: &RequestCookies,
+        now: u64,
+    ) -> (Candidate, Result<bool, Rejection>) {
         let p = self.parts();
         let header = Header::parse(value);
-        let mut candidate = Candidate {
-            header,
-            contents: None,
-            rejection: None,
-        };
-        let keys = p.keys.at(now);
-        let step = format::open(&keys, &p.cookie.name, value, p.cookie.max_value_len()).and_then(
-            |opened| {
+        let verdict = self.open_sealed(value, request, now);
+        let keys = p.keys.at(now, p.expiry.clock_skew());
+        let decoded = format::open(&keys, &p.cookie.name, &[], value, p.cookie.max_value_len())
+            .and_then(|opened| {
                 if opened.body.len() > p.max_session_bytes {
                     return Err(Rejection::TooLong);
                 }
                 let session = SessionState::decode(&opened.body)?;
                 Ok((opened, session))
-            },
-        );
-        let (opened, session) = match step {
-            Ok(x) => x,
-            Err(r) => {
-                candidate.rejection = Some(r);
-                return (candidate, Err(r));
+            });
+        let contents = decoded.ok().map(|(opened, raw)| {
+            // After a refresh stamp and a migration when it opens; as sealed otherwise.
+            let session = match &verdict {
+                Ok((s, _, _)) => s,
+                Err(_) => &raw,
+            };
+            let created_at = session.created_at().unwrap_or(0);
+            let refreshed_at = session.refreshed_at().unwrap_or(created_at);
+            let absolute = p.expiry.absolute_deadline(session).unwrap_or(0);
+            Contents {
+                key: header.map_or(KeySource::Unknown, |h| {
+                    self.key_source(opened.algorithm, h.key_id, now)
+                }),
+                primary: opened.primary,
+                compressed: header.is_ok_and(|h| h.ciphertext_len != opened.body.len() + 1),
+                body_len: opened.body.len(),
+                created_at,
+                refreshed_at,
+                idle_expires_at: p.expiry.idle_deadline(session).map(|i| i.min(absolute)),
+                absolute_expires_at: absolute,
+                entries: session
+                    .entry_sizes()
+                    .map(|(name, size)| Entry {
+                        name: name.to_owned(),
+                        size,
+                    })
+                    .collect(),
             }
-        };
-        let created_at = session.created_at().unwrap_or(0);
-        let refreshed_at = session.refreshed_at().unwrap_or(created_at);
-        let absolute = p.expiry.absolute_deadline(&session).unwrap_or(0);
-        let key_id = header.map(|h| h.key_id).ok();
-        candidate.contents = Some(Contents {
-            key: key_id.map_or(KeySource::Unknown, |id| {
-                self.key_source(opened.algorithm, id, now)
-            }),
-            primary: opened.primary,
-            compressed: header.is_ok_and(|h| h.ciphertext_len != opened.body.len() + 1),
-            body_len: opened.body.len(),
-            created_at,
-            refreshed_at,
-            idle_expires_at: p.expiry.idle_deadline(&session).map(|i| i.min(absolute)),
-            absolute_expires_at: absolute,
-            entries: session
-                .entry_sizes()
-                .map(|(name, size)| Entry {
-                    name: name.to_owned(),
-                    size,
-                })
-                .collect(),
         });
-        let checked = p.expiry.check(&session, now);
-        candidate.rejection = checked.err();
-        let needs_reseal = !opened.primary || opened.algorithm != p.algorithm;
-        (candidate, checked.map(|()| needs_reseal))
+        let verdict = verdict.map(|(_, needs_reseal, _)| needs_reseal);
+        let candidate = Candidate {
+            header,
+            contents,
+            rejection: verdict.err(),
+        };
+        (candidate, verdict)
     }
 
     /// Which configured key has this id: the first in rotation order, or the epoch around

@@ -12,11 +12,21 @@
 //! * a [`Keyring`]: secrets newest first; the first seals, every one opens. Rotating is
 //!   "put the new secret in front, keep the old one for one session lifetime, drop it".
 //! * [`EpochKeys`]: one master secret; the key of each period `floor(now / period)` is derived
-//!   from it, the current one seals and the current and previous ones open, so keys rotate on
-//!   a schedule with no operator action at all.
+//!   from it, the current one seals and the current and previous ones open (and the next one
+//!   within the clock-skew leeway of its start), so keys rotate on a schedule with no
+//!   operator action at all.
+//!
+//! Key material in memory: secrets are held in `Zeroizing` buffers and wiped on drop. The
+//! derived cipher states (AES key schedules and GHASH keys, ChaCha20 keys, XAES-256-GCM's
+//! subkey and its per-message AES-256-GCM instance) and the SHA-256 states inside HKDF's HMAC
+//! are wiped when dropped (the `zeroize` features of `aes-gcm`, `chacha20poly1305`,
+//! `xaes-256-gcm` and `sha2`). Not wiped: temporaries the hash crates keep on the stack while
+//! deriving (HKDF's pseudorandom key and output blocks, HMAC's padded key block). They live
+//! in stack frames that later calls overwrite, never in heap memory that outlives the key.
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use aes_gcm::Aes256Gcm;
 use base64::Engine as _;
@@ -24,38 +34,55 @@ use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::XChaCha20Poly1305;
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
+use xaes_256_gcm::Xaes256Gcm;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
 
 /// The AEAD used to seal a session.
 ///
-/// Both are always available for opening; the configured one is used for sealing.
+/// Every algorithm is always available for opening (each secret yields a key for each); the
+/// configured one is used for sealing, so a deployment can switch algorithms and live cookies
+/// move over as they are re-sealed.
 ///
-/// * [`Algorithm::XChaCha20Poly1305`] (the default): 192-bit random nonces, so a key can seal
-///   any number of cookies without nonce-collision risk.
+/// * [`Algorithm::XAes256Gcm`] (the default): XAES-256-GCM (C2SP), AES-256-GCM with 192-bit
+///   random nonces.
+///   Safe at any volume like XChaCha20-Poly1305, and close to AES-256-GCM's speed on any CPU
+///   with AES instructions (x86-64 AES-NI, ARMv8 crypto extensions).
+/// * [`Algorithm::XChaCha20Poly1305`]: 192-bit random nonces too, and the fast choice on a
+///   CPU *without* AES instructions, where AES runs as slow constant-time software. Build
+///   the application with `--cfg poly1305_backend="soft"` on x86-64 (see FORMAT.md).
 /// * [`Algorithm::Aes256Gcm`]: fastest with AES-NI, but its 96-bit random nonce limits one key
 ///   to about 2^32 seals before the collision risk passes 2^-32. Rotate keys (or use
 ///   [`EpochKeys`]) well before a key has sealed that many cookies.
 ///
 /// ```
 /// use sealed_session::Algorithm;
-/// assert_eq!(Algorithm::default(), Algorithm::XChaCha20Poly1305);
 /// assert_eq!("aes256gcm".parse::<Algorithm>().unwrap(), Algorithm::Aes256Gcm);
+/// assert_eq!("xaes".parse::<Algorithm>().unwrap(), Algorithm::XAes256Gcm);
+/// assert_eq!(Algorithm::default(), Algorithm::XAes256Gcm);
+/// assert_eq!(Algorithm::default().nonce_len(), 24); // the default never limits a key's use
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Algorithm {
     /// XChaCha20-Poly1305: 32-byte key, 24-byte nonce, 16-byte tag. Header id `1`.
-    #[default]
     XChaCha20Poly1305,
     /// AES-256-GCM: 32-byte key, 12-byte nonce, 16-byte tag. Header id `2`.
     Aes256Gcm,
+    /// XAES-256-GCM (C2SP): 32-byte key, 24-byte nonce, 16-byte tag. Header id `3`. The
+    /// default.
+    #[default]
+    XAes256Gcm,
 }
 
 impl Algorithm {
     /// Every algorithm this build knows, in header-id order.
-    pub const ALL: [Algorithm; 2] = [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm];
+    pub const ALL: [Algorithm; 3] = [
+        Algorithm::XChaCha20Poly1305,
+        Algorithm::Aes256Gcm,
+        Algorithm::XAes256Gcm,
+    ];
 
     /// The byte that names this algorithm in the sealed header.
     ///
@@ -66,6 +93,7 @@ impl Algorithm {
         match self {
             Algorithm::XChaCha20Poly1305 => 1,
             Algorithm::Aes256Gcm => 2,
+            Algorithm::XAes256Gcm => 3,
         }
     }
 
@@ -80,6 +108,7 @@ impl Algorithm {
         match id {
             1 => Some(Algorithm::XChaCha20Poly1305),
             2 => Some(Algorithm::Aes256Gcm),
+            3 => Some(Algorithm::XAes256Gcm),
             _ => None,
         }
     }
@@ -91,12 +120,12 @@ impl Algorithm {
     /// ```
     pub const fn nonce_len(self) -> usize {
         match self {
-            Algorithm::XChaCha20Poly1305 => 24,
+            Algorithm::XChaCha20Poly1305 | Algorithm::XAes256Gcm => 24,
             Algorithm::Aes256Gcm => 12,
         }
     }
 
-    /// Authentication tag length in bytes (16 for both).
+    /// Authentication tag length in bytes (16 for all three).
     ///
     /// ```
     /// assert_eq!(sealed_session::Algorithm::Aes256Gcm.tag_len(), 16);
@@ -114,6 +143,7 @@ impl Algorithm {
         match self {
             Algorithm::XChaCha20Poly1305 => "xchacha20poly1305",
             Algorithm::Aes256Gcm => "aes256gcm",
+            Algorithm::XAes256Gcm => "xaes256gcm",
         }
     }
 }
@@ -136,8 +166,10 @@ impl std::str::FromStr for Algorithm {
         match norm.as_str() {
             "xchacha20poly1305" | "xchacha" => Ok(Algorithm::XChaCha20Poly1305),
             "aes256gcm" | "aesgcm" => Ok(Algorithm::Aes256Gcm),
+            "xaes256gcm" | "xaes" => Ok(Algorithm::XAes256Gcm),
             _ => Err(Error::Config(format!(
-                "unknown algorithm {s:?}: use \"xchacha20poly1305\" or \"aes256gcm\""
+                "unknown algorithm {s:?}: use \"xaes256gcm\", \"xchacha20poly1305\" or \
+                 \"aes256gcm\""
             ))),
         }
     }
@@ -228,6 +260,11 @@ impl Secret {
 
     /// Generates a fresh 32-byte secret from the operating system's random number generator.
     ///
+    /// # Panics
+    ///
+    /// If the operating system's generator fails (see [`Error::Random`]): a process that
+    /// cannot draw a secret must not start with a weak one.
+    ///
     /// ```
     /// assert_ne!(
     ///     sealed_session::Secret::generate().to_base64(),
@@ -236,7 +273,9 @@ impl Secret {
     /// ```
     pub fn generate() -> Secret {
         let mut bytes = Zeroizing::new(vec![0u8; Self::MIN_LEN]);
-        crate::random::fill_from_os(&mut bytes);
+        if let Err(e) = crate::random::fill(&mut bytes) {
+            panic!("{e}");
+        }
         Secret(bytes)
     }
 
@@ -305,6 +344,7 @@ impl fmt::Display for KeyId {
 enum Cipher {
     XChaCha(Box<XChaCha20Poly1305>),
     Aes(Box<Aes256Gcm>),
+    XAes(Box<Xaes256Gcm>),
 }
 
 /// The AEAD's tag did not verify (the only failure of [`Key::open_detached`]).
@@ -356,6 +396,7 @@ impl Key {
                 Cipher::XChaCha(Box::new(XChaCha20Poly1305::new(raw.into())))
             }
             Algorithm::Aes256Gcm => Cipher::Aes(Box::new(Aes256Gcm::new(raw.into()))),
+            Algorithm::XAes256Gcm => Cipher::XAes(Box::new(Xaes256Gcm::new(raw.into()))),
         };
         Key {
             id,
@@ -388,10 +429,16 @@ impl Key {
                 };
                 c.encrypt_inout_detached(n, aad, buf.into())
             }
+            Cipher::XAes(c) => {
+                let Ok(n) = nonce.try_into() else {
+                    unreachable!("format passes a 24-byte nonce for XAES-256-GCM")
+                };
+                c.encrypt_inout_detached(n, aad, buf.into())
+            }
         };
         match tag {
             Ok(tag) => tag.into(),
-            // Both AEADs only fail on inputs over 2^36 bytes; cookies are a few KB.
+            // The AEADs only fail on inputs over 2^36 bytes; cookies are a few KB.
             Err(_) => unreachable!("AEAD seal of a cookie-sized buffer cannot fail"),
         }
     }
@@ -416,16 +463,21 @@ impl Key {
                 let n = nonce.try_into().map_err(|_| TagMismatch)?;
                 c.decrypt_inout_detached(n, aad, buf.into(), tag)
             }
+            Cipher::XAes(c) => {
+                let n = nonce.try_into().map_err(|_| TagMismatch)?;
+                c.decrypt_inout_detached(n, aad, buf.into(), tag)
+            }
         }
         .map_err(|_| TagMismatch)
     }
 }
 
-/// The keys one secret yields: one per algorithm.
+/// The keys one secret yields: one per algorithm, so every algorithm always opens.
 #[derive(Clone)]
 struct KeySet {
     xchacha: Key,
     aes: Key,
+    xaes: Key,
 }
 
 impl KeySet {
@@ -433,6 +485,7 @@ impl KeySet {
         KeySet {
             xchacha: Key::derive(secret, Algorithm::XChaCha20Poly1305, epoch),
             aes: Key::derive(secret, Algorithm::Aes256Gcm, epoch),
+            xaes: Key::derive(secret, Algorithm::XAes256Gcm, epoch),
         }
     }
 
@@ -440,6 +493,7 @@ impl KeySet {
         match algorithm {
             Algorithm::XChaCha20Poly1305 => &self.xchacha,
             Algorithm::Aes256Gcm => &self.aes,
+            Algorithm::XAes256Gcm => &self.xaes,
         }
     }
 }
@@ -577,10 +631,19 @@ impl fmt::Debug for Keyring {
 
 /// Keys that rotate on a schedule, all derived from one master secret.
 ///
-/// The key of epoch `e = floor(unix_time / period)` seals; the keys of `e` and `e - 1` open. A
-/// session opened under the previous epoch's key is re-sealed under the current one, so an
-/// active session survives every rotation. A session left idle for more than one whole period
-/// can no longer be opened: choose a period at least as long as the idle timeout.
+/// The key of epoch `e = floor(unix_time / period)` seals; the keys of `e` and `e - 1` open,
+/// and so does the key of `e + 1` once `now + clock_skew` has reached epoch `e + 1`, so an
+/// instance whose clock is a little behind accepts what a peer already sealed under the next
+/// epoch's key. A session opened under the previous epoch's key is re-sealed under the
+/// current one, so an active session survives every rotation.
+///
+/// A session is guaranteed to open for at least one whole period after it was sealed (and
+/// at most two), so the period must be at least the idle timeout, and longer than twice the
+/// clock skew; [`SessionConfig::build`](crate::SessionConfig::build) refuses other periods.
+///
+/// A cookie sealed under the next epoch's key *before* this instance's skew window opens is
+/// rejected as [`Rejection::FutureKey`](crate::Rejection::FutureKey), not as an unknown key: a
+/// peer with a faster clock sealed it, and the cookie is still good there.
 ///
 /// Derived keys are cached for the current epoch, so a request pays for no derivation.
 ///
@@ -601,6 +664,7 @@ pub(crate) struct EpochCache {
     epoch: u64,
     current: KeySet,
     previous: Option<KeySet>,
+    next: Option<KeySet>,
 }
 
 impl EpochKeys {
@@ -672,6 +736,9 @@ impl EpochKeys {
             previous: epoch
                 .checked_sub(1)
                 .map(|p| KeySet::derive(&self.master, Some(p))),
+            next: epoch
+                .checked_add(1)
+                .map(|n| KeySet::derive(&self.master, Some(n))),
         });
         let mut guard = self.cache.write().unwrap_or_else(|p| p.into_inner());
         // Only move the cache forward: a request with a slightly older clock reading must not
@@ -739,19 +806,65 @@ impl From<Secret> for Keys {
     }
 }
 
-/// The keys in force at one instant: borrowed from a ring, or one epoch's cached pair.
+/// The keys in force at one instant: borrowed from a ring, or one epoch's cached keys and
+/// whether the next epoch's key opens yet.
 pub(crate) enum KeysAt<'a> {
     Ring(&'a Keyring),
-    Epoch(Arc<EpochCache>),
+    Epoch {
+        cache: Arc<EpochCache>,
+        next_opens: bool,
+    },
 }
 
 impl Keys {
-    /// The keys in force at `unix_secs` (the time only matters for epoch keys).
-    pub(crate) fn at(&self, unix_secs: u64) -> KeysAt<'_> {
+    /// The keys in force at `unix_secs`, for a fleet whose clocks may differ by up to
+    /// `clock_skew` (the time and the skew only matter for epoch keys: the next epoch's key
+    /// opens once `unix_secs + clock_skew` is in the next epoch).
+    pub(crate) fn at(&self, unix_secs: u64, clock_skew: Duration) -> KeysAt<'_> {
         match self {
             Keys::Ring(r) => KeysAt::Ring(r),
-            Keys::Epoch(e) => KeysAt::Epoch(e.at(unix_secs)),
+            Keys::Epoch(e) => {
+                let cache = e.at(unix_secs);
+                let ahead = e.epoch_at(unix_secs.saturating_add(clock_skew.as_secs()));
+                KeysAt::Epoch {
+                    next_opens: ahead > cache.epoch,
+                    cache,
+                }
+            }
         }
+    }
+
+    /// Checks the keys against the session limits, at build time: an epoch period shorter
+    /// than the idle timeout ends idle sessions early, and one not longer than twice the
+    /// clock skew leaves no time in which only the current keys apply. Key rings have no
+    /// constraint.
+    pub(crate) fn validate(
+        &self,
+        idle: Option<Duration>,
+        clock_skew: Duration,
+    ) -> Result<(), Error> {
+        let Keys::Epoch(e) = self else {
+            return Ok(());
+        };
+        let period = e.period_secs;
+        if let Some(idle) = idle.filter(|i| i.as_secs() > period) {
+            return Err(Error::Config(format!(
+                "the epoch period ({period} s) is shorter than the idle timeout ({} s): a \
+                 session sealed just before a rotation could not be opened after one period \
+                 and would end early; use a period of at least {} s, or a shorter idle timeout",
+                idle.as_secs(),
+                idle.as_secs()
+            )));
+        }
+        let skew = clock_skew.as_secs();
+        if period <= skew.saturating_mul(2) {
+            return Err(Error::Config(format!(
+                "the epoch period ({period} s) must be longer than twice the clock skew \
+                 ({skew} s): use a period of at least {} s, or a smaller clock_skew",
+                skew.saturating_mul(2).saturating_add(1)
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -760,28 +873,52 @@ impl KeysAt<'_> {
     pub(crate) fn sealing(&self, algorithm: Algorithm) -> &Key {
         match self {
             KeysAt::Ring(r) => r.primary().get(algorithm),
-            KeysAt::Epoch(c) => c.current.get(algorithm),
+            KeysAt::Epoch { cache, .. } => cache.current.get(algorithm),
         }
     }
 
-    /// Keys of `algorithm` whose id is `id`, in rotation order, each with whether it is the
-    /// primary. Usually one; more only on a 32-bit id collision. Allocates nothing.
+    /// Keys of `algorithm` whose id is `id`, in rotation order, each with whether a value it
+    /// opens is current (sealed under the sealing key, or under the next epoch's key, which
+    /// re-sealing would only move backwards). Usually one; more only on a 32-bit id
+    /// collision. Allocates nothing.
     pub(crate) fn candidates(
         &self,
         algorithm: Algorithm,
         id: KeyId,
     ) -> impl Iterator<Item = (&Key, bool)> {
-        let sets: (&[KeySet], Option<&KeySet>, Option<&KeySet>) = match self {
-            KeysAt::Ring(r) => (&r.sets, None, None),
-            KeysAt::Epoch(c) => (&[], Some(&c.current), c.previous.as_ref()),
+        let sets: (&[KeySet], Option<&KeySet>, Option<&KeySet>, Option<&KeySet>) = match self {
+            KeysAt::Ring(r) => (&r.sets, None, None, None),
+            KeysAt::Epoch { cache, next_opens } => (
+                &[],
+                Some(&cache.current),
+                cache.previous.as_ref(),
+                cache.next.as_ref().filter(|_| *next_opens),
+            ),
         };
+        let next = sets.3.map(|set| (set.get(algorithm), true));
         sets.0
             .iter()
             .chain(sets.1)
             .chain(sets.2)
             .enumerate()
             .map(move |(i, set)| (set.get(algorithm), i == 0))
+            .chain(next)
             .filter(move |(k, _)| k.id() == id)
+    }
+
+    /// Whether `id` is the next epoch's key of `algorithm` while that key does not open yet:
+    /// the value was sealed by an instance whose clock is ahead by more than the skew.
+    pub(crate) fn is_future_key(&self, algorithm: Algorithm, id: KeyId) -> bool {
+        match self {
+            KeysAt::Ring(_) => false,
+            KeysAt::Epoch { cache, next_opens } => {
+                !next_opens
+                    && cache
+                        .next
+                        .as_ref()
+                        .is_some_and(|n| n.get(algorithm).id() == id)
+            }
+        }
     }
 }
 
@@ -859,7 +996,7 @@ mod tests {
     fn candidates_follow_rotation_order() {
         let ring = Keyring::from_secrets([secret(1), secret(2)]).unwrap();
         let keys = Keys::Ring(ring);
-        let at = keys.at(0);
+        let at = keys.at(0, Duration::ZERO);
         let alg = Algorithm::XChaCha20Poly1305;
         let old = Keyring::new(secret(2)).primary_id(alg);
         let found: Vec<_> = at.candidates(alg, old).map(|(_, p)| p).collect();
@@ -870,23 +1007,100 @@ mod tests {
         assert_eq!(at.candidates(alg, KeyId([0; 4])).count(), 0);
     }
 
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// The two test vectors of the C2SP XAES-256-GCM specification
+    /// (<https://github.com/C2SP/C2SP/blob/main/XAES-256-GCM.md>), through our `Key`.
+    #[test]
+    fn xaes_256_gcm_c2sp_vectors() {
+        let cases = [
+            (
+                0x01,
+                &b""[..],
+                "ce546ef63c9cc60765923609",
+                "b33a9a1974e96e52daf2fcf7075e2271",
+            ),
+            (
+                0x03,
+                b"c2sp.org/XAES-256-GCM",
+                "986ec1832593df5443a17943",
+                "7fd083bf3fdb41abd740a21f71eb769d",
+            ),
+        ];
+        for (k, aad, ct, tag) in cases {
+            let key = Key::from_raw(Algorithm::XAes256Gcm, &[k; 32]);
+            let mut buf = b"XAES-256-GCM".to_vec();
+            let t = key.seal_detached(b"ABCDEFGHIJKLMNOPQRSTUVWX", aad, &mut buf);
+            assert_eq!(buf, hex(ct));
+            assert_eq!(t.to_vec(), hex(tag));
+            key.open_detached(b"ABCDEFGHIJKLMNOPQRSTUVWX", aad, &mut buf, &t)
+                .unwrap();
+            assert_eq!(buf, b"XAES-256-GCM");
+        }
+    }
+
+    #[test]
+    fn every_algorithm_parses_by_name_and_id() {
+        for alg in Algorithm::ALL {
+            assert_eq!(alg.name().parse::<Algorithm>().unwrap(), alg);
+            assert_eq!(Algorithm::from_id(alg.id()), Some(alg));
+        }
+        assert_eq!("XAES".parse::<Algorithm>().unwrap(), Algorithm::XAes256Gcm);
+        assert_eq!(
+            "XAES-256-GCM".parse::<Algorithm>().unwrap(),
+            Algorithm::XAes256Gcm
+        );
+        assert!("xaes".parse::<Algorithm>().is_ok());
+        let e = "aes128".parse::<Algorithm>().unwrap_err();
+        assert!(e.to_string().contains("\"xaes256gcm\""), "{e}");
+        assert_eq!(Algorithm::default(), Algorithm::XAes256Gcm);
+    }
+
+    #[test]
+    fn next_epoch_key_opens_only_within_the_skew() {
+        let keys =
+            Keys::Epoch(EpochKeys::new(secret(5), std::time::Duration::from_secs(1000)).unwrap());
+        let alg = Algorithm::XAes256Gcm;
+        let next = keys.at(2000, Duration::ZERO).sealing(alg).id();
+        let skew = Duration::from_secs(60);
+        // 61 s before the boundary: outside the window, recognised as the future key.
+        let at = keys.at(1939, skew);
+        assert_eq!(at.candidates(alg, next).count(), 0);
+        assert!(at.is_future_key(alg, next));
+        // 60 s before: inside; it opens and needs no re-seal.
+        let at = keys.at(1940, skew);
+        assert_eq!(
+            at.candidates(alg, next).map(|(_, p)| p).collect::<Vec<_>>(),
+            vec![true]
+        );
+        assert!(!at.is_future_key(alg, next));
+        // Rings know no future keys.
+        let ring = Keys::Ring(Keyring::new(secret(5)));
+        assert!(!ring.at(0, skew).is_future_key(alg, next));
+    }
+
     #[test]
     fn epoch_keys_roll_over() {
         let keys =
             Keys::Epoch(EpochKeys::new(secret(5), std::time::Duration::from_secs(100)).unwrap());
         let alg = Algorithm::XChaCha20Poly1305;
-        let e1 = keys.at(150).sealing(alg).id();
-        let e2 = keys.at(250).sealing(alg).id();
+        let e1 = keys.at(150, Duration::ZERO).sealing(alg).id();
+        let e2 = keys.at(250, Duration::ZERO).sealing(alg).id();
         assert_ne!(e1, e2);
         // In epoch 2, epoch 1's key opens (not primary); epoch 0's does not.
-        let at = keys.at(250);
+        let at = keys.at(250, Duration::ZERO);
         assert_eq!(
             at.candidates(alg, e1).map(|(_, p)| p).collect::<Vec<_>>(),
             vec![false]
         );
-        let e0 = keys.at(50).sealing(alg).id();
-        assert_eq!(keys.at(250).candidates(alg, e0).count(), 0);
+        let e0 = keys.at(50, Duration::ZERO).sealing(alg).id();
+        assert_eq!(keys.at(250, Duration::ZERO).candidates(alg, e0).count(), 0);
         // Epoch 0 has no previous epoch.
-        assert_eq!(keys.at(10).candidates(alg, e0).count(), 1);
+        assert_eq!(keys.at(10, Duration::ZERO).candidates(alg, e0).count(), 1);
     }
 }

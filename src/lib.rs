@@ -5,7 +5,7 @@
 //!
 //! All session state lives in the client's cookies, so there is no session store to run:
 //! the data is serialized with postcard, compressed when that makes it smaller, sealed with an
-//! AEAD (XChaCha20-Poly1305 by default, AES-256-GCM selectable) under keys derived with HKDF
+//! AEAD (XAES-256-GCM by default; XChaCha20-Poly1305 and AES-256-GCM selectable) under keys derived with HKDF
 //! from secrets you can rotate, base64url-encoded, and checked against the 4096 bytes a browser
 //! keeps per cookie (split across several cookies if you allow it).
 //!
@@ -91,7 +91,8 @@ pub mod axum;
 pub mod internals;
 
 pub use config::{
-    Clock, ServerErrorWrites, SessionConfig, TooLargePolicy, DEFAULT_MAX_SESSION_BYTES,
+    Clock, Migration, Revalidation, RevalidationFuture, ServerErrorWrites, SessionConfig,
+    TooLargePolicy, Verdict, DEFAULT_MAX_SESSION_BYTES,
 };
 pub use cookies::{CookieConfig, SameSite};
 pub use engine::{Deadlines, LoadOutcome, Loaded, SessionEngine};

@@ -1,22 +1,18 @@
-//! The one place randomness comes from.
+//! The one place randomness comes from: the operating system's generator, for every nonce
+//! and every secret.
 //!
-//! Nonces come from `rand`'s thread-local generator: a ChaCha-based CSPRNG seeded from, and
-//! periodically reseeded by, the operating system. It is as unpredictable as the OS generator
-//! for this use and costs no system call per seal (a `getrandom` call would add about 0.3 µs
-//! to every seal). Secrets, made rarely and kept long, come straight from the OS generator.
+//! Nonces are drawn with one `getrandom` call per seal (the `getrandom(2)` system call on
+//! Linux), not from a user-space generator seeded once: a user-space generator's state is
+//! copied by `fork` and by VM snapshots, so a parent and child (or two clones) would draw the
+//! same nonces, and with AES-GCM a repeated nonce enables forgery. The kernel's generator is
+//! reseeded across both. The cost is one system call per seal (measured in BENCHMARKS.md).
 
-use rand::{Rng as _, TryRng as _};
+use crate::error::Error;
 
-/// Fills `buf` with cryptographically secure random bytes (for nonces).
-pub(crate) fn fill(buf: &mut [u8]) {
-    rand::rng().fill_bytes(buf);
-}
-
-/// Fills `buf` from the operating system's random number generator (for secrets).
-pub(crate) fn fill_from_os(buf: &mut [u8]) {
-    if rand::rngs::SysRng.try_fill_bytes(buf).is_err() {
-        // The OS generator failing is exceptional; the thread generator was seeded from it
-        // and panics itself if the OS cannot seed it, so no weak secret is ever produced.
-        fill(buf);
-    }
+/// Fills `buf` from the operating system's random number generator (nonces and secrets).
+///
+/// Fails only if the OS generator does (a seccomp filter forbidding the call, say); the
+/// caller then seals nothing.
+pub(crate) fn fill(buf: &mut [u8]) -> Result<(), Error> {
+    getrandom::fill(buf).map_err(|e| Error::Random(e.to_string()))
 }

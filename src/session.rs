@@ -71,6 +71,12 @@ pub struct SessionState {
     refreshed_at: Option<u64>,
     status: Status,
     touched: bool,
+    /// The schema version the entries are written in.
+    schema: u32,
+    /// `Some(false)`: a browser-session cookie; `None`: the engine's default.
+    persistent: Option<bool>,
+    /// Unix seconds of the last revalidation; `None` before the first.
+    validated_at: Option<u64>,
 }
 
 impl fmt::Debug for SessionState {
@@ -81,6 +87,9 @@ impl fmt::Debug for SessionState {
             .field("created_at", &self.created_at)
             .field("refreshed_at", &self.refreshed_at)
             .field("status", &self.status)
+            .field("schema", &self.schema)
+            .field("persistent", &self.persistent)
+            .field("validated_at", &self.validated_at)
             .finish()
     }
 }
@@ -115,7 +124,8 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
-/// The body layout, version 1 of the format: postcard of this struct.
+/// The body layout, version 1 of the format: postcard of this struct, optionally followed by
+/// an [`Ext`] trailer (see FORMAT.md, *Session bytes → Extension*).
 #[derive(Serialize)]
 struct WireOut<'a> {
     created_at: u64,
@@ -129,6 +139,31 @@ struct WireIn {
     refreshed_at: u64,
     entries: BTreeMap<String, Value>,
 }
+
+/// The extension trailer: present only when one of its fields differs from its default, so
+/// a deployment that uses none of them writes exactly what earlier releases wrote and read
+/// (an earlier release rejects a trailer as `bad_payload`: upgrade every instance before
+/// turning these features on).
+#[derive(Serialize, Deserialize, Default, PartialEq, Eq)]
+struct Ext {
+    /// The application's schema version of what it stores (default 0).
+    schema: u32,
+    /// Bit 0: a browser-session cookie (no `Max-Age`/`Expires`). Other bits must be zero.
+    flags: u8,
+    /// Unix seconds of the last revalidation; 0 means "at creation".
+    validated_at: u64,
+}
+
+/// The body of a refresh stamp (FORMAT.md, *Refresh stamps*): newer times for the session
+/// value it is bound to.
+#[derive(Serialize, Deserialize)]
+struct Stamp {
+    refreshed_at: u64,
+    validated_at: u64,
+}
+
+const EXT_BROWSER_SESSION: u8 = 0b0000_0001;
+const EXT_KNOWN_FLAGS: u8 = EXT_BROWSER_SESSION;
 
 impl SessionState {
     /// An empty, new session.
@@ -248,6 +283,7 @@ impl SessionState {
     /// assert_eq!(s.status(), Status::Renewed);
     /// ```
     pub fn renew(&mut self) {
+        self.validated_at = None;
         self.mark(Status::Renewed);
     }
 
@@ -266,6 +302,7 @@ impl SessionState {
     /// ```
     pub fn regenerate(&mut self) {
         self.entries.clear();
+        self.validated_at = None;
         self.mark(Status::Renewed);
     }
 
@@ -285,7 +322,83 @@ impl SessionState {
         self.created_at = None;
         self.refreshed_at = None;
         self.touched = false;
+        self.persistent = None;
+        self.validated_at = None;
         self.status = Status::Purged;
+    }
+
+    /// Chooses how long the browser keeps this session's cookies: `true` ("keep me signed
+    /// in") sends `Max-Age` up to the session's deadline; `false` sends none, so the browser
+    /// drops the cookies when it closes. The choice is sealed in the cookie and kept across
+    /// refreshes, re-seals and key rotations until it is changed or the session is purged.
+    /// Sessions that never choose follow
+    /// [`SessionConfig::persistent`](crate::SessionConfig::persistent). The server enforces
+    /// the idle and absolute limits either way.
+    ///
+    /// ```
+    /// let mut s = sealed_session::SessionState::new();
+    /// assert_eq!(s.persistent(), None);
+    /// s.set_persistent(false);
+    /// assert_eq!(s.persistent(), Some(false));
+    /// ```
+    pub fn set_persistent(&mut self, persistent: bool) {
+        if self.persistent != Some(persistent) {
+            self.persistent = Some(persistent);
+            self.mark(Status::Changed);
+        }
+    }
+
+    /// The session's own persistence choice ([`set_persistent`](SessionState::set_persistent));
+    /// `None` when it follows the configuration.
+    ///
+    /// ```
+    /// assert_eq!(sealed_session::SessionState::new().persistent(), None);
+    /// ```
+    pub fn persistent(&self) -> Option<bool> {
+        self.persistent
+    }
+
+    /// The schema version of the stored entries (see
+    /// [`SessionConfig::schema`](crate::SessionConfig::schema)); 0 unless the application
+    /// versions its data.
+    ///
+    /// ```
+    /// assert_eq!(sealed_session::SessionState::new().schema(), 0);
+    /// ```
+    pub fn schema(&self) -> u32 {
+        self.schema
+    }
+
+    /// Sets the schema version the entries follow (the engine stamps it when sealing).
+    pub(crate) fn set_schema(&mut self, schema: u32) {
+        self.schema = schema;
+    }
+
+    /// Replaces the entries with `other`'s (a revalidation's new contents); the lifetime
+    /// and the persistence choice stay.
+    pub(crate) fn replace_entries(&mut self, other: SessionState) {
+        if self.entries != other.entries {
+            self.entries = other.entries;
+            self.mark(Status::Changed);
+        }
+    }
+
+    /// When the session was last revalidated (Unix seconds; see
+    /// [`SessionConfig::revalidate`](crate::SessionConfig::revalidate)): its creation time
+    /// until the first revalidation.
+    ///
+    /// ```
+    /// let s = sealed_session::SessionState::new().with_timestamps(10, 20);
+    /// assert_eq!(s.validated_at(), Some(10));
+    /// ```
+    pub fn validated_at(&self) -> Option<u64> {
+        self.validated_at.or(self.created_at)
+    }
+
+    /// Records a revalidation at `now`; the response re-seals the session.
+    pub(crate) fn mark_validated(&mut self, now: u64) {
+        self.validated_at = Some(now);
+        self.touched = true;
     }
 
     /// Refreshes the idle deadline on this response even if it is not yet due.
@@ -415,12 +528,16 @@ impl SessionState {
     }
 
     /// The (created, refreshed) timestamps the session carries once sealed at `now`.
+    ///
+    /// A session created by an instance whose clock is ahead (within the clock-skew leeway)
+    /// can be re-sealed by one whose clock is behind: `refreshed` is then `created`, never
+    /// earlier, so the body stays valid (`refreshed >= created`) on every instance.
     pub(crate) fn timestamps_at(&self, now: u64) -> (u64, u64) {
         let created = match self.created_at {
             Some(c) if self.status != Status::Renewed => c,
             _ => now,
         };
-        (created, now)
+        (created, now.max(created))
     }
 
     /// Encodes without touching the timestamps (known-answer tests and the fuzzer use it).
@@ -438,17 +555,39 @@ impl SessionState {
                 .iter()
                 .map(|(k, v)| k.len() + v.0.len() + 10)
                 .sum::<usize>();
-        postcard::to_extend(&wire, Vec::with_capacity(estimate)).map_err(|e| Error::Serialize {
+        let serialize = |e: postcard::Error| Error::Serialize {
             key: String::new(),
             reason: e.to_string(),
-        })
+        };
+        let out = postcard::to_extend(&wire, Vec::with_capacity(estimate)).map_err(serialize)?;
+        let ext = Ext {
+            schema: self.schema,
+            flags: if self.persistent == Some(false) {
+                EXT_BROWSER_SESSION
+            } else {
+                0
+            },
+            validated_at: self.validated_at.unwrap_or(0),
+        };
+        if ext == Ext::default() {
+            return Ok(out);
+        }
+        postcard::to_extend(&ext, out).map_err(serialize)
     }
 
     /// Decodes a body. The whole body must be consumed.
     pub(crate) fn decode(body: &[u8]) -> Result<SessionState, Rejection> {
         let (wire, rest) =
             postcard::take_from_bytes::<WireIn>(body).map_err(|_| Rejection::BadPayload)?;
-        if !rest.is_empty() || wire.refreshed_at < wire.created_at {
+        let ext = if rest.is_empty() {
+            Ext::default()
+        } else {
+            match postcard::take_from_bytes::<Ext>(rest) {
+                Ok((ext, [])) if ext.flags & !EXT_KNOWN_FLAGS == 0 => ext,
+                _ => return Err(Rejection::BadPayload),
+            }
+        };
+        if wire.refreshed_at < wire.created_at {
             return Err(Rejection::BadPayload);
         }
         Ok(SessionState {
@@ -457,7 +596,50 @@ impl SessionState {
             refreshed_at: Some(wire.refreshed_at),
             status: Status::Unchanged,
             touched: false,
+            schema: ext.schema,
+            persistent: (ext.flags & EXT_BROWSER_SESSION != 0).then_some(false),
+            validated_at: (ext.validated_at != 0).then_some(ext.validated_at),
         })
+    }
+
+    /// The body of a refresh stamp carrying this session's idle refresh, stamped `now`.
+    pub(crate) fn encode_stamp(&mut self, now: u64) -> Result<Vec<u8>, Error> {
+        let refreshed = now.max(self.created_at.unwrap_or(now));
+        self.refreshed_at = Some(refreshed);
+        let stamp = Stamp {
+            refreshed_at: refreshed,
+            validated_at: self.validated_at.unwrap_or(0),
+        };
+        postcard::to_allocvec(&stamp).map_err(|e| Error::Serialize {
+            key: String::new(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Applies an authenticated refresh stamp: its times count when they are newer.
+    pub(crate) fn apply_stamp(&mut self, body: &[u8]) -> Result<(), Rejection> {
+        let stamp = match postcard::take_from_bytes::<Stamp>(body) {
+            Ok((stamp, [])) => stamp,
+            _ => return Err(Rejection::BadPayload),
+        };
+        if self.refreshed_at.is_some_and(|r| stamp.refreshed_at > r) {
+            self.refreshed_at = Some(stamp.refreshed_at);
+        }
+        if stamp.validated_at > self.validated_at.unwrap_or(0) {
+            self.validated_at = Some(stamp.validated_at);
+        }
+        Ok(())
+    }
+
+    /// Marks the data changed, so the response re-seals the whole value (a migration).
+    pub(crate) fn mark_changed(&mut self) {
+        self.mark(Status::Changed);
+    }
+
+    /// Whether this request only refreshes the session's times (an idle refresh, a touch, a
+    /// revalidation): nothing in its data changed.
+    pub(crate) fn only_refreshed(&self) -> bool {
+        self.status == Status::Unchanged
     }
 
     /// Sets the timestamps directly (tests, known-answer vectors).
@@ -492,6 +674,11 @@ fn decode_value<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Error
 }
 
 /// The session's time limits, enforced from the timestamps inside the sealed body.
+///
+/// Timestamps are whole seconds, rounded down. A session is rejected only once the clock is
+/// *past* its deadline ([`Expiry::deadline`] is the last second it is accepted), so it never
+/// ends before the configured idle time or lifetime has really passed; the `Max-Age` sent
+/// with a sealed cookie is `deadline - now`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -599,7 +786,9 @@ impl Expiry {
         Duration::from_secs(self.skew)
     }
 
-    /// When `session` reaches its absolute lifetime (Unix seconds), once it has been sealed.
+    /// The last second (Unix time) at which `session` is within its absolute lifetime, once
+    /// it has been sealed: it is rejected from the next second on. Timestamps are rounded
+    /// down, so this never ends a session before the lifetime has really passed.
     ///
     /// ```
     /// # use sealed_session::{Expiry, SessionState};
@@ -610,8 +799,8 @@ impl Expiry {
         session.created_at.map(|c| c.saturating_add(self.absolute))
     }
 
-    /// When `session` expires for inactivity (Unix seconds): `None` before it is sealed or
-    /// without an idle limit.
+    /// The last second (Unix time) at which `session` is within its idle timeout (rejected
+    /// from the next second on): `None` before it is sealed or without an idle limit.
     ///
     /// ```
     /// # use sealed_session::{Expiry, SessionState};
@@ -622,7 +811,8 @@ impl Expiry {
         Some(session.refreshed_at?.saturating_add(self.idle?))
     }
 
-    /// The earlier of the two deadlines: when the cookie must be gone.
+    /// The earlier of the two deadlines: the last second the session is accepted, and what
+    /// `Max-Age` counts down to (`Max-Age = deadline - now`).
     ///
     /// ```
     /// # use sealed_session::{Expiry, SessionState};
@@ -635,15 +825,22 @@ impl Expiry {
     }
 
     /// Checks a just-opened session against the limits at `now`.
+    ///
+    /// Timestamps are whole seconds, rounded down: a session stamped `t` was sealed at some
+    /// real time in `[t, t + 1)`. A deadline `d` is therefore the *last* second at which the
+    /// session is accepted, and it is rejected from `d + 1` on, so it never ends before the
+    /// configured time has really passed (it may live up to one second longer). `Max-Age` is
+    /// `d - now`: the browser keeps the cookie the configured time from when it receives it
+    /// and drops it no later than the server stops accepting it.
     pub(crate) fn check(&self, session: &SessionState, now: u64) -> Result<(), Rejection> {
         let created = session.created_at.unwrap_or(0);
         if created > now.saturating_add(self.skew) {
             return Err(Rejection::FromTheFuture);
         }
-        if self.absolute_deadline(session).is_some_and(|d| now >= d) {
+        if self.absolute_deadline(session).is_some_and(|d| now > d) {
             return Err(Rejection::AbsoluteExpired);
         }
-        if self.idle_deadline(session).is_some_and(|d| now >= d) {
+        if self.idle_deadline(session).is_some_and(|d| now > d) {
             return Err(Rejection::IdleExpired);
         }
         Ok(())
@@ -754,15 +951,37 @@ mod tests {
         )
         .unwrap();
         let s = SessionState::new().with_timestamps(1000, 1500);
-        assert_eq!(e.check(&s, 1599), Ok(()));
-        assert_eq!(e.check(&s, 1600), Err(Rejection::IdleExpired));
+        assert_eq!(e.check(&s, 1600), Ok(()));
+        assert_eq!(e.check(&s, 1601), Err(Rejection::IdleExpired));
         let s = SessionState::new().with_timestamps(1000, 1990);
-        assert_eq!(e.check(&s, 1999), Ok(()));
-        assert_eq!(e.check(&s, 2000), Err(Rejection::AbsoluteExpired));
+        assert_eq!(e.check(&s, 2000), Ok(()));
+        assert_eq!(e.check(&s, 2001), Err(Rejection::AbsoluteExpired));
         let s = SessionState::new().with_timestamps(1060, 1060);
         assert_eq!(e.check(&s, 1000), Ok(()), "within the leeway");
         let s = SessionState::new().with_timestamps(1061, 1061);
         assert_eq!(e.check(&s, 1000), Err(Rejection::FromTheFuture));
+    }
+
+    /// Issue 10.9: a session refreshed at real time 1500.9 is stamped 1500; at real time
+    /// 1600.0 (clock reading 1600) only 99.1 s of a 100 s idle timeout have passed, so it must
+    /// still open. The same for the absolute lifetime. `Max-Age` (deadline - now) then equals
+    /// the configured time, as the browser counts it from receipt.
+    #[test]
+    fn expiry_is_never_early_at_whole_second_resolution() {
+        let e = Expiry::new(
+            Some(Duration::from_secs(100)),
+            Duration::from_secs(1000),
+            0.25,
+            Duration::ZERO,
+        )
+        .unwrap();
+        let idle = SessionState::new().with_timestamps(1500, 1500);
+        assert_eq!(e.check(&idle, 1600), Ok(()), "99.1 s idle is not 100 s");
+        let old = SessionState::new().with_timestamps(1000, 1950);
+        assert_eq!(e.check(&old, 2000), Ok(()), "999.1 s old is not 1000 s");
+        assert_eq!(e.deadline(&idle), Some(1600));
+        // Sealed at 1500: Max-Age = deadline - now = the idle timeout exactly.
+        assert_eq!(e.deadline(&idle).unwrap() - 1500, 100);
     }
 
     #[test]

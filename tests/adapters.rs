@@ -68,6 +68,25 @@ fn only_session(cookies: &[SetCookie]) -> &SetCookie {
     &cookies[0]
 }
 
+/// The one refresh stamp (`session.t`) a refresh-only response sends.
+fn only_stamp(cookies: &[SetCookie]) -> &SetCookie {
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    assert_eq!(cookies[0].name, "session.t");
+    assert!(!cookies[0].is_removal());
+    &cookies[0]
+}
+
+/// The `Cookie` header after applying `cookies` to `header`, as a browser would.
+fn apply(header: &str, cookies: &[SetCookie]) -> String {
+    let mut jar = Jar::default();
+    for pair in header.split("; ").filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap();
+        jar.0.insert(k.into(), v.into());
+    }
+    jar.apply(cookies);
+    jar.header()
+}
+
 fn assert_removed(cookies: &[SetCookie], name: &str) {
     assert!(
         cookies.iter().any(|c| c.name == name && c.is_removal()),
@@ -250,13 +269,13 @@ async fn idle_refresh_due_resends_the_cookie() {
     clock.advance(250); // refresh_share * idle
     let (_, cookies, body) = call!(app, "GET", "/read", cookie);
     assert_eq!(body["status"], "Unchanged");
-    let c = only_session(&cookies);
-    assert!(!c.is_removal());
-    // The refreshed cookie carries the idle deadline from now.
+    // The refresh is a stamp beside the session cookie, carrying the idle deadline from now;
+    // the session cookie itself is not re-sent (issue 13: no lost updates).
+    let c = only_stamp(&cookies);
     assert_eq!(c.max_age(), Some(1000));
-    let refreshed = c.pair();
+    let refreshed = apply(&cookie, &cookies);
 
-    // Past the original idle deadline, the old cookie is dead but the refreshed one lives.
+    // Past the original idle deadline, the cookie alone is dead but with its stamp it lives.
     clock.advance(800); // T0 + 1050
     let (_, cookies, body) = call!(app, "GET", "/read", cookie);
     assert_eq!(body["empty"], true);
@@ -271,7 +290,7 @@ async fn refresh_share_zero_resends_on_every_request() {
     let app = app!((builder(secret(1), &clock).refresh_share(0.0)));
     let cookie = login!(app, 3);
     let (_, cookies, _) = call!(app, "GET", "/read", cookie);
-    only_session(&cookies);
+    only_stamp(&cookies);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -324,7 +343,9 @@ async fn rotation_a_then_b_a_then_b() {
 async fn epoch_keys_across_period_boundaries() {
     let clock = TestClock::new(1_000_000); // epoch 10_000 with a 100 s period
     let keys = EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap();
-    let app = app!((builder(keys, &clock)));
+    // A period must be at least the idle timeout and longer than twice the skew (issue 10.3).
+    let b = builder(keys, &clock).idle_timeout(Some(Duration::from_secs(100)));
+    let app = app!((b.clock_skew(Duration::from_secs(10)).refresh_share(1.0)));
     let cookie_e = login!(app, 21);
 
     // Same epoch: current key, nothing to re-seal.
@@ -442,7 +463,7 @@ async fn idle_expired_cookie_is_no_session() {
         builder(secret(1), &clock).idle_timeout(Some(Duration::from_secs(100)))
     ));
     let cookie = login!(app, 1);
-    clock.advance(100);
+    clock.advance(101); // at +100 the 100 s may not have passed yet (whole-second stamps)
     assert_rejected!(app, cookie.clone(), "session");
 }
 
@@ -457,9 +478,10 @@ async fn absolute_expired_cookie_is_no_session_even_when_kept_fresh() {
     for _ in 0..4 {
         clock.advance(60);
         let (_, cookies, _) = call!(app, "POST", "/touch", cookie);
-        cookie = only_session(&cookies).pair();
+        only_stamp(&cookies);
+        cookie = apply(&cookie, &cookies);
     }
-    clock.set(T0 + 250);
+    clock.set(T0 + 251);
     assert_rejected!(app, cookie.clone(), "session");
 
     // Without an idle limit, the absolute one alone applies.
@@ -470,7 +492,7 @@ async fn absolute_expired_cookie_is_no_session_even_when_kept_fresh() {
     clock.advance(99);
     let (_, _, body) = call!(app, "GET", "/read", cookie);
     assert_eq!(body["n"], 2);
-    clock.advance(1);
+    clock.advance(2);
     assert_rejected!(app, cookie.clone(), "session");
 }
 
@@ -587,8 +609,9 @@ async fn secure_attributes_by_default() {
     assert_eq!(c.attr("SameSite"), Some(Some("Lax")), "{}", c.raw);
     assert_eq!(c.attr("Path"), Some(Some("/")), "{}", c.raw);
     assert_eq!(c.attr("Domain"), None, "{}", c.raw);
-    // Default idle timeout: 24 h.
-    assert_eq!(c.max_age(), Some(86_400));
+    // The session cookie lives until the absolute deadline (7 days by default); refresh
+    // stamps carry the idle deadline.
+    assert_eq!(c.max_age(), Some(7 * 86_400));
 
     // Removals carry the same attributes.
     let (_, cookies, _) = call!(app, "POST", "/purge", c.pair());
@@ -618,19 +641,24 @@ async fn max_age_never_exceeds_the_absolute_deadline() {
     for (elapsed, path) in [(40u64, "/touch"), (120, "/incr"), (299, "/touch")] {
         clock.set(T0 + elapsed);
         let (_, cookies, _) = call!(app, "POST", path, cookie);
-        let c = only_session(&cookies);
-        let max_age = c.max_age().unwrap();
-        assert!(max_age > 0, "{}", c.raw);
-        assert!(
-            max_age <= (absolute - elapsed) as i64,
-            "{elapsed}: {}",
-            c.raw
-        );
-        cookie = c.pair();
+        for c in cookies.iter().filter(|c| !c.is_removal()) {
+            let max_age = c.max_age().unwrap();
+            assert!(max_age > 0, "{}", c.raw);
+            assert!(
+                max_age <= (absolute - elapsed) as i64,
+                "{elapsed}: {}",
+                c.raw
+            );
+        }
+        cookie = apply(&cookie, &cookies);
     }
     // Renewing restarts the absolute lifetime.
     let (_, cookies, body) = call!(app, "POST", "/renew", cookie);
-    assert_eq!(only_session(&cookies).max_age(), Some(absolute as i64));
+    let renewed: Vec<_> = cookies.iter().filter(|c| !c.is_removal()).collect();
+    assert_eq!(renewed.len(), 1, "{cookies:?}");
+    assert_eq!(renewed[0].max_age(), Some(absolute as i64));
+    // The stamp of the old value goes with it.
+    assert_removed(&cookies, "session.t");
     assert_eq!(body["deadlines"]["absoluteExpiresAt"], T0 + 299 + absolute);
 }
 
@@ -695,9 +723,9 @@ async fn touch_resends_with_a_fresh_idle_deadline() {
     clock.advance(10); // well within the refresh share
     let (_, cookies, body) = call!(app, "POST", "/touch", cookie);
     assert_eq!(body["status"], "Unchanged");
-    let c = only_session(&cookies);
+    let c = only_stamp(&cookies);
     assert_eq!(c.max_age(), Some(1000));
-    let touched = c.pair();
+    let touched = apply(&cookie, &cookies);
     clock.set(T0 + 1005); // past the first cookie's idle deadline, within the touched one's
     let (_, _, body) = call!(app, "GET", "/read", touched);
     assert_eq!(body["n"], 4);
@@ -817,17 +845,19 @@ async fn deadlines_match_the_cookie_the_response_sends() {
     assert!(cookies.is_empty());
     assert_eq!(body["idleExpiresAt"], T0 + idle);
 
-    // Refresh due: the response re-seals, so the deadline moves to now + idle.
+    // Refresh due: the response sends a refresh stamp, so the deadline moves to now + idle.
     clock.set(T0 + 300);
     let (_, cookies, body) = call!(app, "GET", "/deadlines", cookie);
-    let max_age = only_session(&cookies).max_age().unwrap() as u64;
+    let max_age = only_stamp(&cookies).max_age().unwrap() as u64;
     assert_eq!(body["idleExpiresAt"], T0 + 300 + max_age, "{body}");
 
-    // Re-sealed under the primary: stamped now as well.
+    // Re-sealed under the primary: stamped now as well (the session cookie's Max-Age runs
+    // to the absolute deadline; the idle deadline is now + idle).
     clock.set(T0 + 310);
     let (_, cookies, body) = call!(app, "GET", "/deadlines", old_cookie);
     let max_age = only_session(&cookies).max_age().unwrap() as u64;
-    assert_eq!(body["idleExpiresAt"], T0 + 310 + max_age, "{body}");
+    assert_eq!(body["absoluteExpiresAt"], T0 + 310 + max_age, "{body}");
+    assert_eq!(body["idleExpiresAt"], T0 + 310 + idle, "{body}");
 }
 
 
@@ -1071,6 +1101,54 @@ async fn a_session_over_max_session_bytes_is_too_large_and_the_client_keeps_its_
     let (_, _, body) = call!(app, "GET", "/read", cookie);
     assert_eq!(body["n"], 2);
 }
+#[actix_web::test]
+async fn extracting_the_session_runs_the_revalidation_when_due() {
+    let clock = TestClock::new(T0);
+    let app = app!((builder(secret(1), &clock).revalidate(
+        Duration::from_secs(60),
+        |r| {
+            let n: Option<u64> = r.session.get("n").ok().flatten();
+            Box::pin(async move {
+                match n {
+                    Some(13) => sealed_session::Verdict::Reject,
+                    Some(7) => {
+                        let mut fresh = sealed_session::SessionState::new();
+                        fresh.insert("n", &8u64).unwrap();
+                        sealed_session::Verdict::Replace(fresh)
+                    }
+                    _ => sealed_session::Verdict::Keep,
+                }
+            })
+        },
+    )));
+    let revoked = login!(app, 13);
+    let kept = login!(app, 1);
+    let replaced = login!(app, 7);
+    // Not due yet: nothing checked.
+    clock.advance(59);
+    let (_, cookies, body) = call!(app, "GET", "/read", revoked);
+    assert_eq!(body["n"], 13);
+    assert!(cookies.is_empty());
+    // Due: revoked before the handler reads it, and removed.
+    clock.advance(1);
+    let (st, cookies, body) = call!(app, "GET", "/read", revoked);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["n"], Value::Null);
+    assert!(only_session(&cookies).is_removal());
+    // Kept: the check's time is sealed (in a refresh stamp: nothing in the data changed), so
+    // the next one is an interval away.
+    let (_, cookies, body) = call!(app, "GET", "/read", kept);
+    assert_eq!(body["n"], 1);
+    only_stamp(&cookies);
+    let kept = apply(&kept, &cookies);
+    let (_, cookies, _) = call!(app, "GET", "/read", kept);
+    assert!(cookies.is_empty(), "not due again: {cookies:?}");
+    // Replaced: new contents, re-sealed.
+    let (_, cookies, body) = call!(app, "GET", "/read", replaced);
+    assert_eq!(body["n"], 8);
+    assert!(!only_session(&cookies).is_removal());
+}
+
     };
 }
 

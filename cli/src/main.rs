@@ -59,7 +59,8 @@ OPTIONS:
     --name N            the session cookie name (default: __Host-session, the
                         library's, or session when the input has only that name)
     --max-cookies M     how many cookies a session may span (default: 1)
-    --idle-secs S       the idle timeout, 0 for none (default: 86400)
+    --idle-secs S       the idle timeout, 0 for none (default: 86400, or the epoch
+                        period when that is shorter)
     --absolute-secs S   the absolute lifetime (default: 604800)
     --now T             check deadlines at Unix time T instead of now
     --json              JSON instead of text
@@ -218,7 +219,10 @@ fn inspect(args: &Args) -> Result<ExitCode, String> {
     let idle = match args.idle_secs {
         Some(0) => None,
         Some(s) => Some(Duration::from_secs(s)),
-        None => Some(Duration::from_secs(86_400)),
+        // A server with epoch keys has an idle timeout of at most one period.
+        None => Some(Duration::from_secs(
+            args.epoch_secs.map_or(86_400, |p| p.min(86_400)),
+        )),
     };
     let name = match &args.name {
         Some(n) => n.clone(),

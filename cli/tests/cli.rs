@@ -246,6 +246,7 @@ fn inspect_epoch_keys_names_the_epoch() {
     let master = secret(7);
     let t = clock();
     let e = SessionConfig::new(EpochKeys::new(master.clone(), Duration::from_secs(3600)).unwrap())
+        .idle_timeout(Some(Duration::from_secs(3600)))
         .clock({
             let t = t.clone();
             move || t.load(Ordering::SeqCst)
@@ -416,10 +417,10 @@ fn inspect_gives_the_exact_rejection() {
     );
 
     // Expiry: the contents are still shown, with the deadline that passed.
-    let v = rejected(&keys, T0 + 86_400, &[], &cookie);
+    let v = rejected(&keys, T0 + 86_400 + 1, &[], &cookie);
     assert_eq!(reason(&v), "idle_expired");
     assert_eq!(v["candidates"][0]["contents"]["idleExpiresAt"], T0 + 86_400);
-    let v = rejected(&keys, T0 + 604_800, &["--idle-secs", "0"], &cookie);
+    let v = rejected(&keys, T0 + 604_800 + 1, &["--idle-secs", "0"], &cookie);
     assert_eq!(reason(&v), "absolute_expired");
     assert!(v["candidates"][0]["contents"]["idleExpiresAt"].is_null());
     assert_eq!(

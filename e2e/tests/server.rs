@@ -557,6 +557,142 @@ fn metrics_show_the_opens_per_key() {
     assert!(text.contains("sealed_session_sealed_bytes_bucket{le=\"4096\"}"), "{text}");
 }
 
+// Issue 13: remember-me, and logout everywhere through revalidation.
+
+#[test]
+fn remember_false_gives_browser_session_cookies_now_and_on_every_refresh() {
+    select(EXAMPLE);
+    // refresh_share is 0.25 of a 8 s idle timeout: a read after 2 s refreshes.
+    let server = start(&[("SESSION_IDLE_SECS", "8")]);
+    let mut c = server.client();
+    let res = c.post(
+        "/login",
+        Some(json!({ "username": "user", "password": "user123", "remember": false })),
+    );
+    assert_eq!(res.status, 200);
+    let no_expiry = |res: &Response| {
+        let cookies = res.set_cookies();
+        assert!(!cookies.is_empty());
+        for cookie in cookies.iter().filter(|c| !c.is_removal()) {
+            assert!(
+                !cookie.has_attr("Max-Age") && !cookie.has_attr("Expires"),
+                "{}",
+                cookie.raw
+            );
+        }
+    };
+    no_expiry(&res);
+    no_expiry(&c.post("/refresh-session", None)); // a touch re-seals
+    no_expiry(&c.get("/counter")); // a write re-seals
+    std::thread::sleep(Duration::from_millis(2100));
+    let res = c.get("/profile"); // an idle refresh re-seals
+    assert_eq!(res.status, 200);
+    no_expiry(&res);
+
+    // Absent (or true): persistent, as before.
+    let mut d = server.client();
+    let res = d.login("user", "user123");
+    let cookie = &res.set_cookies()[0];
+    assert!(cookie.max_age().is_some_and(|m| m > 0), "{}", cookie.raw);
+    let res = d.post(
+        "/login",
+        Some(json!({ "username": "user", "password": "user123", "remember": true })),
+    );
+    assert!(res.set_cookies()[0].max_age().is_some_and(|m| m > 0));
+}
+
+#[test]
+fn logout_everywhere_revokes_the_other_clients_sessions() {
+    select(EXAMPLE);
+    let server = start(&[("SESSION_REVALIDATE_SECS", "0")]);
+    let (mut a, mut b, mut other) = (server.client(), server.client(), server.client());
+    assert_eq!(
+        b.post("/logout-everywhere", None).status,
+        401,
+        "not logged in"
+    );
+    assert_eq!(a.login("user", "user123").status, 200);
+    assert_eq!(b.login("user", "user123").status, 200);
+    assert_eq!(other.login("admin", "admin123").status, 200);
+    let res = b.post("/logout-everywhere", None);
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json(), json!({ "message": "Logged out everywhere" }));
+    assert!(res.set_cookies().iter().all(SetCookie::is_removal));
+    assert!(b.jar.0.is_empty(), "this client's session is removed");
+    // The other client of the same user is revoked (interval 0: on its next request).
+    let res = a.get("/profile");
+    assert_eq!(res.status, 401);
+    assert!(res.set_cookies().iter().all(SetCookie::is_removal));
+    // Another user is untouched; a new login of the same user works.
+    assert_eq!(other.get("/profile").status, 200);
+    assert_eq!(a.login("user", "user123").status, 200);
+    assert_eq!(a.get("/profile").status, 200);
+}
+
+#[test]
+fn revocation_waits_for_the_revalidation_interval() {
+    select(EXAMPLE);
+    let server = start(&[("SESSION_REVALIDATE_SECS", "2")]);
+    let (mut a, mut b) = (server.client(), server.client());
+    assert_eq!(a.login("user", "user123").status, 200);
+    assert_eq!(b.login("user", "user123").status, 200);
+    assert_eq!(b.post("/logout-everywhere", None).status, 200);
+    // Checked at login, so not due yet: still in.
+    assert_eq!(a.get("/profile").status, 200);
+    std::thread::sleep(Duration::from_millis(3100));
+    assert_eq!(a.get("/profile").status, 401);
+}
+
+/// Two requests in flight from one browser state: a read-only request due for an idle
+/// refresh, and a write (or a logout). Whichever response the browser applies last, the
+/// write stands.
+fn both_orders(server: &Server, jar: &Jar, read: (&str, &str), write: (&str, &str)) -> [Jar; 2] {
+    let r = http(server.port, read.0, read.1, &jar.header(), None);
+    let w = http(server.port, write.0, write.1, &jar.header(), None);
+    assert_eq!(r.status / 100, 2, "{:?}", r.headers);
+    assert!(
+        r.set_cookies().iter().all(|c| c.name.ends_with(".t")),
+        "the refresh sends only a stamp: {:?}",
+        r.set_cookies()
+    );
+    let (mut read_last, mut write_last) = (jar.clone(), jar.clone());
+    write_last.apply(&r.set_cookies());
+    write_last.apply(&w.set_cookies());
+    read_last.apply(&w.set_cookies());
+    read_last.apply(&r.set_cookies());
+    [read_last, write_last]
+}
+
+#[test]
+fn an_idle_refresh_never_undoes_a_concurrent_write() {
+    select(EXAMPLE);
+    // The refresh share is a quarter of the idle timeout: 2 s.
+    let server = start(&[("SESSION_IDLE_SECS", "8")]);
+    let mut c = server.client();
+    c.get("/counter");
+    assert_eq!(c.get("/counter").json(), json!({ "count": 2 }));
+    std::thread::sleep(Duration::from_millis(2100));
+    for jar in both_orders(&server, &c.jar, ("GET", "/blob"), ("GET", "/counter")) {
+        let mut after = server.client();
+        after.jar = jar;
+        assert_eq!(after.get("/counter").json(), json!({ "count": 4 }));
+    }
+}
+
+#[test]
+fn an_idle_refresh_never_undoes_a_concurrent_logout() {
+    select(EXAMPLE);
+    let server = start(&[("SESSION_IDLE_SECS", "8")]);
+    let mut c = server.client();
+    assert_eq!(c.login("user", "user123").status, 200);
+    std::thread::sleep(Duration::from_millis(2100));
+    for jar in both_orders(&server, &c.jar, ("GET", "/profile"), ("POST", "/logout")) {
+        let mut after = server.client();
+        after.jar = jar;
+        assert_eq!(after.get("/profile").status, 401, "logged out stays out");
+    }
+}
+
     };
 }
 

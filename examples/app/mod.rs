@@ -4,6 +4,8 @@
 //!
 //! Every handler takes the request's [`Session`] handle and returns a status and a JSON body.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use rand::Rng as _;
@@ -12,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use sealed_session::{
-    Algorithm, Compression, CookieConfig, EpochKeys, Keyring, Keys, Secret, Session, SessionConfig,
-    SessionEngine,
+    Algorithm, Compression, CookieConfig, EpochKeys, Keyring, Keys, Revalidation, Secret, Session,
+    SessionConfig, SessionEngine, Verdict,
 };
 
 /// Largest blob `POST /blob` accepts.
@@ -34,11 +36,39 @@ struct User {
     permissions: Vec<String>,
 }
 
-/// `POST /login` body.
+/// `POST /login` body. `remember: false` makes the session's cookies end with the browser.
 #[derive(Deserialize)]
 pub struct Credentials {
     username: String,
     password: String,
+    #[serde(default)]
+    remember: Option<bool>,
+}
+
+/// Each user's "logout everywhere" generation: a session is valid while the generation it
+/// was issued under (`authGen`) is the user's current one. A real app keeps this in its
+/// database; the demo keeps it in memory.
+fn generations() -> &'static Mutex<HashMap<u64, u64>> {
+    static GENERATIONS: OnceLock<Mutex<HashMap<u64, u64>>> = OnceLock::new();
+    GENERATIONS.get_or_init(Mutex::default)
+}
+
+fn generation(user: u64) -> u64 {
+    let map = generations().lock().unwrap_or_else(|p| p.into_inner());
+    map.get(&user).copied().unwrap_or(0)
+}
+
+/// The revalidation check (`SESSION_REVALIDATE_SECS`): a session issued before its user's
+/// last "logout everywhere" is rejected.
+fn still_valid(r: Revalidation) -> sealed_session::RevalidationFuture {
+    let user = r.session.get::<User>("user").ok().flatten();
+    let issued_under = r.session.get::<u64>("authGen").ok().flatten().unwrap_or(0);
+    Box::pin(async move {
+        match user {
+            Some(u) if issued_under < generation(u.id) => Verdict::Reject,
+            _ => Verdict::Keep,
+        }
+    })
 }
 
 /// `PUT /session-data` body.
@@ -92,7 +122,11 @@ pub fn login(session: &Session, body: &Credentials) -> Reply {
     session.renew()?;
     let login_count = session.get::<u64>("loginCount")?.unwrap_or(0) + 1;
     session.insert("loginCount", &login_count)?;
+    session.insert("authGen", &generation(user.id))?;
     session.insert("user", &user)?;
+    // "Keep me signed in" unless the client said otherwise; sealed in the cookie, so later
+    // refreshes and re-seals keep it.
+    session.set_persistent(body.remember.unwrap_or(true))?;
     Ok((
         200,
         json!({
@@ -174,6 +208,20 @@ pub fn refresh_session(session: &Session) -> Reply {
 pub fn logout(session: &Session) -> Reply {
     session.purge()?;
     Ok((200, json!({ "message": "Logged out" })))
+}
+
+/// `POST /logout-everywhere`: every session of this user issued before now is revoked (the
+/// others see it within `SESSION_REVALIDATE_SECS`), and this client's is removed.
+pub fn logout_everywhere(session: &Session) -> Reply {
+    let Some(user) = session.get::<User>("user")? else {
+        return unauthorized();
+    };
+    {
+        let mut map = generations().lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry(user.id).or_insert(0) += 1;
+    }
+    session.purge()?;
+    Ok((200, json!({ "message": "Logged out everywhere" })))
 }
 
 /// `POST /blob?size=N`
@@ -316,6 +364,8 @@ pub fn engine_from_env() -> Result<SessionEngine, String> {
         let alg: Algorithm = alg.parse().map_err(|e| format!("SESSION_ALGORITHM: {e}"))?;
         config = config.algorithm(alg);
     }
+    let revalidate = Duration::from_secs(env_num("SESSION_REVALIDATE_SECS", 60)?);
+    config = config.revalidate(revalidate, still_valid);
     config.build().map_err(|e| e.to_string())
 }
 

@@ -70,7 +70,7 @@ pub fn config(
             Ok(r) => r,
             Err(e) => panic!("two secrets make a key ring: {e}"),
         };
-        let mut v = Vec::with_capacity(MAX_CHUNKS * 4);
+        let mut v = Vec::with_capacity(MAX_CHUNKS * Algorithm::ALL.len() * 2);
         for n in 1..=MAX_CHUNKS {
             for alg in Algorithm::ALL {
                 for comp in [Compression::Auto, Compression::Off] {
@@ -81,9 +81,12 @@ pub fn config(
         v
     });
     let n = max_cookies.clamp(1, MAX_CHUNKS);
-    let a = usize::from(algorithm == Algorithm::Aes256Gcm);
+    let a = Algorithm::ALL
+        .iter()
+        .position(|&x| x == algorithm)
+        .unwrap_or(0);
     let c = usize::from(compression == Compression::Off);
-    &all[(n - 1) * 4 + a * 2 + c]
+    &all[(n - 1) * Algorithm::ALL.len() * 2 + a * 2 + c]
 }
 
 /// A configuration for writing seeds: the targets' key ring, or (`old_key`) a ring whose

@@ -32,6 +32,7 @@ const SERVER_VARS: &[&str] = &[
     "SESSION_SECURE",
     "SESSION_COMPRESSION",
     "SESSION_ALGORITHM",
+    "SESSION_REVALIDATE_SECS",
     "RUST_LOG",
 ];
 
