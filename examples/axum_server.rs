@@ -114,17 +114,8 @@ async fn not_found() -> StatusCode {
 }
 
 fn main() -> ExitCode {
-    app::init_logging();
-    if let Err(e) = app::init_metrics() {
-        eprintln!("error: {e}");
+    let Some((engine, port)) = app::startup() else {
         return ExitCode::FAILURE;
-    }
-    let (engine, port) = match app::settings() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

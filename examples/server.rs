@@ -75,17 +75,8 @@ async fn metrics() -> HttpResponse {
 }
 
 fn main() -> ExitCode {
-    app::init_logging();
-    if let Err(e) = app::init_metrics() {
-        eprintln!("error: {e}");
+    let Some((engine, port)) = app::startup() else {
         return ExitCode::FAILURE;
-    }
-    let (engine, port) = match app::settings() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
     };
     match actix_web::rt::System::new().block_on(serve(engine, port)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -370,7 +370,7 @@ pub fn engine_from_env() -> Result<SessionEngine, String> {
 }
 
 /// Logs to stderr, at `RUST_LOG` or `info`.
-pub fn init_logging() {
+fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -379,9 +379,15 @@ pub fn init_logging() {
         .init();
 }
 
-/// The engine and port from the environment, or the reason the server cannot start.
-pub fn settings() -> Result<(SessionEngine, u16), String> {
-    Ok((engine_from_env()?, env_num("PORT", 8080)?))
+/// Starts logging and the metrics recorder, and reads the engine and port from the
+/// environment; `None` (after saying
+/// why on stderr) when the server cannot start.
+pub fn startup() -> Option<(SessionEngine, u16)> {
+    init_logging();
+    let settings = init_metrics()
+        .and_then(|()| engine_from_env())
+        .and_then(|e| Ok((e, env_num("PORT", 8080)?)));
+    settings.map_err(|e| eprintln!("error: {e}")).ok()
 }
 
 /// The line a client waits for before connecting (the socket listens from here on).
