@@ -427,6 +427,18 @@ fn inspect_gives_the_exact_rejection() {
         reason(&rejected(&keys, T0 - 3600, &[], &cookie)),
         "from_the_future"
     );
+
+    // Written by the next release (schema 1) during a rolling deploy: no session here.
+    let next = SessionConfig::new(Keyring::new(secret(4)))
+        .cookie_name("session")
+        .schema(1, |_, _| sealed_session::Migration::Keep)
+        .clock(|| T0)
+        .build()
+        .unwrap();
+    let newer = pairs(&next, &mut login_session()).remove(0);
+    let v = rejected(&keys, T0, &[], &newer);
+    assert_eq!(reason(&v), "newer_schema");
+    assert!(v["candidates"][0]["contents"]["entries"].is_array());
 }
 
 #[test]

@@ -380,8 +380,7 @@ fn init_logging() {
 }
 
 /// Starts logging and the metrics recorder, and reads the engine and port from the
-/// environment; `None` (after saying
-/// why on stderr) when the server cannot start.
+/// environment; `None` (after saying why on stderr) when the server cannot start.
 pub fn startup() -> Option<(SessionEngine, u16)> {
     init_logging();
     let settings = init_metrics()
