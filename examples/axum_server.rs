@@ -100,6 +100,14 @@ async fn cookie_stats(State(cookie): State<CookieConfig>, headers: HeaderMap) ->
     ))
 }
 
+async fn metrics() -> Response {
+    (
+        [(header::CONTENT_TYPE, app::METRICS_CONTENT_TYPE)],
+        app::metrics_text(),
+    )
+        .into_response()
+}
+
 /// actix-web answers a known path with another method `404`, not `405`: keep the contract.
 async fn not_found() -> StatusCode {
     StatusCode::NOT_FOUND
@@ -147,6 +155,7 @@ fn main() -> ExitCode {
                 .delete(session_route!(app::delete_blob)),
         )
         .route("/cookie-stats", get(cookie_stats))
+        .route("/metrics", get(metrics))
         .method_not_allowed_fallback(not_found)
         .with_state(cookie)
         .layer(SessionLayer::new(engine));

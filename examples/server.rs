@@ -68,6 +68,12 @@ async fn cookie_stats(
     respond(app::cookie_stats(&cookie, headers.map(|v| v.as_bytes())))
 }
 
+async fn metrics() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(app::METRICS_CONTENT_TYPE)
+        .body(app::metrics_text())
+}
+
 fn main() -> ExitCode {
     let Some((engine, port)) = app::startup() else {
         return ExitCode::FAILURE;
@@ -114,6 +120,7 @@ async fn serve(engine: SessionEngine, port: u16) -> std::io::Result<()> {
             .route("/blob", web::get().to(session_route!(app::blob_size)))
             .route("/blob", web::delete().to(session_route!(app::delete_blob)))
             .route("/cookie-stats", web::get().to(cookie_stats))
+            .route("/metrics", web::get().to(metrics))
     })
     .bind(("127.0.0.1", port))?;
     let addr = server

@@ -182,6 +182,8 @@ pub struct SessionConfig {
     too_large: TooLargePolicy,
     server_errors: ServerErrorWrites,
     max_session_bytes: usize,
+    size_warning_share: f64,
+    cookie_header_budget: Option<usize>,
     /// Whether `cookie_name` was called; otherwise `build` picks the name.
     named: bool,
     schema: Schema,
@@ -223,6 +225,8 @@ impl SessionConfig {
             too_large: TooLargePolicy::default(),
             server_errors: ServerErrorWrites::default(),
             max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
+            size_warning_share: 0.8,
+            cookie_header_budget: Some(8 * 1024),
             named: false,
             schema: Schema {
                 version: 0,
@@ -473,6 +477,37 @@ impl SessionConfig {
         self
     }
 
+    /// With the `metrics` feature: the share of what the cookies can carry (`max_cookies`
+    /// cookies of 4 KB) past which a sealed session is counted in
+    /// [`SIZE_WARNINGS`](crate::metrics::SIZE_WARNINGS) and logged at `warn` (default 0.8;
+    /// between 0 and 1), so a growing session is noticed before it stops being saved.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// assert!(SessionConfig::new(Secret::generate()).size_warning_share(0.5).build().is_ok());
+    /// assert!(SessionConfig::new(Secret::generate()).size_warning_share(1.5).build().is_err());
+    /// ```
+    pub fn size_warning_share(mut self, share: f64) -> Self {
+        self.size_warning_share = share;
+        self
+    }
+
+    /// With the `metrics` feature: the size of a request's whole `Cookie` header (all
+    /// cookies of the site, not only the session's) past which the request is counted in
+    /// [`COOKIE_HEADER_OVER_BUDGET`](crate::metrics::COOKIE_HEADER_OVER_BUDGET) and logged at
+    /// `warn` (default 8 KiB, nginx's default header buffer; `None`: no budget). Proxies
+    /// answer larger headers with 400 or 431 before the application sees them.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionConfig};
+    /// assert!(SessionConfig::new(Secret::generate()).cookie_header_budget(Some(16 * 1024)).build().is_ok());
+    /// assert!(SessionConfig::new(Secret::generate()).cookie_header_budget(Some(0)).build().is_err());
+    /// ```
+    pub fn cookie_header_budget(mut self, bytes: Option<usize>) -> Self {
+        self.cookie_header_budget = bytes;
+        self
+    }
+
     /// Versions what the application stores in sessions, so a deploy that changes a stored
     /// type never turns live cookies into errors or surprise logouts.
     ///
@@ -601,6 +636,19 @@ impl SessionConfig {
                 self.max_session_bytes
             )));
         }
+        if !(self.size_warning_share > 0.0 && self.size_warning_share <= 1.0) {
+            return Err(Error::Config(format!(
+                "size_warning_share is {}; it must be above 0 and at most 1 (0.8 warns at 80 % \
+                 of what the cookies can carry)",
+                self.size_warning_share
+            )));
+        }
+        if self.cookie_header_budget == Some(0) {
+            return Err(Error::Config(
+                "cookie_header_budget is 0 bytes; give a size such as 8192, or None for no budget"
+                    .into(),
+            ));
+        }
         Ok(SessionEngine::from_parts(EngineParts {
             keys: self.keys,
             cookie: self.cookie,
@@ -611,6 +659,8 @@ impl SessionConfig {
             too_large: self.too_large,
             server_errors: self.server_errors,
             max_session_bytes: self.max_session_bytes,
+            size_warning_share: self.size_warning_share,
+            cookie_header_budget: self.cookie_header_budget,
             schema: self.schema,
             revalidator: self.revalidator,
         }))

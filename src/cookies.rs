@@ -345,7 +345,7 @@ impl CookieConfig {
             .collect()
     }
 
-    fn chunks_needed(&self, len: usize) -> Result<usize, Error> {
+    pub(crate) fn chunks_needed(&self, len: usize) -> Result<usize, Error> {
         for total in 1..=self.max_cookies {
             let cap: usize = (0..total).map(|i| self.capacity(i, total)).sum();
             if len <= cap {
@@ -481,6 +481,8 @@ pub(crate) struct RequestCookies {
     present: u64,
     /// The scan gave up (too many cookie bytes or cookies): nothing was read.
     refused: Option<Rejection>,
+    /// Bytes of the `Cookie` header values scanned (up to where the scan gave up).
+    header_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -514,8 +516,9 @@ impl RequestCookies {
         let mut per_index = [0u8; MAX_CHUNKS + 1];
         for header in headers {
             bytes += header.len();
+            out.header_bytes = bytes;
             if bytes > MAX_HEADER_BYTES {
-                return RequestCookies::refused(Rejection::HeaderTooLarge);
+                return RequestCookies::refused(Rejection::HeaderTooLarge, bytes);
             }
             let mut rest = Some(header);
             while let Some(text) = rest {
@@ -532,7 +535,7 @@ impl RequestCookies {
                 };
                 count += 1;
                 if count > MAX_REQUEST_COOKIES {
-                    return RequestCookies::refused(Rejection::HeaderTooLarge);
+                    return RequestCookies::refused(Rejection::HeaderTooLarge, bytes);
                 }
                 let pair = pair.trim_ascii();
                 let Some(eq) = pair.iter().position(|&b| b == b'=') else {
@@ -574,11 +577,17 @@ impl RequestCookies {
         out
     }
 
-    fn refused(reason: Rejection) -> RequestCookies {
+    fn refused(reason: Rejection, header_bytes: usize) -> RequestCookies {
         RequestCookies {
             refused: Some(reason),
+            header_bytes,
             ..RequestCookies::default()
         }
+    }
+
+    /// Bytes of the `Cookie` header values the request carried (as far as the scan read).
+    pub(crate) fn header_bytes(&self) -> usize {
+        self.header_bytes
     }
 
     /// Which chunk names the request carried (bit `i`: chunk `i`), for removals. Empty when

@@ -98,6 +98,10 @@ pub(crate) struct EngineParts {
     pub too_large: TooLargePolicy,
     pub server_errors: ServerErrorWrites,
     pub max_session_bytes: usize,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub size_warning_share: f64,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub cookie_header_budget: Option<usize>,
     pub schema: Schema,
     pub revalidator: Option<Revalidator>,
 }
@@ -263,6 +267,7 @@ impl SessionEngine {
     /// ```
     pub fn start<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Session {
         let request = RequestCookies::scan(self.cookie(), cookie_headers);
+        crate::metrics::request_header(self, request.header_bytes(), self.now());
         Session::new(self.clone(), request)
     }
 
@@ -303,19 +308,22 @@ impl SessionEngine {
         now: u64,
     ) -> (SessionState, LoadOutcome, Option<Binding>) {
         let max_cookies = self.cookie().max_cookies();
-        match request.open_with(max_cookies, |value| self.open_sealed(value, request, now)) {
-            Ok(Some((session, needs_reseal, binding))) => {
-                (session, LoadOutcome::Opened { needs_reseal }, Some(binding))
-            }
-            Ok(None) => (SessionState::new(), LoadOutcome::NoCookie, None),
-            Err(r) => (SessionState::new(), LoadOutcome::Rejected(r), None),
-        }
+        let opened =
+            match request.open_with(max_cookies, |value| self.open_sealed(value, request, now)) {
+                Ok(Some((session, needs_reseal, binding))) => {
+                    (session, LoadOutcome::Opened { needs_reseal }, Some(binding))
+                }
+                Ok(None) => (SessionState::new(), LoadOutcome::NoCookie, None),
+                Err(r) => (SessionState::new(), LoadOutcome::Rejected(r), None),
+            };
+        crate::metrics::opened(opened.1);
+        opened
     }
 
     /// Opens one sealed value at `now`, applies the request's refresh stamp bound to it (if
     /// any opens), checks expiry and the schema; also says whether it must be re-sealed (an
     /// older key or another algorithm).
-    fn open_sealed(
+    pub(crate) fn open_sealed(
         &self,
         value: &str,
         request: &RequestCookies,
@@ -344,6 +352,7 @@ impl SessionEngine {
         }
         p.expiry.check(&session, now)?;
         self.migrate(&mut session)?;
+        crate::metrics::opened_key(opened.algorithm, value, opened.primary);
         let needs_reseal = !opened.primary || opened.algorithm != p.algorithm;
         Ok((session, needs_reseal, opened.nonce))
     }
@@ -600,6 +609,7 @@ impl SessionEngine {
             });
         }
         let value = self.seal_at(session, now)?;
+        crate::metrics::sealed(self, value.len(), now);
         cookie.set_cookies(&value, self.max_age(session, now), request.present())
     }
 
@@ -609,6 +619,11 @@ impl SessionEngine {
     pub(crate) fn note_rejection(&self, reason: Rejection, now: u64) {
         tracing::debug!(reason = reason.as_str(), "session cookie rejected");
         self.inner.log.note(reason, now);
+    }
+
+    /// The validated settings and keys, for the inspector and the metrics hooks.
+    pub(crate) fn parts(&self) -> &EngineParts {
+        self.p()
     }
 }
 

@@ -329,12 +329,13 @@ impl fmt::Display for Error {
             Error::SecretTooShort { len } => write!(
                 f,
                 "secret is {len} bytes; secrets must be at least 32 bytes of random data: \
-                 generate one with `Secret::generate()` (or `cargo run --example keygen`)"
+                 generate one with `Secret::generate()` (or `sealed-session keygen`, \
+                 from the sealed-session-cli crate)"
             ),
             Error::SecretNotBase64 { index } => write!(
                 f,
                 "secret #{index} is not valid base64 (standard or URL-safe, padded or not): \
-                 generate one with `cargo run --example keygen`"
+                 generate one with `sealed-session keygen` (the sealed-session-cli crate)"
             ),
             Error::NoKeys => f.write_str(
                 "no secret was given: pass at least one secret (the first seals, the rest only open)",

@@ -606,6 +606,7 @@ impl Session {
 
 /// The message an adapter logs when a handler asks for the session on a route without the
 /// session layer: `layer` names what to add.
+#[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) fn missing_layer_message(layer: &str) -> String {
     format!(
         "a handler asked for the session, but no session layer runs on this route: add \

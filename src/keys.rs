@@ -604,6 +604,21 @@ impl Keyring {
             None => unreachable!("a Keyring is never built empty"),
         }
     }
+
+    /// The key id of every secret under `algorithm`, in rotation order (index 0 is the
+    /// primary): what a sealed value's header names, so logs, metrics and the inspector can
+    /// be matched to the secrets of a `SESSION_KEYS` list.
+    ///
+    /// ```
+    /// # use sealed_session::{Algorithm, Keyring, Secret};
+    /// let ring = Keyring::new(Secret::generate()).with_fallback(Secret::generate());
+    /// let ids = ring.key_ids(Algorithm::Aes256Gcm);
+    /// assert_eq!(ids.len(), 2);
+    /// assert_eq!(ids[0], ring.primary_id(Algorithm::Aes256Gcm));
+    /// ```
+    pub fn key_ids(&self, algorithm: Algorithm) -> Vec<KeyId> {
+        self.sets.iter().map(|s| s.get(algorithm).id()).collect()
+    }
 }
 
 impl fmt::Debug for Keyring {
@@ -732,6 +747,20 @@ impl EpochKeys {
             *guard = Some(Arc::clone(&fresh));
         }
         fresh
+    }
+
+    /// The key id of epoch `epoch`'s key under `algorithm` (derives the key: for tools, not
+    /// for requests).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use sealed_session::{Algorithm, EpochKeys, Secret};
+    /// let k = EpochKeys::new(Secret::from_bytes(&[1u8; 32]).unwrap(), Duration::from_secs(60)).unwrap();
+    /// let alg = Algorithm::Aes256Gcm;
+    /// assert_ne!(k.key_id(7, alg), k.key_id(8, alg));
+    /// ```
+    pub fn key_id(&self, epoch: u64, algorithm: Algorithm) -> KeyId {
+        Key::derive(&self.master, algorithm, Some(epoch)).id()
     }
 }
 

@@ -649,6 +649,12 @@ impl SessionState {
         self.refreshed_at = Some(refreshed_at);
         self
     }
+
+    /// Every entry's name and the size of its serialized value, in order; the whole-struct
+    /// value of [`set_data`](SessionState::set_data) has the empty name (for the inspector).
+    pub(crate) fn entry_sizes(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.0.len()))
+    }
 }
 
 /// Decodes one stored value; all bytes must be used, so a value of another type is an error

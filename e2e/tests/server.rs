@@ -515,6 +515,48 @@ fn bad_requests_and_wrong_methods_answer_alike() {
     assert_eq!(http(server.port, "GET", "/no-such-route", "", None).status, 404);
 }
 
+#[test]
+fn metrics_show_the_opens_per_key() {
+    select(EXAMPLE);
+    let (a, b) = (key(0xA), key(0xB));
+    let server = Server::start(0, &[("SESSION_KEYS", &a), ("SESSION_SECURE", "0")]);
+    let mut c = server.client();
+    assert_eq!(c.login("user", "user123").status, 200);
+    let cookie_a = c.jar.header();
+    drop(server);
+
+    // Rotated to [B, A]: the old cookie opens under the fallback key, twice; garbage is
+    // counted by reason.
+    let ba = format!("{b},{a}");
+    let server = Server::start(0, &[("SESSION_KEYS", &ba), ("SESSION_SECURE", "0")]);
+    for _ in 0..2 {
+        assert_eq!(http(server.port, "GET", "/profile", &cookie_a, None).status, 200);
+    }
+    http(server.port, "GET", "/counter", "session=AQkAAAAA", None);
+    let res = http(server.port, "GET", "/metrics", "", None);
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    assert!(res.set_cookies().is_empty());
+    let text = String::from_utf8(res.body).unwrap();
+    let ring = sealed_session::Keyring::from_base64_list(&ba).unwrap();
+    let alg = sealed_session::Algorithm::default();
+    let old_id = ring.key_ids(alg)[1];
+    let line = format!(
+        "sealed_session_opens_by_key_total{{algorithm=\"{}\",key_id=\"{old_id}\",primary=\"false\"}} 2",
+        alg.name()
+    );
+    assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    assert!(
+        text.lines().any(|l| l
+            == "sealed_session_opens_total{outcome=\"rejected\",reason=\"unknown_algorithm\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("sealed_session_sealed_bytes_bucket{le=\"4096\"}"), "{text}");
+}
+
 // Issue 13: remember-me, and logout everywhere through revalidation.
 
 #[test]

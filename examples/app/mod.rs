@@ -322,7 +322,7 @@ pub fn engine_from_env() -> Result<SessionEngine, String> {
         None => {
             eprintln!(
                 "warning: SESSION_KEYS is not set; using a random key, so sessions will not \
-                 survive a restart (generate one with `cargo run --example keygen`)"
+                 survive a restart (generate one with `cargo run -p sealed-session-cli -- keygen`)"
             );
             vec![Secret::generate()]
         }
@@ -379,15 +379,69 @@ fn init_logging() {
         .init();
 }
 
-/// Starts logging and reads the engine and port from the environment; `None` (after saying
-/// why on stderr) when the server cannot start.
+/// Starts logging and the metrics recorder, and reads the engine and port from the
+/// environment; `None` (after saying why on stderr) when the server cannot start.
 pub fn startup() -> Option<(SessionEngine, u16)> {
     init_logging();
-    let settings = engine_from_env().and_then(|e| Ok((e, env_num("PORT", 8080)?)));
+    let settings = init_metrics()
+        .and_then(|()| engine_from_env())
+        .and_then(|e| Ok((e, env_num("PORT", 8080)?)));
     settings.map_err(|e| eprintln!("error: {e}")).ok()
 }
 
 /// The line a client waits for before connecting (the socket listens from here on).
 pub fn announce(port: u16) {
     println!("sealed-session example listening on http://127.0.0.1:{port}");
+}
+
+/// The `Content-Type` of `GET /metrics`: Prometheus' text exposition format.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+static METRICS: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+    std::sync::OnceLock::new();
+
+/// Installs a Prometheus recorder for the library's metrics (feature `metrics`, see
+/// `sealed_session::metrics`), rendered by `GET /metrics`: histograms of sealed sizes, chunk
+/// counts and `Cookie` header sizes get buckets around the 4 KB cookie limit and nginx's
+/// 8 KiB header buffer. A background thread runs the recorder's upkeep.
+pub fn init_metrics() -> Result<(), String> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    use sealed_session::metrics::{COOKIE_HEADER_BYTES, SEALED_BYTES, SEALED_CHUNKS};
+    let sizes = [
+        256.0, 512.0, 1024.0, 2048.0, 3072.0, 3584.0, 4096.0, 8192.0, 16384.0,
+    ];
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Full(SEALED_BYTES.into()), &sizes)
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Full(SEALED_CHUNKS.into()),
+                &[1.0, 2.0, 3.0, 4.0, 8.0],
+            )
+        })
+        .and_then(|b| b.set_buckets_for_metric(Matcher::Full(COOKIE_HEADER_BYTES.into()), &sizes))
+        .map_err(|e| e.to_string())?
+        .install_recorder()
+        .map_err(|e| format!("installing the metrics recorder: {e}"))?;
+    let upkeep = handle.clone();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_secs(5));
+        upkeep.run_upkeep();
+    });
+    METRICS
+        .set(handle)
+        .map_err(|_| "the metrics recorder was installed twice".to_string())
+}
+
+/// `GET /metrics`: everything recorded so far, in Prometheus' text format. Without the
+/// library's `metrics` feature the session records nothing, and a comment says so.
+pub fn metrics_text() -> String {
+    let text = METRICS.get().map(|h| h.render()).unwrap_or_default();
+    if cfg!(feature = "metrics") {
+        text
+    } else {
+        format!(
+            "# sealed-session was built without its `metrics` feature, so no session metrics \
+             are recorded: run with `--features metrics`\n{text}"
+        )
+    }
 }

@@ -57,8 +57,9 @@ impl Example {
     }
     fn feature(self) -> &'static str {
         match self {
-            Example::Actix => "actix",
-            Example::Axum => "axum",
+            // `metrics`: `GET /metrics` lists the session metrics (issue 14).
+            Example::Actix => "actix,metrics",
+            Example::Axum => "axum,metrics",
         }
     }
     fn index(self) -> usize {
