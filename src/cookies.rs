@@ -553,7 +553,9 @@ impl RequestCookies {
                     }
                 };
                 out.present |= 1 << index;
-                let seen = &mut per_index[index];
+                let Some(seen) = per_index.get_mut(index) else {
+                    continue; // index <= STAMP by construction
+                };
                 if usize::from(*seen) >= MAX_CANDIDATES {
                     continue;
                 }
