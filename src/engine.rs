@@ -143,6 +143,8 @@ pub struct SessionEngine {
 
 struct Inner {
     parts: EngineParts,
+    /// `<name>.t`, the refresh stamp's cookie name and AAD name, computed once.
+    stamp_name: String,
     log: RejectionLog,
 }
 
@@ -166,6 +168,7 @@ impl SessionEngine {
     pub(crate) fn from_parts(parts: EngineParts) -> SessionEngine {
         SessionEngine {
             inner: Arc::new(Inner {
+                stamp_name: parts.cookie.stamp_name(),
                 parts,
                 log: RejectionLog::default(),
             }),
@@ -339,10 +342,10 @@ impl SessionEngine {
         let mut stamps = request.stamps().peekable();
         if stamps.peek().is_some() {
             // A stamp bound to another value (older, or planted) does not open: ignored.
-            let name = p.cookie.stamp_name();
+            let name = &self.inner.stamp_name;
             let binding = opened.nonce.as_bytes();
             for stamp in stamps {
-                let Ok(s) = format::open(&keys, &name, binding, stamp, MAX_STAMP_LEN) else {
+                let Ok(s) = format::open(&keys, name, binding, stamp, MAX_STAMP_LEN) else {
                     continue;
                 };
                 if session.apply_stamp(&s.body).is_ok() {
@@ -584,11 +587,10 @@ impl SessionEngine {
             let p = self.p();
             let body = session.encode_stamp(now)?;
             let keys = p.keys.at(now, p.expiry.clock_skew());
-            let name = cookie.stamp_name();
             let stamp = format::seal(
                 &keys,
                 p.algorithm,
-                &name,
+                &self.inner.stamp_name,
                 binding.as_bytes(),
                 &body,
                 Compression::Off,
