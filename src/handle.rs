@@ -541,7 +541,6 @@ impl Session {
     pub fn finish(&self, response: &mut impl ResponseHeaders) -> Result<(), ErrorResponse> {
         let engine = &self.shared.engine;
         let request = &self.shared.request;
-        let now = engine.now();
         let mut slot = self.lock();
         if slot.closed {
             return Ok(());
@@ -551,6 +550,12 @@ impl Session {
             return Ok(());
         }
         let used = slot.opened.is_some();
+        if !used && request.heads().next().is_none() {
+            // Untouched, and no session cookie to re-seal: the common static-route case
+            // returns before reading the clock.
+            return Ok(());
+        }
+        let now = engine.now();
         let discard = (500..600).contains(&response.status())
             && engine.server_error_writes() == ServerErrorWrites::Discard;
         let written = match &mut slot.opened {
