@@ -8,10 +8,11 @@ mod workloads;
 
 use std::path::{Path, PathBuf};
 
-use sealed_session::cookies::MAX_CHUNKS;
 use sealed_session::format::MAX_PLAINTEXT;
 use sealed_session::{Algorithm, Compression, SessionEngine, SessionState};
-use sealed_session_fuzz::{compressed_plaintext, plaintext_seed, seed_config, COOKIE_NAME, NOW};
+use sealed_session_fuzz::{
+    chunked_header, compressed_plaintext, plaintext_seed, seed_config, COOKIE_NAME, NOW,
+};
 
 struct Out(PathBuf);
 
@@ -206,26 +207,16 @@ fn main() {
         h.extend_from_slice(format!("; {COOKIE_NAME}.{i}={}", "A".repeat(1000)).as_bytes());
     }
     out.put("cookie_headers", "32k-32-chunks-garbage", &h);
-    // A real value cut into 32 small chunks (readers do not check chunk sizes).
+    // A real value cut into 32 small chunks (readers only bound each chunk's size).
     let cfg32 = seed_config(32, Algorithm::XChaCha20Poly1305, Compression::Auto, false);
     let mut s = sessions[4].1.clone();
     let value = cfg32.seal(&mut s).unwrap();
-    let part = value.len().div_ceil(MAX_CHUNKS);
-    let parts: Vec<&str> = value
-        .as_bytes()
-        .chunks(part)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    assert_eq!(parts.len(), MAX_CHUNKS);
     let mut h = vec![config_byte(
         32,
         Algorithm::XChaCha20Poly1305,
         Compression::Auto,
     )];
-    h.extend_from_slice(format!("{COOKIE_NAME}=32.{}", parts[0]).as_bytes());
-    for (i, p) in parts.iter().enumerate().skip(1).rev() {
-        h.extend_from_slice(format!("; {COOKIE_NAME}.{i}={p}").as_bytes());
-    }
+    h.extend_from_slice(chunked_header(&value).as_bytes());
     out.put("cookie_headers", "32-chunks-real", &h);
 
     // --- plaintext: real decrypted plaintexts ---------------------------------------------

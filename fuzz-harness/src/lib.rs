@@ -105,6 +105,30 @@ pub fn seed_config(
     build(keys, max_cookies, algorithm, compression)
 }
 
+/// A `Cookie` header carrying `value` cut into `MAX_CHUNKS` small chunks of [`COOKIE_NAME`],
+/// last chunk first (browsers send cookies in any order). Readers only require each chunk to
+/// be at most 4096 bytes, so a value a writer would put in one cookie may arrive this way.
+pub fn chunked_header(value: &str) -> String {
+    let part = value.len().div_ceil(MAX_CHUNKS).max(1);
+    let parts: Vec<&[u8]> = value.as_bytes().chunks(part).collect();
+    assert_eq!(
+        parts.len(),
+        MAX_CHUNKS,
+        "the value splits into {MAX_CHUNKS} chunks"
+    );
+    let mut h = String::new();
+    for (i, p) in parts.iter().enumerate().rev() {
+        // base64url is ASCII, so every byte boundary is a character boundary.
+        let p = String::from_utf8_lossy(p);
+        if i == 0 {
+            h.push_str(&format!("{COOKIE_NAME}={MAX_CHUNKS}.{p}"));
+        } else {
+            h.push_str(&format!("{COOKIE_NAME}.{i}={p}; "));
+        }
+    }
+    h
+}
+
 /// An authenticated plaintext as `format::open` hands it on (`flags || body`) for
 /// `session`'s body, stored plain or LZ4-compressed (whether or not that is smaller):
 /// seeds for [`plaintext`].

@@ -11,7 +11,9 @@ use sealed_session::cookies::{MAX_CHUNKS, MAX_COOKIE_BYTES};
 use sealed_session::format::MAX_PLAINTEXT;
 use sealed_session::internals::decode_plaintext;
 use sealed_session::{Algorithm, Compression, LoadOutcome, Rejection, SessionState};
-use sealed_session_fuzz::{self as fuzzing, compressed_plaintext, seed_config, COOKIE_NAME, NOW};
+use sealed_session_fuzz::{
+    self as fuzzing, chunked_header, compressed_plaintext, seed_config, COOKIE_NAME, NOW,
+};
 
 /// A fuzz target: its directory name and the shared function it calls.
 type Target = (&'static str, fn(&[u8]));
@@ -147,21 +149,7 @@ fn header_of_32_kib_with_32_chunks() {
         .collect();
     session.insert("blob", &blob).unwrap();
     let value = seal.seal(&mut session).unwrap();
-    let part = value.len().div_ceil(MAX_CHUNKS);
-    let parts: Vec<&str> = value
-        .as_bytes()
-        .chunks(part)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    assert_eq!(parts.len(), MAX_CHUNKS);
-    let mut h = String::new();
-    for (i, p) in parts.iter().enumerate().rev() {
-        if i == 0 {
-            h.push_str(&format!("{COOKIE_NAME}=32.{p}"));
-        } else {
-            h.push_str(&format!("{COOKIE_NAME}.{i}={p}; "));
-        }
-    }
+    let h = chunked_header(&value);
     assert!(h.len() <= 32 * 1024, "{}", h.len());
     let loaded = cfg.load([h.as_bytes()]);
     assert_eq!(
