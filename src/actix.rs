@@ -55,7 +55,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use crate::engine::SessionEngine;
 use crate::error::Error;
 use crate::handle::{missing_layer_message, Session};
-use crate::response::{error_body, ErrorResponse, ResponseHeaders, OPAQUE_BODY};
+use crate::response::{error_body, ResponseHeaders, OPAQUE_BODY};
 
 /// The actix-web middleware: starts each request's [`Session`] and finishes it into the
 /// response.
@@ -155,7 +155,7 @@ where
                 Ok(()) => Ok(res.map_into_left_body()),
                 Err(failed) => {
                     let (req, _) = res.into_parts();
-                    Ok(ServiceResponse::new(req, http_response(&failed)).map_into_right_body())
+                    Ok(ServiceResponse::new(req, json_500(failed.body().to_owned())).map_into_right_body())
                 }
             }
         })
@@ -202,10 +202,11 @@ impl<B> ResponseHeaders for Response<'_, B> {
     }
 }
 
-fn http_response(failed: &ErrorResponse) -> HttpResponse {
+/// A `500` with one of the crate's JSON bodies (see [`crate::ErrorResponse`]).
+fn json_500(body: String) -> HttpResponse {
     HttpResponse::build(StatusCode::INTERNAL_SERVER_ERROR)
-        .content_type(failed.content_type())
-        .body(failed.body().to_owned())
+        .content_type("application/json")
+        .body(body)
 }
 
 /// Extracting [`Session`] on a route without [`SessionMiddleware`]: a 500 with an opaque
@@ -221,9 +222,7 @@ impl std::fmt::Display for MissingMiddleware {
 
 impl ResponseError for MissingMiddleware {
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(StatusCode::INTERNAL_SERVER_ERROR)
-            .content_type("application/json")
-            .body(OPAQUE_BODY)
+        json_500(OPAQUE_BODY.to_owned())
     }
 }
 
@@ -279,8 +278,6 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         tracing::error!(error = %self, "session error in a handler");
-        HttpResponse::build(StatusCode::INTERNAL_SERVER_ERROR)
-            .content_type("application/json")
-            .body(error_body(self))
+        json_500(error_body(self))
     }
 }
