@@ -155,7 +155,10 @@ where
                 Ok(()) => Ok(res.map_into_left_body()),
                 Err(failed) => {
                     let (req, _) = res.into_parts();
-                    Ok(ServiceResponse::new(req, json_500(failed.body().to_owned())).map_into_right_body())
+                    Ok(
+                        ServiceResponse::new(req, json_500(failed.body().to_owned()))
+                            .map_into_right_body(),
+                    )
                 }
             }
         })

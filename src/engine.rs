@@ -415,6 +415,14 @@ impl SessionEngine {
     pub(crate) fn seal_at(&self, session: &mut SessionState, now: u64) -> Result<String, Error> {
         let p = self.p();
         session.set_schema(p.schema.version);
+        // The keys and values alone already exceed the bound: refuse without serializing.
+        let at_least = session.min_encoded_len();
+        if at_least > p.max_session_bytes {
+            return Err(Error::SessionTooLarge {
+                size: at_least,
+                limit: p.max_session_bytes,
+            });
+        }
         let body = session.encode_at(now)?;
         if body.len() > p.max_session_bytes {
             return Err(Error::SessionTooLarge {
@@ -731,6 +739,24 @@ mod tests {
             "one summary at the first rejection, one a minute later"
         );
         assert_eq!(levels.len() - info, 1000, "every rejection at debug level");
+    }
+
+    #[test]
+    fn an_oversized_session_is_refused_before_it_is_serialized() {
+        let engine = SessionConfig::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .build()
+            .unwrap();
+        let mut s = SessionState::new();
+        s.insert("blob", &vec![b'a'; 100 * 1024]).unwrap();
+        // The keys and values alone pass the bound: the lower bound is what is reported.
+        match engine.seal(&mut s) {
+            Err(Error::SessionTooLarge { size, limit }) => {
+                assert_eq!(limit, 64 * 1024);
+                assert_eq!(size, "blob".len() + 100 * 1024 + 3, "key + value bytes");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.created_at(), None, "nothing was stamped or serialized");
     }
 
     #[test]

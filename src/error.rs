@@ -66,7 +66,8 @@ pub enum Error {
     /// [`max_session_bytes`](crate::SessionConfig::max_session_bytes) (checked before
     /// compression).
     SessionTooLarge {
-        /// Bytes of the serialized session.
+        /// Bytes of the serialized session (a lower bound, its keys and values alone, when it
+        /// was refused before being serialized).
         size: usize,
         /// The configured maximum.
         limit: usize,

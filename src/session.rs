@@ -540,6 +540,12 @@ impl SessionState {
         (created, now.max(created))
     }
 
+    /// A lower bound of the encoded length: the bytes of every key and value, without any
+    /// framing. Cheap, so an oversized session is refused before it is serialized.
+    pub(crate) fn min_encoded_len(&self) -> usize {
+        self.entries.iter().map(|(k, v)| k.len() + v.0.len()).sum()
+    }
+
     /// Encodes without touching the timestamps (known-answer tests and the fuzzer use it).
     pub(crate) fn encode(&self) -> Result<Vec<u8>, Error> {
         let wire = WireOut {
