@@ -7,6 +7,7 @@
 #   bash benchmarks/instr.sh                      # every case and mode, 2000 requests each
 #   CASES=untouched MODES="ours bare axum-ours axum-bare" N=4000 bash benchmarks/instr.sh
 #   BASE_DIR=/tmp/base MODES="ours@base ours" bash benchmarks/instr.sh
+#   KEEP=/tmp/cg CASES=untouched bash benchmarks/instr.sh   # keep the profiles for callgrind_annotate
 #
 # Per case and mode: start the server (benchmarks/examples/bench_server.rs or bench_axum.rs)
 # under callgrind, take the cookie from the case's cookie route, send 200 warm-up requests
@@ -96,6 +97,7 @@ for case in "${CASES[@]}"; do
         per=$((ir / N))
         echo "$case ($route)  $mode  $per instructions/request"
         echo "$case $mode $per" >>"$results"
+        if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$last" "$KEEP/$case.$mode.callgrind"; fi
     done
 done
 python3 - "$results" <<'PY'

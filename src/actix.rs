@@ -45,6 +45,7 @@
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
@@ -125,8 +126,6 @@ pub struct SessionService<S> {
     engine: SessionEngine,
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-
 impl<S, B> Service<ServiceRequest> for SessionService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
@@ -134,7 +133,7 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+    type Future = SessionFuture<S::Future>;
 
     forward_ready!(service);
 
@@ -148,25 +147,47 @@ where
             }
             extensions.insert(session.clone());
         }
-        let response = self.service.call(req);
-        Box::pin(async move {
-            let mut res = response.await?;
-            match session.finish(&mut Response(&mut res)) {
-                Ok(()) => Ok(res.map_into_left_body()),
-                Err(failed) => {
-                    let (req, _) = res.into_parts();
-                    Ok(
-                        ServiceResponse::new(req, json_500(failed.body().to_owned()))
-                            .map_into_right_body(),
-                    )
-                }
+        SessionFuture {
+            response: self.service.call(req),
+            session,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`SessionService`]: the inner service's response, then the
+    /// session's `Set-Cookie` headers. A named type rather than a boxed one, so a request
+    /// costs no allocation for it.
+    #[doc(hidden)]
+    pub struct SessionFuture<F> {
+        #[pin]
+        response: F,
+        session: Session,
+    }
+}
+
+impl<F, B> Future for SessionFuture<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut res = ready!(this.response.poll(cx))?;
+        Poll::Ready(match this.session.finish(&mut Response(&mut res)) {
+            Ok(()) => Ok(res.map_into_left_body()),
+            Err(failed) => {
+                let (req, _) = res.into_parts();
+                Ok(
+                    ServiceResponse::new(req, json_500(failed.body().to_owned()))
+                        .map_into_right_body(),
+                )
             }
         })
     }
 }
 
-/// The actix-web (`http` 0.2) name of a header the lifecycle touches: a constant for the
-/// three it uses, since `HeaderName::from_static` parses its argument on every call.
 fn header_name(name: &'static str) -> HeaderName {
     match name {
         "set-cookie" => header::SET_COOKIE,

@@ -30,7 +30,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
@@ -114,17 +114,14 @@ pub struct SessionService<S> {
     engine: SessionEngine,
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
 impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for SessionService<S>
 where
     S: tower_service::Service<Request<ReqBody>, Response = http::Response<ResBody>>,
-    S::Future: Send + 'static,
-    ResBody: From<String> + Send + 'static,
+    ResBody: From<String>,
 {
     type Response = http::Response<ResBody>;
     type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+    type Future = SessionFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -136,18 +133,41 @@ where
             outer.supersede();
         }
         req.extensions_mut().insert(session.clone());
-        let response = self.inner.call(req);
-        Box::pin(async move {
-            let mut res = response.await?;
-            if let Err(failed) = session.finish(&mut res) {
-                res = json_response(failed.body().to_owned());
-            }
-            Ok(res)
-        })
+        SessionFuture {
+            response: self.inner.call(req),
+            session,
+        }
     }
 }
 
-/// A `500` with a JSON body, in any body type that takes a `String`.
+pin_project_lite::pin_project! {
+    /// The response future of [`SessionService`]: the inner service's response, then the
+    /// session's `Set-Cookie` headers. A named type rather than a boxed one, so a request
+    /// costs no allocation for it; `Send` whenever the inner future is.
+    pub struct SessionFuture<F> {
+        #[pin]
+        response: F,
+        session: Session,
+    }
+}
+
+impl<F, ResBody, E> Future for SessionFuture<F>
+where
+    F: Future<Output = Result<http::Response<ResBody>, E>>,
+    ResBody: From<String>,
+{
+    type Output = Result<http::Response<ResBody>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut res = ready!(this.response.poll(cx))?;
+        if let Err(failed) = this.session.finish(&mut res) {
+            res = json_response(failed.body().to_owned());
+        }
+        Poll::Ready(Ok(res))
+    }
+}
+
 fn json_response<B: From<String>>(body: String) -> http::Response<B> {
     let mut res = http::Response::new(B::from(body));
     *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;

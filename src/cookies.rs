@@ -24,6 +24,8 @@ pub const MAX_COOKIE_BYTES: usize = 4096;
 
 /// The most cookies one session may be split across.
 pub const MAX_CHUNKS: usize = 32;
+// `RequestCookies::heads` looks for the chunk count's dot within the first three bytes.
+const _: () = assert!(MAX_CHUNKS < 100);
 
 /// The reader stops after this many bytes of `Cookie` headers: more is a hostile or broken
 /// client (servers cap request headers lower than this anyway).
@@ -522,7 +524,7 @@ impl RequestCookies {
             }
             let mut rest = Some(header);
             while let Some(text) = rest {
-                let pair = match find_byte(text, b';') {
+                let pair = match memchr::memchr(b';', text) {
                     Some(i) => {
                         let (pair, tail) = text.split_at(i);
                         rest = tail.get(1..);
@@ -628,7 +630,9 @@ impl RequestCookies {
                 let (a, b) = p.value.ok()?;
                 self.buf.get(a..b)
             })
-            .map(|v| match find_byte(v, b'.') {
+            // A chunk-count prefix is at most two digits and a dot (`MAX_CHUNKS` < 100): look
+            // no further, rather than through the whole value on every request.
+            .map(|v| match v.iter().take(3).position(|&b| b == b'.') {
                 Some(dot) => v.get(dot + 1..).unwrap_or_default(),
                 None => v,
             })
@@ -736,31 +740,6 @@ impl RequestCookies {
         }
         false
     }
-}
-
-/// The position of the first `byte` in `text`, eight bytes at a time: the scan skips every
-/// other cookie's value with it.
-fn find_byte(text: &[u8], byte: u8) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let pattern = ONES * u64::from(byte);
-    let mut chunks = text.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
-            break; // chunks_exact(8) yields 8 bytes
-        };
-        // A zero byte in `x` sets the high bit of that byte of the mask (and possibly of
-        // higher ones, never of lower ones): the lowest set bit marks the first match.
-        let x = u64::from_le_bytes(word) ^ pattern;
-        let mask = x.wrapping_sub(ONES) & !x & HIGHS;
-        if mask != 0 {
-            return Some(offset + (mask.trailing_zeros() / 8) as usize);
-        }
-        offset += 8;
-    }
-    let tail = chunks.remainder().iter().position(|&b| b == byte)?;
-    Some(offset + tail)
 }
 
 struct ChunkName<'a>(&'a str, usize);
@@ -1124,27 +1103,6 @@ mod tests {
                     );
                 }
             }
-        }
-    }
-
-    #[test]
-    fn find_byte_finds_the_first_match_at_every_position() {
-        for len in 0..40 {
-            for at in 0..len {
-                let mut text = vec![b'a'; len];
-                text[at] = b';';
-                if at + 3 < len {
-                    text[at + 3] = b';'; // a later match never wins
-                }
-                assert_eq!(find_byte(&text, b';'), Some(at), "{len} {at}");
-                text[at] = 0xbb; // a byte above ';' + 0x80 borrows nothing into it
-                assert_ne!(find_byte(&text, b';'), Some(at));
-            }
-            assert_eq!(find_byte(&vec![b'a'; len], b';'), None);
-        }
-        let all: Vec<u8> = (0..=255).collect();
-        for b in 0..=255u8 {
-            assert_eq!(find_byte(&all, b), Some(usize::from(b)));
         }
     }
 

@@ -145,6 +145,10 @@ struct Inner {
     parts: EngineParts,
     /// `<name>.t`, the refresh stamp's cookie name and AAD name, computed once.
     stamp_name: String,
+    /// For a key ring: the first eight characters of every value sealed under the primary
+    /// key, so that an untouched route sees whether a re-seal is due without the clock.
+    /// Epoch keys change their sealing key with time, so they have none.
+    sealing_prefix: Option<[u8; format::KEY_PREFIX_LEN]>,
     log: RejectionLog,
 }
 
@@ -169,6 +173,13 @@ impl SessionEngine {
         SessionEngine {
             inner: Arc::new(Inner {
                 stamp_name: parts.cookie.stamp_name(),
+                sealing_prefix: match &parts.keys {
+                    Keys::Ring(ring) => Some(format::key_prefix(
+                        parts.algorithm,
+                        ring.primary_id(parts.algorithm),
+                    )),
+                    Keys::Epoch(_) => None,
+                },
                 parts,
                 log: RejectionLog::default(),
             }),
@@ -270,7 +281,7 @@ impl SessionEngine {
     /// ```
     pub fn start<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Session {
         let request = RequestCookies::scan(self.cookie(), cookie_headers);
-        crate::metrics::request_header(self, request.header_bytes(), self.now());
+        crate::metrics::request_header(self, request.header_bytes());
         Session::new(self.clone(), request)
     }
 
@@ -546,15 +557,24 @@ impl SessionEngine {
 
     /// Whether any of the request's first-chunk values names a key or algorithm other than
     /// the current primary one: read from the header alone, without decrypting.
-    pub(crate) fn reseal_hint(&self, request: &RequestCookies, now: u64) -> bool {
+    ///
+    /// Runs on every request that carries the cookie, so `now` is only read when the answer
+    /// depends on it (epoch keys): with a key ring, eight bytes compared answer it.
+    pub(crate) fn reseal_hint(&self, request: &RequestCookies, now: impl FnOnce() -> u64) -> bool {
         let p = self.p();
         let mut heads = request.heads().peekable();
         if heads.peek().is_none() {
             return false;
         }
+        if let Some(current) = &self.inner.sealing_prefix {
+            // The prefix encodes exactly (version, algorithm, key id): a value that starts
+            // differently and still parses names another key or algorithm.
+            return heads
+                .any(|v| v.get(..current.len()) != Some(current) && format::peek_key(v).is_some());
+        }
         let sealing = p
             .keys
-            .at(now, p.expiry.clock_skew())
+            .at(now(), p.expiry.clock_skew())
             .sealing(p.algorithm)
             .id();
         heads.any(|v| {

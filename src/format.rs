@@ -218,6 +218,27 @@ fn compress_into(body: &[u8], out: &mut Vec<u8>, hlen: usize) -> bool {
     }
 }
 
+/// How many characters of a sealed value encode its version, algorithm and key id: the six
+/// fixed header bytes, with no padding bits.
+pub(crate) const KEY_PREFIX_LEN: usize = 8;
+
+/// The first [`KEY_PREFIX_LEN`] characters of every value sealed with `algorithm` under the
+/// key `id`: a value starts with them exactly when [`peek_key`] reads back this pair.
+pub(crate) fn key_prefix(algorithm: Algorithm, id: KeyId) -> [u8; KEY_PREFIX_LEN] {
+    let [a, b, c, d] = *id.as_bytes();
+    let bits = u64::from_be_bytes([0, 0, VERSION, algorithm.id(), a, b, c, d]);
+    let mut out = [0u8; KEY_PREFIX_LEN];
+    for (i, o) in out.iter_mut().enumerate() {
+        let digit = (bits >> (6 * (KEY_PREFIX_LEN - 1 - i))) & 63;
+        *o = BASE64URL_ALPHABET[digit as usize];
+    }
+    out
+}
+
+/// The base64url alphabet, by digit value.
+const BASE64URL_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 /// Reads the algorithm and key id from the first 8 characters of a sealed value without
 /// decoding the rest or decrypting anything. `None` when the prefix is not a v1 header.
 ///
@@ -225,7 +246,7 @@ fn compress_into(body: &[u8], out: &mut Vec<u8>, hlen: usize) -> bool {
 /// eight characters (six bytes, no padding bits) by hand rather than through the base64
 /// engine, which costs several times more for so short an input.
 pub(crate) fn peek_key(value: &[u8]) -> Option<(Algorithm, KeyId)> {
-    let prefix = value.get(..8)?;
+    let prefix = value.get(..KEY_PREFIX_LEN)?;
     let mut bits = 0u64;
     for &c in prefix {
         bits = bits << 6 | u64::from(base64url_digit(c)?);
@@ -441,6 +462,19 @@ mod tests {
         }
         for v in &values {
             assert_eq!(peek_key(v.as_bytes()), peek_key_reference(v), "{v:?}");
+            // The precomputed prefix matches exactly the values that peek as its pair.
+            if let Some((alg, id)) = peek_key(v.as_bytes()) {
+                assert_eq!(
+                    &key_prefix(alg, id)[..],
+                    &v.as_bytes()[..KEY_PREFIX_LEN],
+                    "{v:?}"
+                );
+            }
+        }
+        for &alg in &Algorithm::ALL {
+            let id = KeyId([0xff, 0x00, 0x7e, 0x81]);
+            let prefix = key_prefix(alg, id);
+            assert_eq!(peek_key(&prefix), Some((alg, id)));
         }
         assert!(values.iter().any(|v| peek_key(v.as_bytes()).is_some()));
     }

@@ -550,9 +550,9 @@ impl Session {
             return Ok(());
         }
         let used = slot.opened.is_some();
-        if !used && request.heads().next().is_none() {
-            // Untouched, and no session cookie to re-seal: the common static-route case
-            // returns before reading the clock.
+        if !used && !engine.reseal_hint(request, || engine.now()) {
+            // Untouched, and no cookie under an old key to re-seal: the common case of a
+            // route that never uses the session returns here, usually without the clock.
             return Ok(());
         }
         let now = engine.now();
@@ -576,7 +576,8 @@ impl Session {
             // Untouched, or used but its changes discarded: only what a route that never
             // touched the session would send, a re-seal under the current key.
             _ => {
-                if engine.reseal_hint(request, now) {
+                // An untouched handle got here only because a re-seal is due.
+                if !used || engine.reseal_hint(request, || now) {
                     let (mut state, outcome, binding) = engine.open_request(request, now);
                     if let LoadOutcome::Rejected(r) = outcome {
                         engine.note_rejection(r, now);

@@ -110,14 +110,14 @@ pub(crate) fn sealed(engine: &SessionEngine, value_len: usize, now: u64) {
 
 /// Records the size of a request's `Cookie` header and warns past the budget.
 #[inline]
-pub(crate) fn request_header(engine: &SessionEngine, bytes: usize, now: u64) {
+pub(crate) fn request_header(engine: &SessionEngine, bytes: usize) {
     #[cfg(feature = "metrics")]
     {
         let p = engine.parts();
         ::metrics::histogram!(COOKIE_HEADER_BYTES).record(bytes as f64);
         if let Some(budget) = p.cookie_header_budget.filter(|b| bytes > *b) {
             ::metrics::counter!(COOKIE_HEADER_OVER_BUDGET).increment(1);
-            if warn_due(&LAST_HEADER_WARNING, now) {
+            if warn_due(&LAST_HEADER_WARNING, engine.now()) {
                 tracing::warn!(
                     bytes,
                     budget,
