@@ -43,6 +43,7 @@
 //! | `req.session.touch()` | — | [`Session::touch`] |
 //! | `cookie.maxAge` | `PersistentSession::session_ttl` | [`idle_timeout`](crate::SessionConfig::idle_timeout) and [`absolute_timeout`](crate::SessionConfig::absolute_timeout), enforced server-side |
 
+use std::borrow::Cow;
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -56,7 +57,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use crate::engine::SessionEngine;
 use crate::error::Error;
 use crate::handle::{missing_layer_message, Session};
-use crate::response::{error_body, ResponseHeaders, OPAQUE_BODY};
+use crate::response::{error_body, is_static_value, ResponseHeaders, OPAQUE_BODY};
 
 /// The actix-web middleware: starts each request's [`Session`] and finishes it into the
 /// response.
@@ -212,18 +213,30 @@ impl<B> ResponseHeaders for Response<'_, B> {
             .map(HeaderValue::as_bytes)
     }
 
-    fn set(&mut self, name: &'static str, value: String) {
-        if let Ok(v) = HeaderValue::try_from(value) {
+    fn set(&mut self, name: &'static str, value: Cow<'static, str>) {
+        if let Some(v) = actix_value(name, value) {
             self.0.headers_mut().insert(header_name(name), v);
         }
     }
 
-    fn append(&mut self, name: &'static str, value: String) {
-        match HeaderValue::try_from(value) {
-            Ok(v) => self.0.headers_mut().append(header_name(name), v),
-            Err(_) => tracing::error!(header = name, "a session header value was not valid"),
+    fn append(&mut self, name: &'static str, value: Cow<'static, str>) {
+        if let Some(v) = actix_value(name, value) {
+            self.0.headers_mut().append(header_name(name), v);
         }
     }
+}
+
+/// An actix-web (http 0.2) header value: fixed text without a copy, built text checked.
+fn actix_value(name: &'static str, value: Cow<'static, str>) -> Option<HeaderValue> {
+    let v = match value {
+        Cow::Borrowed(text) if is_static_value(text) => Ok(HeaderValue::from_static(text)),
+        Cow::Borrowed(text) => HeaderValue::try_from(text),
+        Cow::Owned(text) => HeaderValue::try_from(text),
+    };
+    if v.is_err() {
+        tracing::error!(header = name, "a session header value was not valid");
+    }
+    v.ok()
 }
 
 /// A `500` with one of the crate's JSON bodies (see [`crate::ErrorResponse`]).

@@ -19,6 +19,8 @@
 //! * a response whose content may depend on the session (the handler used it) gets
 //!   `Vary: Cookie`, as Django's session middleware does, so a cache keys it by the cookie.
 
+use std::borrow::Cow;
+
 use crate::error::Error;
 
 /// Lowercase header names the lifecycle touches.
@@ -27,7 +29,9 @@ pub(crate) const CACHE_CONTROL: &str = "cache-control";
 pub(crate) const VARY: &str = "vary";
 
 /// The parts of an HTTP response that [`Session::finish`](crate::Session::finish) reads and
-/// writes. Header names are passed in lowercase; values are visible ASCII.
+/// writes. Header names are passed in lowercase; values are visible ASCII, borrowed when they
+/// are fixed text (`Cookie`, `private`: an implementation can store them without copying)
+/// and owned when built per response (a `Set-Cookie` value).
 ///
 /// Implemented for `http::Response<B>` (http 1.x). An adapter for a framework on another
 /// `http` version implements it in a few lines.
@@ -36,7 +40,7 @@ pub(crate) const VARY: &str = "vary";
 /// use sealed_session::ResponseHeaders;
 ///
 /// let mut response = http::Response::new(());
-/// response.append("vary", "Accept".to_string());
+/// response.append("vary", "Accept".into());
 /// assert_eq!(response.values("vary").collect::<Vec<_>>(), [&b"Accept"[..]]);
 /// assert_eq!(ResponseHeaders::status(&response), 200);
 /// ```
@@ -46,9 +50,16 @@ pub trait ResponseHeaders {
     /// The values of header `name`, in order.
     fn values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]> + 'a;
     /// Replaces every value of header `name` with `value`.
-    fn set(&mut self, name: &'static str, value: String);
+    fn set(&mut self, name: &'static str, value: Cow<'static, str>);
     /// Adds a value for header `name`, keeping the others.
-    fn append(&mut self, name: &'static str, value: String);
+    fn append(&mut self, name: &'static str, value: Cow<'static, str>);
+}
+
+/// Whether fixed header text may go to `HeaderValue::from_static` (of either `http`
+/// version), which panics on anything else: visible ASCII, spaces and tabs.
+pub(crate) fn is_static_value(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 /// The `http` 1.x name of a header the lifecycle touches: a constant for the three it uses,
@@ -75,23 +86,34 @@ impl<B> ResponseHeaders for http::Response<B> {
             .map(http::HeaderValue::as_bytes)
     }
 
-    fn set(&mut self, name: &'static str, value: String) {
-        if let Ok(v) = http::HeaderValue::try_from(value) {
+    fn set(&mut self, name: &'static str, value: Cow<'static, str>) {
+        if let Some(v) = http_value(name, value) {
             self.headers_mut().insert(header_name(name), v);
         }
     }
 
-    fn append(&mut self, name: &'static str, value: String) {
-        // The values come from this crate (cookie text built from validated attributes,
-        // fixed directives), so the conversion cannot fail in practice; dropping a header
-        // beats failing the response.
-        match http::HeaderValue::try_from(value) {
-            Ok(v) => {
-                self.headers_mut().append(header_name(name), v);
-            }
-            Err(_) => tracing::error!(header = name, "a session header value was not valid"),
+    fn append(&mut self, name: &'static str, value: Cow<'static, str>) {
+        if let Some(v) = http_value(name, value) {
+            self.headers_mut().append(header_name(name), v);
         }
     }
+}
+
+/// An `http` 1.x header value: fixed text without a copy, built text checked.
+///
+/// The values come from this crate (cookie text built from validated attributes, fixed
+/// directives), so the check cannot fail in practice; dropping a header beats failing the
+/// response.
+fn http_value(name: &'static str, value: Cow<'static, str>) -> Option<http::HeaderValue> {
+    let v = match value {
+        Cow::Borrowed(text) if is_static_value(text) => Ok(http::HeaderValue::from_static(text)),
+        Cow::Borrowed(text) => http::HeaderValue::try_from(text),
+        Cow::Owned(text) => http::HeaderValue::try_from(text),
+    };
+    if v.is_err() {
+        tracing::error!(header = name, "a session header value was not valid");
+    }
+    v.ok()
 }
 
 /// The comma-separated directives of every value of `name`, lowercased names only.
@@ -130,12 +152,12 @@ pub(crate) fn apply(response: &mut impl ResponseHeaders, set_cookies: Vec<String
         } else {
             make_private(response);
             for value in set_cookies {
-                response.append(SET_COOKIE, value);
+                response.append(SET_COOKIE, Cow::Owned(value));
             }
         }
     }
     if vary && !has_directive(response, VARY, &["cookie", "*"]) {
-        response.append(VARY, "Cookie".to_string());
+        response.append(VARY, Cow::Borrowed("Cookie"));
     }
 }
 
@@ -153,8 +175,13 @@ fn make_private(response: &mut impl ResponseHeaders) {
             joined.push_str(", ");
         }
     }
-    joined.push_str("private");
-    response.set(CACHE_CONTROL, joined);
+    if joined.is_empty() {
+        // The usual case: the handler set no Cache-Control.
+        response.set(CACHE_CONTROL, Cow::Borrowed("private"));
+    } else {
+        joined.push_str("private");
+        response.set(CACHE_CONTROL, Cow::Owned(joined));
+    }
 }
 
 /// The response that replaces a handler's when its session could not be saved (see
@@ -289,9 +316,23 @@ mod tests {
     fn response(headers: &[(&'static str, &str)]) -> http::Response<()> {
         let mut r = http::Response::new(());
         for (k, v) in headers {
-            r.append(k, v.to_string());
+            r.append(k, Cow::Owned(v.to_string()));
         }
         r
+    }
+
+    #[test]
+    fn fixed_text_is_stored_as_is_and_invalid_text_is_dropped_not_a_panic() {
+        let mut r = http::Response::new(());
+        r.append(VARY, Cow::Borrowed("Cookie"));
+        r.set(CACHE_CONTROL, Cow::Borrowed("private"));
+        // `HeaderValue::from_static` would panic on these: they are checked instead.
+        r.append(VARY, Cow::Borrowed("bad\nvalue"));
+        r.append(VARY, Cow::Owned("also\rbad".to_string()));
+        assert_eq!(values(&r, VARY), ["Cookie"]);
+        assert_eq!(values(&r, CACHE_CONTROL), ["private"]);
+        assert!(is_static_value("max-age=0, \tprivate"));
+        assert!(!is_static_value("\u{7f}"));
     }
 
     fn values(r: &http::Response<()>, name: &'static str) -> Vec<String> {
