@@ -102,8 +102,9 @@ pub(crate) const fn header_len(algorithm: Algorithm) -> usize {
     FIXED_HEADER + algorithm.nonce_len()
 }
 
-/// Seals `body` for cookie `name` under the sealing key with a fresh random nonce from the
-/// operating system's generator (fails only if that generator does).
+/// Seals `body` for cookie `name` under the sealing key with a fresh nonce: random bytes from
+/// the operating system's generator at every seal (fails only if that generator does), of
+/// which XAES-256-GCM keeps the first twelve for a bounded number of seals (`Key::fresh_nonce`).
 pub(crate) fn seal(
     keys: &KeysAt<'_>,
     algorithm: Algorithm,
@@ -112,11 +113,12 @@ pub(crate) fn seal(
     body: &[u8],
     compression: Compression,
 ) -> Result<String, Error> {
+    let key = keys.sealing(algorithm);
     let mut nonce = [0u8; 24];
     let nonce = &mut nonce[..algorithm.nonce_len()];
-    crate::random::fill(nonce)?;
+    key.fresh_nonce(nonce)?;
     Ok(seal_with_nonce(
-        keys.sealing(algorithm),
+        key,
         name,
         binding,
         body,

@@ -18,9 +18,9 @@
 //!
 //! Key material in memory: secrets are held in `Zeroizing` buffers and wiped on drop. The
 //! derived cipher states (AES key schedules and GHASH keys, ChaCha20 keys, XAES-256-GCM's
-//! subkey and its per-message AES-256-GCM instance) and the SHA-256 states inside HKDF's HMAC
-//! are wiped when dropped (the `zeroize` features of `aes-gcm`, `chacha20poly1305`,
-//! `xaes-256-gcm` and `sha2`). Not wiped: temporaries the hash crates keep on the stack while
+//! subkey and its cached derived AES-256-GCM instances) and the SHA-256 states inside HKDF's
+//! HMAC are wiped when dropped (the `zeroize` features of `aes-gcm`, `chacha20poly1305` and
+//! `sha2`, and `src/xaes.rs` for the subkey). Not wiped: temporaries the hash crates keep on the stack while
 //! deriving (HKDF's pseudorandom key and output blocks, HMAC's padded key block). They live
 //! in stack frames that later calls overwrite, never in heap memory that outlives the key.
 
@@ -34,10 +34,10 @@ use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::XChaCha20Poly1305;
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
-use xaes_256_gcm::Xaes256Gcm;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
+use crate::xaes::Xaes;
 
 /// The AEAD used to seal a session.
 ///
@@ -46,9 +46,10 @@ use crate::error::Error;
 /// move over as they are re-sealed.
 ///
 /// * [`Algorithm::XAes256Gcm`] (the default): XAES-256-GCM (C2SP), AES-256-GCM with 192-bit
-///   random nonces.
-///   Safe at any volume like XChaCha20-Poly1305, and close to AES-256-GCM's speed on any CPU
-///   with AES instructions (x86-64 AES-NI, ARMv8 crypto extensions).
+///   nonces. Safe at any volume like XChaCha20-Poly1305, and about as fast as AES-256-GCM
+///   on any CPU with AES instructions (x86-64 AES-NI, ARMv8 crypto extensions): the key it
+///   derives from the nonce's first half is derived once per run of seals that share that
+///   half (FORMAT.md, *Nonces*) and kept for recently opened ones.
 /// * [`Algorithm::XChaCha20Poly1305`]: 192-bit random nonces too, and the fast choice on a
 ///   CPU *without* AES instructions, where AES runs as slow constant-time software. Build
 ///   the application with `--cfg poly1305_backend="soft"` on x86-64 (see FORMAT.md).
@@ -344,7 +345,7 @@ impl fmt::Display for KeyId {
 enum Cipher {
     XChaCha(Box<XChaCha20Poly1305>),
     Aes(Box<Aes256Gcm>),
-    XAes(Box<Xaes256Gcm>),
+    XAes(Xaes),
 }
 
 /// The AEAD's tag did not verify (the only failure of [`Key::open_detached`]).
@@ -396,7 +397,7 @@ impl Key {
                 Cipher::XChaCha(Box::new(XChaCha20Poly1305::new(raw.into())))
             }
             Algorithm::Aes256Gcm => Cipher::Aes(Box::new(Aes256Gcm::new(raw.into()))),
-            Algorithm::XAes256Gcm => Cipher::XAes(Box::new(Xaes256Gcm::new(raw.into()))),
+            Algorithm::XAes256Gcm => Cipher::XAes(Xaes::new(raw)),
         };
         Key {
             id,
@@ -411,6 +412,20 @@ impl Key {
 
     pub(crate) fn algorithm(&self) -> Algorithm {
         self.algorithm
+    }
+
+    /// Fills `nonce` (`self.algorithm().nonce_len()` bytes) for one seal: random bytes
+    /// from the operating system, except that XAES-256-GCM reuses its nonce prefix for a
+    /// bounded number of seals so that its derived key is computed once for them (see
+    /// `xaes.rs` for the bounds).
+    pub(crate) fn fresh_nonce(&self, nonce: &mut [u8]) -> Result<(), Error> {
+        match &self.cipher {
+            Cipher::XAes(c) => match nonce.try_into() {
+                Ok(n) => c.fresh_nonce(n),
+                Err(_) => unreachable!("format passes a 24-byte nonce for XAES-256-GCM"),
+            },
+            _ => crate::random::fill(nonce),
+        }
     }
 
     /// Encrypts `buf` in place and returns the tag. `nonce` must be
@@ -433,7 +448,7 @@ impl Key {
                 let Ok(n) = nonce.try_into() else {
                     unreachable!("format passes a 24-byte nonce for XAES-256-GCM")
                 };
-                c.encrypt_inout_detached(n, aad, buf.into())
+                c.encrypt(n, aad, buf).map(Into::into)
             }
         };
         match tag {
@@ -465,7 +480,7 @@ impl Key {
             }
             Cipher::XAes(c) => {
                 let n = nonce.try_into().map_err(|_| TagMismatch)?;
-                c.decrypt_inout_detached(n, aad, buf.into(), tag)
+                c.decrypt(n, aad, buf, tag.as_ref())
             }
         }
         .map_err(|_| TagMismatch)

@@ -77,6 +77,7 @@ pub mod metrics;
 mod random;
 pub mod response;
 pub mod session;
+mod xaes;
 
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]

@@ -6,6 +6,8 @@
 //! copied by `fork` and by VM snapshots, so a parent and child (or two clones) would draw the
 //! same nonces, and with AES-GCM a repeated nonce enables forgery. The kernel's generator is
 //! reseeded across both. The cost is one system call per seal (measured in BENCHMARKS.md).
+//! XAES-256-GCM keeps the first half of its nonce for a bounded run of seals (`xaes.rs`);
+//! the half that must differ is still drawn here at every seal.
 
 use crate::error::Error;
 
