@@ -27,8 +27,10 @@ impl Out {
 /// The first byte of a `cookie_headers` input: the configuration it opens with.
 fn config_byte(max_cookies: usize, alg: Algorithm, comp: Compression) -> u8 {
     let mut b = (max_cookies - 1) as u8;
-    if alg == Algorithm::Aes256Gcm {
-        b |= 0x20;
+    match alg {
+        Algorithm::Aes256Gcm => b |= 0x20,
+        Algorithm::XAes256Gcm => b |= 0x80,
+        _ => {}
     }
     if comp == Compression::Off {
         b |= 0x40;
@@ -285,6 +287,8 @@ fn main() {
     rt.extend(entry_str("user", "ada"));
     rt.extend(entry_str("csrf", "p2Q9yX0c1b8aWm3k"));
     out.put("roundtrip", "two-strings", &rt);
+    rt[0] = 0x80; // XAES-256-GCM, the default algorithm
+    out.put("roundtrip", "two-strings-xaes", &rt);
     // Large compressible (kind 4, x8): 8 * 0x8000 bytes = 256 KiB, pattern "ab".
     out.put(
         "roundtrip",

@@ -350,7 +350,8 @@ fn finish_ok(session: &Session) -> Option<Vec<String>> {
 }
 
 /// Target `cookie_headers`: `data[0]` picks `max_cookies` (1..=32, low 5 bits), the
-/// algorithm (bit 5) and the compression (bit 6); the rest, split on `0x00` and `0xff`, is
+/// algorithm (bit 7: XAES-256-GCM; else bit 5: AES-256-GCM or XChaCha20-Poly1305) and the
+/// compression (bit 6); the rest, split on `0x00` and `0xff`, is
 /// the request's `Cookie` header values. Runs `load`, then `finish` without the session
 /// (as an adapter whose handler never looked) and with it, and checks every `Set-Cookie`
 /// (size, names). When cookies are written they must load back to the same session.
@@ -359,10 +360,10 @@ pub fn cookie_headers(data: &[u8]) {
         return;
     };
     let n = 1 + usize::from(first & 0x1f);
-    let alg = if first & 0x20 == 0 {
-        Algorithm::XChaCha20Poly1305
-    } else {
-        Algorithm::Aes256Gcm
+    let alg = match (first & 0x80 != 0, first & 0x20 != 0) {
+        (true, _) => Algorithm::XAes256Gcm,
+        (false, false) => Algorithm::XChaCha20Poly1305,
+        (false, true) => Algorithm::Aes256Gcm,
     };
     let comp = if first & 0x40 == 0 {
         Compression::Auto
@@ -568,7 +569,11 @@ fn read_back(s: &SessionState, key: &str, v: &Stored) {
 pub fn roundtrip(data: &[u8]) {
     let mut r = Reader { data };
     let settings = r.byte();
-    let alg = Algorithm::ALL[usize::from(settings & 1)];
+    let alg = match (settings & 0x80 != 0, settings & 1 != 0) {
+        (true, _) => Algorithm::XAes256Gcm,
+        (false, false) => Algorithm::XChaCha20Poly1305,
+        (false, true) => Algorithm::Aes256Gcm,
+    };
     let comp = if settings & 2 == 0 {
         Compression::Auto
     } else {
