@@ -630,9 +630,7 @@ impl RequestCookies {
                 let (a, b) = p.value.ok()?;
                 self.buf.get(a..b)
             })
-            // A chunk-count prefix is at most two digits and a dot (`MAX_CHUNKS` < 100): look
-            // no further, rather than through the whole value on every request.
-            .map(|v| match v.iter().take(3).position(|&b| b == b'.') {
+            .map(|v| match chunk_count_dot(v) {
                 Some(dot) => v.get(dot + 1..).unwrap_or_default(),
                 None => v,
             })
@@ -667,7 +665,7 @@ impl RequestCookies {
                     continue;
                 }
             };
-            let Some((count, part0)) = head.split_once('.') else {
+            let Some((count, part0)) = split_chunk_count(head) else {
                 attempts += 1;
                 match open(head) {
                     Ok(t) => return Ok(Some(t)),
@@ -740,6 +738,19 @@ impl RequestCookies {
         }
         false
     }
+}
+
+/// Where the dot after a first chunk's count is: a count is at most two digits
+/// (`MAX_CHUNKS` < 100), so only the first three bytes are looked at, not the whole value
+/// (base64url has no dot, and this runs on every request that carries the cookie).
+fn chunk_count_dot(value: &[u8]) -> Option<usize> {
+    value.iter().take(3).position(|&b| b == b'.')
+}
+
+/// A first chunk's `count.` prefix and the rest, or `None` for a single cookie's value.
+fn split_chunk_count(value: &str) -> Option<(&str, &str)> {
+    let dot = chunk_count_dot(value.as_bytes())?;
+    Some((value.get(..dot)?, value.get(dot + 1..)?))
 }
 
 struct ChunkName<'a>(&'a str, usize);
@@ -1104,6 +1115,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_chunk_count_is_read_from_the_first_three_bytes_only() {
+        assert_eq!(split_chunk_count("2.AQMA"), Some(("2", "AQMA")));
+        assert_eq!(split_chunk_count("32.AQMA"), Some(("32", "AQMA")));
+        assert_eq!(split_chunk_count(".AQMA"), Some(("", "AQMA"))); // then a bad count
+        assert_eq!(split_chunk_count("123.AQMA"), None); // a single (undecodable) value
+        assert_eq!(split_chunk_count("AQMAAAAA.x"), None);
+        assert_eq!(split_chunk_count(""), None);
+        assert_eq!(chunk_count_dot(b"7."), Some(1));
     }
 
     #[test]
