@@ -132,9 +132,9 @@ impl Xaes {
         buf: &mut [u8],
     ) -> Result<[u8; 16], aes_gcm::aead::Error> {
         let (prefix, suffix) = split(nonce);
-        let tag = self
-            .cipher(prefix)
-            .encrypt_inout_detached(suffix.into(), aad, buf.into())?;
+        let tag =
+            self.cipher(prefix, true)
+                .encrypt_inout_detached(suffix.into(), aad, buf.into())?;
         Ok(tag.into())
     }
 
@@ -147,39 +147,54 @@ impl Xaes {
         tag: &[u8; 16],
     ) -> Result<(), aes_gcm::aead::Error> {
         let (prefix, suffix) = split(nonce);
-        self.cipher(prefix)
-            .decrypt_inout_detached(suffix.into(), aad, buf.into(), tag.into())
+        self.cipher(prefix, false).decrypt_inout_detached(
+            suffix.into(),
+            aad,
+            buf.into(),
+            tag.into(),
+        )
     }
 
     /// The AES-256-GCM instance of `prefix`: this process's sealing one, a recent one, or
-    /// derived now (and remembered).
-    fn cipher(&self, prefix: &Prefix) -> Arc<Aes256Gcm> {
-        if let Some((current, cipher, _)) = self
-            .inner
-            .sealing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-        {
-            if current == prefix {
-                return Arc::clone(cipher);
-            }
-        }
-        let found = self
-            .inner
-            .recent
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entries
-            .iter()
-            .find(|(p, _)| p == prefix)
-            .map(|(_, c)| Arc::clone(c));
+    /// derived now (and remembered). Seals look at the sealing prefix first; opens at the
+    /// recent ones first, under a read lock that concurrent opens share.
+    fn cipher(&self, prefix: &Prefix, sealing_first: bool) -> Arc<Aes256Gcm> {
+        let found = if sealing_first {
+            self.sealing_cipher(prefix)
+                .or_else(|| self.recent_cipher(prefix))
+        } else {
+            self.recent_cipher(prefix)
+                .or_else(|| self.sealing_cipher(prefix))
+        };
         if let Some(cipher) = found {
             return cipher;
         }
         let cipher = Arc::new(self.derive(prefix));
         self.remember(*prefix, Arc::clone(&cipher));
         cipher
+    }
+
+    fn sealing_cipher(&self, prefix: &Prefix) -> Option<Arc<Aes256Gcm>> {
+        let sealing = self
+            .inner
+            .sealing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match sealing.as_ref() {
+            Some((current, cipher, _)) if current == prefix => Some(Arc::clone(cipher)),
+            _ => None,
+        }
+    }
+
+    fn recent_cipher(&self, prefix: &Prefix) -> Option<Arc<Aes256Gcm>> {
+        self.inner
+            .recent
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entries
+            .iter()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, c)| Arc::clone(c))
     }
 
     fn remember(&self, prefix: Prefix, cipher: Arc<Aes256Gcm>) {
@@ -298,11 +313,45 @@ mod tests {
     }
 
     #[test]
+    fn threads_sharing_a_key_seal_and_open_each_others_values() {
+        let key = Xaes::new(&[5; 32]);
+        type Sealed = ([u8; 24], Vec<u8>, [u8; 16]);
+        let sealed: Vec<Vec<Sealed>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0u8..4)
+                .map(|t| {
+                    let key = key.clone();
+                    scope.spawn(move || {
+                        (0..500u32)
+                            .map(|i| {
+                                let mut nonce = [0u8; 24];
+                                key.fresh_nonce(&mut nonce).unwrap();
+                                let mut buf = [t, i as u8, (i >> 8) as u8].repeat(10);
+                                let tag = key.encrypt(&nonce, b"ad", &mut buf).unwrap();
+                                (nonce, buf, tag)
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        let mut nonces = std::collections::HashSet::new();
+        for (t, values) in sealed.iter().enumerate() {
+            for (i, (nonce, ciphertext, tag)) in values.iter().enumerate() {
+                assert!(nonces.insert(*nonce), "a nonce repeated across threads");
+                let mut buf = ciphertext.clone();
+                key.decrypt(nonce, b"ad", &mut buf, tag).unwrap();
+                assert_eq!(buf, [t as u8, i as u8, (i >> 8) as u8].repeat(10));
+            }
+        }
+    }
+
+    #[test]
     fn the_recent_list_is_bounded_and_replaces_oldest_first() {
         let x = Xaes::new(&[3; 32]);
         for i in 0..(RECENT_PREFIXES as u8 + 5) {
-            let _ = x.cipher(&[i; PREFIX_LEN]);
-            let _ = x.cipher(&[i; PREFIX_LEN]); // a hit adds nothing
+            let _ = x.cipher(&[i; PREFIX_LEN], false);
+            let _ = x.cipher(&[i; PREFIX_LEN], true); // a hit adds nothing
         }
         let recent = x.inner.recent.read().unwrap();
         assert_eq!(recent.entries.len(), RECENT_PREFIXES);
