@@ -65,9 +65,9 @@ git -C "$REPO" worktree add --quiet --detach "$TMP/old" "$OLD_SHA"
 
 # The workload structs and data, from this tree (REV may not have them), copied with their
 # relative layout (workloads.rs reads ../data/workloads/*.json).
-mkdir -p "$TMP/shared/support" "$TMP/shared/data"
-cp "$REPO/tests/support/workloads.rs" "$TMP/shared/support/"
-cp -r "$REPO/tests/data/workloads" "$TMP/shared/data/"
+mkdir -p "$TMP/common/support" "$TMP/common/data"
+cp "$REPO/tests/support/workloads.rs" "$TMP/common/support/"
+cp -r "$REPO/tests/data/workloads" "$TMP/common/data/"
 
 # ---- the application crate: one source, built twice (feature `old` picks REV's API) ----
 mkdir -p "$TMP/app-src"
@@ -82,7 +82,7 @@ EOF
 cat >"$TMP/app-src/main.rs" <<'EOF'
 //! `app info`: the build's flags and the default algorithm.
 //! `app run <login|profile|cart> <warmup> <iters>`: prints `<us per op> <sealed bytes>`.
-#[path = "../../shared/support/workloads.rs"]
+#[path = "../../common/support/workloads.rs"]
 mod workloads;
 
 use std::hint::black_box;

@@ -38,19 +38,8 @@ CONNECTIONS=${CONNECTIONS:-16}
 PORT=${BENCH_PORT:-8090}
 SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
-read -r -a MODES <<<"${MODES:-ours actix bare axum-ours axum-bare}"
-read -r -a CASES <<<"${CASES:-login-read login-write profile-read profile-write untouched}"
-
-case_paths() { # case -> "cookie-route route"
-    case $1 in
-    login-read) echo "/signin /me" ;;
-    login-write) echo "/signin /counter" ;;
-    profile-read) echo "/login /profile" ;;
-    profile-write) echo "/login /counter" ;;
-    untouched) echo "/signin /hello" ;;
-    *) echo "unknown case $1" >&2; exit 2 ;;
-    esac
-}
+# shellcheck source=benchmarks/servers.sh
+source benchmarks/servers.sh # the working directory is the repository root
 
 if ! command -v wrk >/dev/null; then
     echo "== installing wrk" >&2
@@ -59,9 +48,7 @@ if ! command -v wrk >/dev/null; then
 fi
 command -v curl >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq curl >&2; }
 
-echo "== building benchmarks/examples/bench_server and bench_axum (release)" >&2
-cargo build --release -p sealed-session-benchmarks --example bench_server --example bench_axum >&2
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+build_servers
 
 server_pid=""
 cleanup() {
@@ -70,12 +57,8 @@ cleanup() {
 trap cleanup EXIT
 
 start_server() { # mode cookie-route
-    # A mode ending in @base runs the binaries in $BASE_DIR (copies of an earlier build), to
-    # compare a change with what it replaces in the same alternating run.
-    local dir="$target_dir/release/examples" mode="$1"
-    case $mode in *@base) dir="${BASE_DIR:?set BASE_DIR for @base modes}"; mode="${mode%@base}" ;; esac
-    local bin="$dir/bench_server"
-    case $mode in axum-*) bin="$dir/bench_axum" ;; esac
+    local bin mode
+    read -r bin mode <<<"$(server_of "$1")"
     BENCH_MODE="$mode" BENCH_PORT="$PORT" BENCH_SERVER_TTL=$((DURATION * 3 + 60)) \
         taskset -c "$SERVER_CORE" "$bin" 2>/dev/null &
     server_pid=$!

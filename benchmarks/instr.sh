@@ -21,24 +21,11 @@ cd "$(dirname "$0")/.."
 
 N=${N:-2000}
 PORT=${BENCH_PORT:-8091}
-read -r -a MODES <<<"${MODES:-ours actix bare axum-ours axum-bare}"
-read -r -a CASES <<<"${CASES:-login-read login-write profile-read profile-write untouched}"
-
-case_paths() { # case -> "cookie-route route"
-    case $1 in
-    login-read) echo "/signin /me" ;;
-    login-write) echo "/signin /counter" ;;
-    profile-read) echo "/login /profile" ;;
-    profile-write) echo "/login /counter" ;;
-    untouched) echo "/signin /hello" ;;
-    *) echo "unknown case $1" >&2; exit 2 ;;
-    esac
-}
+# shellcheck source=benchmarks/servers.sh
+source benchmarks/servers.sh # the working directory is the repository root
 
 command -v valgrind >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq valgrind >&2; }
-echo "== building benchmarks/examples/bench_server and bench_axum (release)" >&2
-cargo build --release -p sealed-session-benchmarks --example bench_server --example bench_axum >&2
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+build_servers
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
@@ -71,10 +58,7 @@ results="$work/results"
 for case in "${CASES[@]}"; do
     read -r from route <<<"$(case_paths "$case")"
     for mode in "${MODES[@]}"; do
-        dir="$target_dir/release/examples" m="$mode"
-        case $m in *@base) dir="${BASE_DIR:?set BASE_DIR for @base modes}"; m="${m%@base}" ;; esac
-        bin="$dir/bench_server"
-        case $m in axum-*) bin="$dir/bench_axum" ;; esac
+        read -r bin m <<<"$(server_of "$mode")"
         out="$work/cg.$case.$mode"
         BENCH_MODE="$m" BENCH_PORT="$PORT" BENCH_SERVER_TTL=600 \
             valgrind --tool=callgrind --callgrind-out-file="$out.%p" "$bin" 2>/dev/null &
