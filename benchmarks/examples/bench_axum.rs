@@ -22,6 +22,9 @@
 #[path = "../../tests/support/workloads.rs"]
 mod workloads;
 
+#[path = "support/views.rs"]
+mod views;
+
 use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,43 +36,15 @@ use axum::routing::get;
 use axum::{Json, Router};
 use sealed_session::axum::SessionLayer;
 use sealed_session::{Secret, Session, SessionConfig, SessionState};
-use serde::Serialize;
+use views::{LoginView, ProfileView};
 use workloads::{Login, Profile};
 
-#[derive(Serialize)]
-struct ProfileView<'a> {
-    user_id: u64,
-    username: &'a str,
-    role: &'a str,
-    pages: usize,
-}
-
 fn view(p: &Profile) -> Response {
-    Json(ProfileView {
-        user_id: p.user_id,
-        username: &p.username,
-        role: &p.role,
-        pages: p.visited_pages.len(),
-    })
-    .into_response()
-}
-
-#[derive(Serialize)]
-struct LoginView<'a> {
-    user_id: u64,
-    username: &'a str,
-    role: &'a str,
-    permissions: usize,
+    Json(ProfileView::of(p)).into_response()
 }
 
 fn login_view(l: &Login) -> Response {
-    Json(LoginView {
-        user_id: l.user_id,
-        username: &l.username,
-        role: &l.role,
-        permissions: l.permissions.len(),
-    })
-    .into_response()
+    Json(LoginView::of(l)).into_response()
 }
 
 struct App {

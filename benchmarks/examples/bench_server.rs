@@ -39,45 +39,22 @@
 #[path = "../../tests/support/workloads.rs"]
 mod workloads;
 
+#[path = "support/views.rs"]
+mod views;
+
 use std::cell::Cell;
 use std::time::Duration;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use serde::Serialize;
+use views::{LoginView, ProfileView};
 use workloads::{Login, Profile};
 
-#[derive(Serialize)]
-struct ProfileView<'a> {
-    user_id: u64,
-    username: &'a str,
-    role: &'a str,
-    pages: usize,
-}
-
 fn view(p: &Profile) -> HttpResponse {
-    HttpResponse::Ok().json(ProfileView {
-        user_id: p.user_id,
-        username: &p.username,
-        role: &p.role,
-        pages: p.visited_pages.len(),
-    })
-}
-
-#[derive(Serialize)]
-struct LoginView<'a> {
-    user_id: u64,
-    username: &'a str,
-    role: &'a str,
-    permissions: usize,
+    HttpResponse::Ok().json(ProfileView::of(p))
 }
 
 fn login_view(l: &Login) -> HttpResponse {
-    HttpResponse::Ok().json(LoginView {
-        user_id: l.user_id,
-        username: &l.username,
-        role: &l.role,
-        permissions: l.permissions.len(),
-    })
+    HttpResponse::Ok().json(LoginView::of(l))
 }
 
 /// The route that never touches the session, the same in every mode.
