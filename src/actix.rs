@@ -57,7 +57,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use crate::engine::SessionEngine;
 use crate::error::Error;
 use crate::handle::{missing_layer_message, Session};
-use crate::response::{error_body, is_static_value, ResponseHeaders, OPAQUE_BODY};
+use crate::response::{error_body, header_value, ResponseHeaders, OPAQUE_BODY};
 
 /// The actix-web middleware: starts each request's [`Session`] and finishes it into the
 /// response.
@@ -214,29 +214,18 @@ impl<B> ResponseHeaders for Response<'_, B> {
     }
 
     fn set(&mut self, name: &'static str, value: Cow<'static, str>) {
-        if let Some(v) = actix_value(name, value) {
+        if let Some(v) = header_value(name, value, HeaderValue::from_static, HeaderValue::try_from)
+        {
             self.0.headers_mut().insert(header_name(name), v);
         }
     }
 
     fn append(&mut self, name: &'static str, value: Cow<'static, str>) {
-        if let Some(v) = actix_value(name, value) {
+        if let Some(v) = header_value(name, value, HeaderValue::from_static, HeaderValue::try_from)
+        {
             self.0.headers_mut().append(header_name(name), v);
         }
     }
-}
-
-/// An actix-web (http 0.2) header value: fixed text without a copy, built text checked.
-fn actix_value(name: &'static str, value: Cow<'static, str>) -> Option<HeaderValue> {
-    let v = match value {
-        Cow::Borrowed(text) if is_static_value(text) => Ok(HeaderValue::from_static(text)),
-        Cow::Borrowed(text) => HeaderValue::try_from(text),
-        Cow::Owned(text) => HeaderValue::try_from(text),
-    };
-    if v.is_err() {
-        tracing::error!(header = name, "a session header value was not valid");
-    }
-    v.ok()
 }
 
 /// A `500` with one of the crate's JSON bodies (see [`crate::ErrorResponse`]).

@@ -57,7 +57,7 @@ pub trait ResponseHeaders {
 
 /// Whether fixed header text may go to `HeaderValue::from_static` (of either `http`
 /// version), which panics on anything else: visible ASCII, spaces and tabs.
-pub(crate) fn is_static_value(text: &str) -> bool {
+fn is_static_value(text: &str) -> bool {
     text.bytes()
         .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
@@ -87,28 +87,34 @@ impl<B> ResponseHeaders for http::Response<B> {
     }
 
     fn set(&mut self, name: &'static str, value: Cow<'static, str>) {
-        if let Some(v) = http_value(name, value) {
+        let parse = http::HeaderValue::try_from;
+        if let Some(v) = header_value(name, value, http::HeaderValue::from_static, parse) {
             self.headers_mut().insert(header_name(name), v);
         }
     }
 
     fn append(&mut self, name: &'static str, value: Cow<'static, str>) {
-        if let Some(v) = http_value(name, value) {
+        let parse = http::HeaderValue::try_from;
+        if let Some(v) = header_value(name, value, http::HeaderValue::from_static, parse) {
             self.headers_mut().append(header_name(name), v);
         }
     }
 }
 
-/// An `http` 1.x header value: fixed text without a copy, built text checked.
-///
-/// The values come from this crate (cookie text built from validated attributes, fixed
-/// directives), so the check cannot fail in practice; dropping a header beats failing the
-/// response.
-fn http_value(name: &'static str, value: Cow<'static, str>) -> Option<http::HeaderValue> {
+/// A header value of either `http` version from what the lifecycle writes: fixed text goes
+/// to `from_static` without a copy, once checked (it panics on anything else); built text is
+/// parsed. The values come from this crate (cookie text built from validated attributes,
+/// fixed directives), so the parse cannot fail in practice; a header dropped with an error
+/// event beats failing the response.
+pub(crate) fn header_value<V, E>(
+    name: &'static str,
+    value: Cow<'static, str>,
+    from_static: fn(&'static str) -> V,
+    parse: impl FnOnce(String) -> Result<V, E>,
+) -> Option<V> {
     let v = match value {
-        Cow::Borrowed(text) if is_static_value(text) => Ok(http::HeaderValue::from_static(text)),
-        Cow::Borrowed(text) => http::HeaderValue::try_from(text),
-        Cow::Owned(text) => http::HeaderValue::try_from(text),
+        Cow::Borrowed(text) if is_static_value(text) => Ok(from_static(text)),
+        other => parse(other.into_owned()),
     };
     if v.is_err() {
         tracing::error!(header = name, "a session header value was not valid");
