@@ -1,10 +1,9 @@
 //! End-to-end tests in a real headless Chromium (Debian's `chromium` and `chromium-driver`),
-//! driven over WebDriver, against the example server (`examples/server.rs`) and its demo page.
+//! driven over WebDriver, against the demo server (`demo/src/bin/server.rs`) and its demo page.
 //!
 //! In CI (`CI=true`) these tests fail when the browser cannot start; elsewhere they skip with
 //! a printed reason when `/usr/bin/chromium` or `/usr/bin/chromedriver` is missing. They use
-//! the binary `target/debug/examples/server`, which `cargo test` builds (with
-//! `cargo test --test browser` alone, the harness builds it when missing or stale).
+//! the binary `target/debug/server`, which the harness builds when it is missing or stale.
 //!
 //! The tests run one at a time (each starts its own chromedriver, Chromium and server).
 //! `BROWSER_SCREENSHOTS=<dir>` saves a screenshot of the demo page holding a 6000-byte blob.

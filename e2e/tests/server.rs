@@ -1,7 +1,7 @@
-//! End-to-end tests of the example servers' HTTP contract: the real binaries
-//! (`examples/server.rs` on actix-web and `examples/axum_server.rs` on axum), each started on a
-//! free loopback port and driven over HTTP/1.1 with a minimal `TcpStream` client. Every test
-//! runs against both.
+//! End-to-end tests of the demo servers' HTTP contract: the real binaries
+//! (`demo/src/bin/server.rs` on actix-web and `demo/src/bin/axum_server.rs` on axum), each
+//! started on a free loopback port and driven over HTTP/1.1 with a minimal `TcpStream` client.
+//! Every test runs against both.
 
 #[path = "../../tests/support/cookies.rs"]
 mod cookies;
@@ -696,13 +696,13 @@ fn an_idle_refresh_never_undoes_a_concurrent_logout() {
     };
 }
 
-/// `examples/server.rs`, on actix-web.
+/// `demo/src/bin/server.rs`, on actix-web.
 mod actix {
     const EXAMPLE: crate::server::Example = crate::server::Example::Actix;
     contract!();
 }
 
-/// `examples/axum_server.rs`, on axum: the same contract.
+/// `demo/src/bin/axum_server.rs`, on axum: the same contract.
 mod axum {
     const EXAMPLE: crate::server::Example = crate::server::Example::Axum;
     contract!();

@@ -1,10 +1,10 @@
-//! The example servers (`examples/server.rs`, actix-web, and `examples/axum_server.rs`, axum,
-//! of the root crate) as child processes, shared by the end-to-end tests
+//! The demo servers (`demo/src/bin/server.rs`, actix-web, and `demo/src/bin/axum_server.rs`,
+//! axum, of the `sealed-session-demo` member) as child processes, shared by the end-to-end tests
 //! (`e2e/tests/server.rs`, which runs against both, and `e2e/tests/browser.rs` through
 //! `e2e/tests/support/browser.rs`). A test picks the binary for its thread with [`select`]
 //! (actix-web unless it says otherwise).
 //!
-//! A binary is built (`cargo build -p sealed-session --example <name>`) when it is missing or
+//! A binary is built (`cargo build -p sealed-session-demo --bin <name>`) when it is missing or
 //! older than its sources; every wait is bounded and the child is killed when its guard drops.
 #![allow(dead_code)]
 
@@ -42,9 +42,9 @@ const LISTENING: &str = "listening on http://127.0.0.1:";
 /// One of the two example servers, which serve the same HTTP contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Example {
-    /// `examples/server.rs` on actix-web.
+    /// `demo/src/bin/server.rs` on actix-web.
     Actix,
-    /// `examples/axum_server.rs` on axum.
+    /// `demo/src/bin/axum_server.rs` on axum.
     Axum,
 }
 
@@ -80,11 +80,10 @@ fn selected() -> Example {
     SELECTED.with(Cell::get)
 }
 
-/// The selected example binary next to this test binary (`target/<profile>/examples/<name>`:
-/// the workspace shares one target directory). `cargo test --workspace` builds the root
-/// crate's examples before running tests, but `cargo test -p sealed-session-e2e` does not: if
-/// the binary is missing or older than its sources, build it once (cargo does not hold the
-/// build lock while tests run).
+/// The selected demo binary next to this test binary (`target/<profile>/<name>`: the
+/// workspace shares one target directory). If the binary is missing or older than its
+/// sources, build it once with the features the tests need (cargo does not hold the build
+/// lock while tests run).
 pub fn server_bin() -> &'static Path {
     static BINS: [OnceLock<PathBuf>; 2] = [OnceLock::new(), OnceLock::new()];
     let example = selected();
@@ -93,8 +92,8 @@ pub fn server_bin() -> &'static Path {
         // target/<profile>/deps/<test>-xxxx -> target/<profile>
         let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
         let name = format!("{}{}", example.name(), std::env::consts::EXE_SUFFIX);
-        let bin = profile_dir.join("examples").join(name);
-        // The workspace root: the root crate, whose example this is.
+        let bin = profile_dir.join(name);
+        // The workspace root.
         let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
         if is_stale(root, &bin, example) {
             build(root, profile_dir, example);
@@ -112,20 +111,36 @@ fn is_stale(root: &Path, bin: &Path, example: Example) -> bool {
     };
     let mut sources = vec![
         root.join("Cargo.toml"),
-        root.join(format!("examples/{}.rs", example.name())),
-        root.join("examples/app/mod.rs"),
-        root.join("examples/demo.html"),
+        root.join("demo/Cargo.toml"),
+        root.join(format!("demo/src/bin/{}.rs", example.name())),
+        root.join("demo/src/lib.rs"),
+        root.join("demo/src/demo.html"),
     ];
-    if let Ok(dir) = std::fs::read_dir(root.join("src")) {
-        sources.extend(dir.flatten().map(|e| e.path()));
-    }
+    sources.extend(rust_files(&root.join("src")));
     sources
         .iter()
         .filter_map(|p| modified(p))
         .any(|m| m > built)
 }
 
-/// `cargo build -p sealed-session --example <name> --features <feature>` into `profile_dir`
+/// Every `.rs` file under `dir`, at any depth.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// `cargo build -p sealed-session-demo --bin <name> --features <feature>` into `profile_dir`
 /// (`<target dir>/<profile>`), within 10 min.
 fn build(root: &Path, profile_dir: &Path, example: Example) {
     let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
@@ -134,29 +149,29 @@ fn build(root: &Path, profile_dir: &Path, example: Example) {
     };
     let target_dir = profile_dir.parent().expect("target dir");
     eprintln!(
-        "building the example {} ({profile} profile)",
+        "building the demo server {} ({profile} profile)",
         example.name()
     );
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut child = Command::new(cargo)
         .current_dir(root)
-        .args(["build", "-p", "sealed-session", "--example", example.name()])
+        .args(["build", "-p", "sealed-session-demo", "--bin", example.name()])
         .args(["--features", example.feature()])
         .args(["--profile", profile])
         .env("CARGO_TARGET_DIR", target_dir)
         .stdin(Stdio::null())
         .spawn()
-        .expect("run cargo build --example");
+        .expect("run cargo build --bin");
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         if let Some(st) = child.try_wait().expect("wait for cargo") {
-            assert!(st.success(), "cargo build --example failed: {st}");
+            assert!(st.success(), "cargo build --bin failed: {st}");
             return;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("cargo build --example took too long");
+            panic!("cargo build --bin took too long");
         }
         std::thread::sleep(Duration::from_millis(200));
     }

@@ -1,6 +1,6 @@
-//! The example app's HTTP contract, written once for both frameworks: `server.rs`
-//! (actix-web) and `axum_server.rs` (axum) only translate requests and responses, so both
-//! serve exactly the same routes, bodies and status codes.
+//! The demo app's HTTP contract, written once for both frameworks: `src/bin/server.rs`
+//! (actix-web) and `src/bin/axum_server.rs` (axum) only translate requests and responses, so
+//! both serve exactly the same routes, bodies and status codes.
 //!
 //! Every handler takes the request's [`Session`] handle and returns a status and a JSON body.
 
@@ -22,7 +22,7 @@ use sealed_session::{
 const MAX_BLOB: usize = 65_536;
 
 /// The demo page served at `/`.
-pub const DEMO_HTML: &str = include_str!("../demo.html");
+pub const DEMO_HTML: &str = include_str!("demo.html");
 
 /// A handler's answer: a status and a JSON body, or a session error (an opaque 500).
 pub type Reply = Result<(u16, Value), sealed_session::Error>;
@@ -275,7 +275,6 @@ pub fn cookie_stats<'h>(cookie: &CookieConfig, headers: impl Iterator<Item = &'h
 /// Parses a JSON request body the way actix-web's `web::Json` does, so both servers answer a
 /// bad body alike: `400` with a plain-text reason. (The actix server uses `web::Json` itself,
 /// the reference behaviour, so only the axum server calls this.)
-#[allow(dead_code)]
 pub fn parse_json<T: DeserializeOwned>(
     content_type: Option<&[u8]>,
     body: &[u8],

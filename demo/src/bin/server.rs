@@ -1,9 +1,9 @@
 //! The example server on actix-web: a small JSON app with logins, a counter and a demo page,
 //! all its state in sealed cookies. `axum_server.rs` serves the same contract on axum; both
-//! take their handlers from `app/mod.rs`.
+//! take their handlers from the crate's library (`src/lib.rs`).
 //!
 //! ```text
-//! cargo run --release --example server          # then open http://127.0.0.1:8080/
+//! cargo run --release -p sealed-session-demo    # then open http://127.0.0.1:8080/
 //! ```
 //!
 //! Settings come from the environment (see README.md): `PORT`, `SESSION_KEYS`,
@@ -11,7 +11,7 @@
 //! `SESSION_MAX_COOKIES`, `SESSION_SECURE`, `SESSION_COMPRESSION`, `SESSION_ALGORITHM`,
 //! `SESSION_REVALIDATE_SECS`.
 
-mod app;
+use sealed_session_demo as app;
 
 use std::process::ExitCode;
 

@@ -1,13 +1,13 @@
 //! The example server on axum: the same HTTP contract as `server.rs` (actix-web), from the
-//! same handlers in `app/mod.rs`.
+//! same handlers in the crate's library (`src/lib.rs`).
 //!
 //! ```text
-//! cargo run --release --example axum_server --features axum    # http://127.0.0.1:8080/
+//! cargo run --release -p sealed-session-demo --bin axum_server --features axum
 //! ```
 //!
 //! Settings come from the same environment variables as `server.rs` (see README.md).
 
-mod app;
+use sealed_session_demo as app;
 
 use std::process::ExitCode;
 
