@@ -22,8 +22,12 @@ async fn main() -> std::io::Result<()> {
         .expect("the default configuration is valid");
     let sessions = SessionMiddleware::new(engine);
     println!("listening on http://127.0.0.1:8080/");
-    HttpServer::new(move || App::new().wrap(sessions.clone()).route("/", web::get().to(count)))
-        .bind(("127.0.0.1", 8080))?
-        .run()
-        .await
+    HttpServer::new(move || {
+        App::new()
+            .wrap(sessions.clone())
+            .route("/", web::get().to(count))
+    })
+    .bind(("127.0.0.1", 8080))?
+    .run()
+    .await
 }

@@ -77,7 +77,6 @@ pub mod metrics;
 mod random;
 pub mod response;
 pub mod session;
-mod xaes;
 
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]

@@ -155,7 +155,13 @@ fn build(root: &Path, profile_dir: &Path, example: Example) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut child = Command::new(cargo)
         .current_dir(root)
-        .args(["build", "-p", "sealed-session-demo", "--bin", example.name()])
+        .args([
+            "build",
+            "-p",
+            "sealed-session-demo",
+            "--bin",
+            example.name(),
+        ])
         .args(["--features", example.feature()])
         .args(["--profile", profile])
         .env("CARGO_TARGET_DIR", target_dir)
