@@ -7,12 +7,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::cookies::{CookieConfig, SameSite};
 use crate::engine::{EngineParts, SessionEngine};
 use crate::error::Error;
-use crate::format::{Compression, MAX_PLAINTEXT};
 use crate::keys::{Algorithm, Keys};
+use crate::options::{CookieConfig, SameSite};
 use crate::session::{Expiry, SessionState};
+use crate::wire::body::{Compression, MAX_PLAINTEXT};
 
 /// A source of "now" in Unix seconds. Tests inject a fixed or stepping clock.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;

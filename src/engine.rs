@@ -15,12 +15,14 @@ use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 
 use crate::config::{Clock, Migration, Revalidator, Schema, ServerErrorWrites, TooLargePolicy};
-use crate::cookies::{CookieConfig, RequestCookies};
 use crate::error::{Error, Rejection};
-use crate::format::{self, Binding, Compression};
 use crate::handle::Session;
 use crate::keys::{Algorithm, Keys};
+use crate::options::CookieConfig;
 use crate::session::{Expiry, SessionState, Status};
+use crate::wire::body::Compression;
+use crate::wire::request::RequestCookies;
+use crate::wire::seal::{self as format, Binding};
 
 /// The `Cookie` header values of an `http::HeaderMap`.
 pub(crate) fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {

@@ -59,12 +59,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::config::{Revalidation, ServerErrorWrites, Verdict};
-use crate::cookies::RequestCookies;
 use crate::engine::{Deadlines, LoadOutcome, SessionEngine};
 use crate::error::Error;
-use crate::format::Binding;
 use crate::response::{self, ErrorResponse, ResponseHeaders};
 use crate::session::{SessionState, Status};
+use crate::wire::request::RequestCookies;
+use crate::wire::seal::Binding;
 
 /// One request's session, shared by the handler and the adapter that finishes the response.
 ///

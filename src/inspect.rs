@@ -33,12 +33,12 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::cookies::RequestCookies;
 use crate::engine::{LoadOutcome, SessionEngine};
 use crate::error::Rejection;
-use crate::format;
 use crate::keys::{Algorithm, KeyId, Keys};
 use crate::session::SessionState;
+use crate::wire::request::RequestCookies;
+use crate::wire::seal as format;
 
 /// What the unencrypted header of a sealed value says, and its sizes. Reading it needs no
 /// key and proves nothing: anyone can write any header.

@@ -5,16 +5,16 @@
 //! `__fuzzing`. It exists because random bytes never pass the AEAD tag, so the fuzzer needs a
 //! way to reach the code that runs after it: the plaintext decoder and the session body codec.
 
-use crate::cookies::CookieConfig;
 use crate::error::{Error, Rejection};
 use crate::keys::Algorithm;
+use crate::options::CookieConfig;
 use crate::session::{Expiry, SessionState};
 
 /// Turns an authenticated plaintext (`flags || body`) into the body, as opening a cookie does
 /// after the tag verified: checks the flags and inflates, bounded by
 /// [`MAX_PLAINTEXT`](crate::format::MAX_PLAINTEXT).
 pub fn decode_plaintext(plain: Vec<u8>) -> Result<Vec<u8>, Rejection> {
-    crate::format::decode_plaintext(plain)
+    crate::wire::body::decode_plaintext(plain)
 }
 
 /// The session body (postcard) that sealing puts in the plaintext, with the timestamps the
@@ -30,7 +30,7 @@ pub fn decode_body(body: &[u8]) -> Result<SessionState, Rejection> {
 
 /// The length of the sealed value's header (version, algorithm, key id, nonce) for `algorithm`.
 pub const fn header_len(algorithm: Algorithm) -> usize {
-    crate::format::header_len(algorithm)
+    crate::wire::seal::header_len(algorithm)
 }
 
 /// Checks a just-opened session against `expiry`'s limits at `now`, as opening a cookie does.

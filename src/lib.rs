@@ -66,17 +66,17 @@
 //! signed-but-readable cookies: every cookie is encrypted.
 
 mod config;
-pub mod cookies;
 mod engine;
 mod error;
-pub mod format;
 mod handle;
 pub mod inspect;
 pub mod keys;
 pub mod metrics;
+mod options;
 mod random;
 pub mod response;
 pub mod session;
+mod wire;
 
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
@@ -94,11 +94,26 @@ pub use config::{
     Clock, Migration, Revalidation, RevalidationFuture, ServerErrorWrites, SessionConfig,
     TooLargePolicy, Verdict, DEFAULT_MAX_SESSION_BYTES,
 };
-pub use cookies::{CookieConfig, SameSite};
 pub use engine::{Deadlines, LoadOutcome, Loaded, SessionEngine};
 pub use error::{Error, Rejection};
-pub use format::Compression;
 pub use handle::Session;
 pub use keys::{Algorithm, EpochKeys, KeyId, Keyring, Keys, Secret};
+pub use options::{CookieConfig, SameSite};
 pub use response::{ErrorResponse, ResponseHeaders};
 pub use session::{Expiry, SessionState, Status};
+pub use wire::body::Compression;
+
+/// Cookie limits (a facade over the private byte layer, kept while the modules move).
+pub mod cookies {
+    pub use crate::options::{CookieConfig, SameSite};
+    pub use crate::wire::request::{
+        MAX_ATTEMPTS, MAX_CANDIDATES, MAX_HEADER_BYTES, MAX_REQUEST_COOKIES,
+    };
+    pub use crate::wire::set_cookie::{MAX_CHUNKS, MAX_COOKIE_BYTES};
+}
+
+/// Wire-format constants (a facade over the private byte layer, kept while the modules move).
+pub mod format {
+    pub use crate::wire::body::{Compression, COMPRESS_MIN, MAX_PLAINTEXT};
+    pub use crate::wire::seal::VERSION;
+}

@@ -64,7 +64,7 @@ pub(crate) fn opened(outcome: LoadOutcome) {
 #[inline]
 pub(crate) fn opened_key(algorithm: Algorithm, value: &str, primary: bool) {
     #[cfg(feature = "metrics")]
-    if let Some((_, id)) = crate::format::peek_key(value.as_bytes()) {
+    if let Some((_, id)) = crate::wire::seal::peek_key(value.as_bytes()) {
         ::metrics::counter!(
             OPENS_BY_KEY,
             "algorithm" => algorithm.name(),

@@ -29,7 +29,7 @@ use crate::error::Error;
 ///   the application with `--cfg poly1305_backend="soft"` on x86-64 (see FORMAT.md).
 /// * [`Algorithm::Aes256Gcm`]: fastest with AES-NI, but its 96-bit random nonce limits one key
 ///   to about 2^32 seals before the collision risk passes 2^-32. Rotate keys (or use
-///   [`EpochKeys`]) well before a key has sealed that many cookies.
+///   [`EpochKeys`](crate::EpochKeys)) well before a key has sealed that many cookies.
 ///
 /// ```
 /// use sealed_session::Algorithm;

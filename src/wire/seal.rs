@@ -11,56 +11,21 @@
 //!
 //! This layer knows nothing of sessions: it seals and opens opaque bodies. Every failure to
 //! open is a [`Rejection`]; opening does work linear in the input and allocates at most the
-//! decoded value plus a decompression buffer of at most [`MAX_PLAINTEXT`] bytes.
+//! decoded value plus a decompression buffer of at most `MAX_PLAINTEXT` bytes.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
+use super::body::{compress_into, decode_plaintext_at, Compression, COMPRESS_MIN};
 use crate::error::{Error, Rejection};
 use crate::keys::{Algorithm, Key, KeyId, KeysAt};
 
 /// The format version this build writes (and the only one it opens).
 pub const VERSION: u8 = 1;
 
-/// The hard cap on an opened body, compressed or not: no cookie can make the server hold
-/// more than this many plaintext bytes. 256 KiB is far above what fits in cookies
-/// (browsers keep about 180 cookies of 4 KB per site, and servers cap request headers
-/// lower still), so only a hostile value comes near it.
-pub const MAX_PLAINTEXT: usize = 256 * 1024;
-
-/// Bodies shorter than this are never compressed. Below about half a kilobyte LZ4 saves a
-/// few dozen bytes (4 % of the profile workload) for more CPU than the AEAD itself (lz4_flex
-/// sets up an 8 KB hash table per call), and such cookies are nowhere near the 4 KB limit
-/// that compression is for.
-pub const COMPRESS_MIN: usize = 512;
-
-const FLAG_LZ4: u8 = 0b0000_0001;
-const KNOWN_FLAGS: u8 = FLAG_LZ4;
 const FIXED_HEADER: usize = 6; // version, algorithm, key id
-const TAG_LEN: usize = 16;
 
-/// Whether to compress session bodies before sealing.
-///
-/// Compression makes large sessions fit in fewer cookies, but the length of a compressed
-/// value reveals how much of it repeats. If an attacker can put chosen data into a session
-/// that also holds a secret (say, a search term next to a CSRF token) and watch the cookie's
-/// length, they can guess the secret piece by piece (the CRIME/BREACH class of attacks). Turn
-/// compression off for such sessions.
-///
-/// ```
-/// use sealed_session::Compression;
-/// assert_eq!(Compression::default(), Compression::Auto);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Compression {
-    /// Compress with LZ4 bodies of at least [`COMPRESS_MIN`] bytes, and keep the result only
-    /// when it is strictly smaller.
-    #[default]
-    Auto,
-    /// Never compress.
-    Off,
-}
+const TAG_LEN: usize = 16;
 
 /// A successfully opened value.
 #[derive(Debug)]
@@ -199,27 +164,6 @@ impl Aad {
     }
 }
 
-/// Appends `flags = LZ4 || varint(len) || lz4(body)` after the flags placeholder at
-/// `out[hlen]`, if that is strictly shorter than the plain body. Returns whether it did.
-fn compress_into(body: &[u8], out: &mut Vec<u8>, hlen: usize) -> bool {
-    if body.len() > MAX_PLAINTEXT {
-        return false; // it could never be opened compressed; leave it plain (and too large)
-    }
-    let start = out.len();
-    write_varint(out, body.len() as u64);
-    let prefix = out.len() - start;
-    let bound = lz4_flex::block::get_maximum_output_size(body.len());
-    out.resize(start + prefix + bound, 0);
-    match lz4_flex::block::compress_into(body, &mut out[start + prefix..]) {
-        Ok(n) if prefix + n < body.len() => {
-            out.truncate(start + prefix + n);
-            out[hlen] = FLAG_LZ4;
-            true
-        }
-        _ => false,
-    }
-}
-
 /// How many characters of a sealed value encode its version, algorithm and key id: the six
 /// fixed header bytes, with no padding bits.
 pub(crate) const KEY_PREFIX_LEN: usize = 8;
@@ -343,79 +287,6 @@ pub(crate) fn open(
     })
 }
 
-/// Turns an authenticated plaintext (`flags || body`) into the body: checks the flags and
-/// inflates, bounded by [`MAX_PLAINTEXT`].
-///
-/// This is the first step that runs on bytes that passed the tag. The fuzz harness reaches it
-/// through `internals` (feature `__fuzzing`), since random bytes never pass the tag.
-#[cfg(any(test, feature = "__fuzzing"))]
-pub(crate) fn decode_plaintext(plain: Vec<u8>) -> Result<Vec<u8>, Rejection> {
-    decode_plaintext_at(plain, 0)
-}
-
-/// [`decode_plaintext`] of the plaintext that starts at `start` in `buf` (after the header
-/// in a just-opened value), so that a plain body is moved to the front once, not twice.
-fn decode_plaintext_at(mut buf: Vec<u8>, start: usize) -> Result<Vec<u8>, Rejection> {
-    let plain = buf.get(start..).unwrap_or_default();
-    let flags = *plain.first().ok_or(Rejection::TooShort)?;
-    if flags & !KNOWN_FLAGS != 0 {
-        return Err(Rejection::BadFlags);
-    }
-    if flags & FLAG_LZ4 == 0 {
-        if plain.len() - 1 > MAX_PLAINTEXT {
-            return Err(Rejection::TooLong);
-        }
-        buf.drain(..=start);
-        return Ok(buf);
-    }
-    let rest = plain.get(1..).unwrap_or_default();
-    let (len, used) = read_varint(rest).ok_or(Rejection::BadCompression)?;
-    let len = usize::try_from(len).map_err(|_| Rejection::BadCompression)?;
-    if len > MAX_PLAINTEXT {
-        return Err(Rejection::BadCompression);
-    }
-    let block = rest.get(used..).unwrap_or_default();
-    // Any LZ4 block expands at most 255:1; refusing impossible ratios before allocating keeps
-    // the allocation proportional to the input as well as capped.
-    if len > block.len().saturating_mul(255) {
-        return Err(Rejection::BadCompression);
-    }
-    let mut out = vec![0u8; len];
-    match lz4_flex::block::decompress_into(block, &mut out) {
-        Ok(n) if n == len => Ok(out),
-        _ => Err(Rejection::BadCompression),
-    }
-}
-
-/// LEB128, at most 10 bytes (a `u64`).
-fn write_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// Reads a LEB128 `u64`; `None` on overflow or truncation. Non-minimal encodings are
-/// rejected so that each length has exactly one encoding.
-fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut v: u64 = 0;
-    for (i, &b) in bytes.iter().enumerate().take(10) {
-        let chunk = u64::from(b & 0x7f);
-        if i == 9 && b > 1 {
-            return None;
-        }
-        v |= chunk << (7 * i);
-        if b & 0x80 == 0 {
-            if i > 0 && b == 0 {
-                return None;
-            }
-            return Some((v, i + 1));
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,18 +353,6 @@ mod tests {
     }
 
     #[test]
-    fn varint_round_trip_and_strictness() {
-        for v in [0u64, 1, 127, 128, 300, 65_536, u64::MAX] {
-            let mut buf = Vec::new();
-            write_varint(&mut buf, v);
-            assert_eq!(read_varint(&buf), Some((v, buf.len())));
-        }
-        assert_eq!(read_varint(&[0x80]), None);
-        assert_eq!(read_varint(&[0x80, 0x00]), None, "non-minimal");
-        assert_eq!(read_varint(&[0xff; 11]), None);
-    }
-
-    #[test]
     fn seal_open_both_algorithms() {
         let k = keys(1);
         let at = k.at(0, std::time::Duration::ZERO);
@@ -530,41 +389,6 @@ mod tests {
         let small = vec![b'a'; COMPRESS_MIN - 1];
         let v = seal(&at, alg, "s", &[], &small, Compression::Auto).unwrap();
         assert_eq!(v.len(), b64(overhead + small.len()), "small stays plain");
-    }
-
-    #[test]
-    fn inflate_cap_exact_and_one_over() {
-        let compressed = |len: usize| {
-            let body = vec![0u8; len];
-            let mut plain = vec![FLAG_LZ4];
-            write_varint(&mut plain, len as u64);
-            plain.extend_from_slice(&lz4_flex::block::compress(&body));
-            plain
-        };
-        assert_eq!(
-            decode_plaintext(compressed(MAX_PLAINTEXT)).unwrap().len(),
-            MAX_PLAINTEXT
-        );
-        assert_eq!(
-            decode_plaintext(compressed(MAX_PLAINTEXT + 1)),
-            Err(Rejection::BadCompression)
-        );
-        // A length prefix that lies (larger than the block inflates to) is rejected.
-        let mut lie = compressed(1000);
-        lie[1] = 0xe9; // 1001 = 0xe9 0x07
-        assert_eq!(decode_plaintext(lie), Err(Rejection::BadCompression));
-        // A huge declared length with a tiny block is refused before allocating.
-        let mut plain = vec![FLAG_LZ4];
-        write_varint(&mut plain, 200_000);
-        plain.extend_from_slice(&[0x10, 0x61]);
-        assert_eq!(decode_plaintext(plain), Err(Rejection::BadCompression));
-    }
-
-    #[test]
-    fn unknown_flags_and_empty_plaintext() {
-        assert_eq!(decode_plaintext(vec![0x02, 1]), Err(Rejection::BadFlags));
-        assert_eq!(decode_plaintext(vec![]), Err(Rejection::TooShort));
-        assert_eq!(decode_plaintext(vec![0x00, 9]).unwrap(), vec![9]);
     }
 
     #[test]
@@ -621,6 +445,7 @@ mod vectors {
     use super::*;
     use crate::keys::{Keyring, Keys, Secret};
     use crate::session::SessionState;
+    use crate::wire::body::write_varint;
     use serde_json::Value;
 
     fn hex(s: &str) -> Vec<u8> {
