@@ -56,8 +56,8 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 
 use crate::engine::SessionEngine;
 use crate::error::Error;
-use crate::handle::{missing_layer_message, Session};
 use crate::response::{error_body, header_value, ResponseHeaders, OPAQUE_BODY};
+use crate::session::{missing_layer_message, Session};
 
 /// The actix-web middleware: starts each request's [`Session`] and finishes it into the
 /// response.

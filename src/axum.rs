@@ -39,8 +39,8 @@ use http::{header, HeaderValue, Request, StatusCode};
 
 use crate::engine::SessionEngine;
 use crate::error::Error;
-use crate::handle::{missing_layer_message, Session};
 use crate::response::{error_body, OPAQUE_BODY};
+use crate::session::{missing_layer_message, Session};
 
 /// A `tower::Layer` that starts each request's [`Session`] and finishes it into the
 /// response.

@@ -11,7 +11,8 @@ use crate::engine::{EngineParts, SessionEngine};
 use crate::error::Error;
 use crate::keys::{Algorithm, Keys};
 use crate::options::{CookieConfig, SameSite};
-use crate::session::{Expiry, SessionState};
+use crate::state::SessionState;
+use crate::timeouts::Expiry;
 use crate::wire::body::{Compression, MAX_PLAINTEXT};
 
 /// A source of "now" in Unix seconds. Tests inject a fixed or stepping clock.

@@ -16,10 +16,11 @@ use http::{HeaderMap, HeaderValue};
 
 use crate::config::{Clock, Migration, Revalidator, Schema, ServerErrorWrites, TooLargePolicy};
 use crate::error::{Error, Rejection};
-use crate::handle::Session;
 use crate::keys::{Algorithm, Keys};
 use crate::options::CookieConfig;
-use crate::session::{Expiry, SessionState, Status};
+use crate::session::Session;
+use crate::state::{SessionState, Status};
+use crate::timeouts::Expiry;
 use crate::wire::body::Compression;
 use crate::wire::request::RequestCookies;
 use crate::wire::seal::{self as format, Binding};

@@ -36,7 +36,7 @@ use base64::Engine as _;
 use crate::engine::{LoadOutcome, SessionEngine};
 use crate::error::Rejection;
 use crate::keys::{Algorithm, KeyId, Keys};
-use crate::session::SessionState;
+use crate::state::SessionState;
 use crate::wire::request::RequestCookies;
 use crate::wire::seal as format;
 

@@ -8,7 +8,8 @@
 use crate::error::{Error, Rejection};
 use crate::keys::Algorithm;
 use crate::options::CookieConfig;
-use crate::session::{Expiry, SessionState};
+use crate::state::SessionState;
+use crate::timeouts::Expiry;
 
 /// Turns an authenticated plaintext (`flags || body`) into the body, as opening a cookie does
 /// after the tag verified: checks the flags and inflates, bounded by

@@ -15,7 +15,7 @@
 //! |---|---|
 //! | [`keys`] | secrets, HKDF derivation, key ids, rotation order, epoch keys |
 //! | [`format`](mod@format) | the sealed wire format (see `FORMAT.md`), compression, base64url |
-//! | [`session`] | the session map ([`SessionState`]), change tracking, timestamps and expiry |
+//! | [`SessionState`], [`Expiry`] | the session map, change tracking, timestamps and expiry |
 //! | [`cookies`] | cookie attributes, the size limit, chunking, reading a request's cookies |
 //! | [`SessionConfig`] → [`SessionEngine`] | settings with secure defaults, validated once into the engine |
 //! | [`Session`] | the per-request handle: opens lazily, decides what the response writes back |
@@ -68,14 +68,15 @@
 mod config;
 mod engine;
 mod error;
-mod handle;
 pub mod inspect;
 pub mod keys;
 pub mod metrics;
 mod options;
 mod random;
 pub mod response;
-pub mod session;
+mod session;
+mod state;
+mod timeouts;
 mod wire;
 
 #[cfg(feature = "actix")]
@@ -96,11 +97,12 @@ pub use config::{
 };
 pub use engine::{Deadlines, LoadOutcome, Loaded, SessionEngine};
 pub use error::{Error, Rejection};
-pub use handle::Session;
 pub use keys::{Algorithm, EpochKeys, KeyId, Keyring, Keys, Secret};
 pub use options::{CookieConfig, SameSite};
 pub use response::{ErrorResponse, ResponseHeaders};
-pub use session::{Expiry, SessionState, Status};
+pub use session::Session;
+pub use state::{SessionState, Status};
+pub use timeouts::Expiry;
 pub use wire::body::Compression;
 
 /// Cookie limits (a facade over the private byte layer, kept while the modules move).

@@ -444,7 +444,7 @@ mod tests {
 mod vectors {
     use super::*;
     use crate::keys::{Keyring, Keys, Secret};
-    use crate::session::SessionState;
+    use crate::state::SessionState;
     use crate::wire::body::write_varint;
     use serde_json::Value;
 

@@ -1,0 +1,228 @@
+//! The session's bytes: the body a sealed value carries (FORMAT.md, *Session bytes*) and the
+//! body of a refresh stamp.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::Visitor;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{SessionState, Status, Value};
+use crate::error::{Error, Rejection};
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a byte string")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Value, E> {
+                Ok(Value(v.to_vec()))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Value, E> {
+                Ok(Value(v))
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
+/// The body layout, version 1 of the format: postcard of this struct, optionally followed by
+/// an [`Ext`] trailer (see FORMAT.md, *Session bytes → Extension*).
+#[derive(Serialize)]
+struct WireOut<'a> {
+    created_at: u64,
+    refreshed_at: u64,
+    entries: &'a BTreeMap<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct WireIn {
+    created_at: u64,
+    refreshed_at: u64,
+    entries: BTreeMap<String, Value>,
+}
+
+/// The extension trailer: present only when one of its fields differs from its default, so
+/// a deployment that uses none of them writes exactly what earlier releases wrote and read
+/// (an earlier release rejects a trailer as `bad_payload`: upgrade every instance before
+/// turning these features on).
+#[derive(Serialize, Deserialize, Default, PartialEq, Eq)]
+struct Ext {
+    /// The application's schema version of what it stores (default 0).
+    schema: u32,
+    /// Bit 0: a browser-session cookie (no `Max-Age`/`Expires`). Other bits must be zero.
+    flags: u8,
+    /// Unix seconds of the last revalidation; 0 means "at creation".
+    validated_at: u64,
+}
+
+/// The body of a refresh stamp (FORMAT.md, *Refresh stamps*): newer times for the session
+/// value it is bound to.
+#[derive(Serialize, Deserialize)]
+struct Stamp {
+    refreshed_at: u64,
+    validated_at: u64,
+}
+
+const EXT_BROWSER_SESSION: u8 = 0b0000_0001;
+
+const EXT_KNOWN_FLAGS: u8 = EXT_BROWSER_SESSION;
+
+impl SessionState {
+    /// Encodes the session as a body, stamping the timestamps for `now`: a new or renewed
+    /// session is created now; every sealed session's idle deadline restarts now.
+    pub(crate) fn encode_at(&mut self, now: u64) -> Result<Vec<u8>, Error> {
+        let (created, refreshed) = self.timestamps_at(now);
+        self.created_at = Some(created);
+        self.refreshed_at = Some(refreshed);
+        self.encode()
+    }
+
+    /// Encodes without touching the timestamps (known-answer tests and the fuzzer use it).
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, Error> {
+        let wire = WireOut {
+            created_at: self.created_at.unwrap_or(0),
+            refreshed_at: self.refreshed_at.unwrap_or(0),
+            entries: &self.entries,
+        };
+        // Reserve the exact-or-slightly-more size up front: growing a Vec byte by byte from
+        // empty would reallocate several times per response.
+        let estimate = 24
+            + self
+                .entries
+                .iter()
+                .map(|(k, v)| k.len() + v.0.len() + 10)
+                .sum::<usize>();
+        let serialize = |e: postcard::Error| Error::Serialize {
+            key: String::new(),
+            reason: e.to_string(),
+        };
+        let out = postcard::to_extend(&wire, Vec::with_capacity(estimate)).map_err(serialize)?;
+        let ext = Ext {
+            schema: self.schema,
+            flags: if self.persistent == Some(false) {
+                EXT_BROWSER_SESSION
+            } else {
+                0
+            },
+            validated_at: self.validated_at.unwrap_or(0),
+        };
+        if ext == Ext::default() {
+            return Ok(out);
+        }
+        postcard::to_extend(&ext, out).map_err(serialize)
+    }
+
+    /// Decodes a body. The whole body must be consumed.
+    pub(crate) fn decode(body: &[u8]) -> Result<SessionState, Rejection> {
+        let (wire, rest) =
+            postcard::take_from_bytes::<WireIn>(body).map_err(|_| Rejection::BadPayload)?;
+        let ext = if rest.is_empty() {
+            Ext::default()
+        } else {
+            match postcard::take_from_bytes::<Ext>(rest) {
+                Ok((ext, [])) if ext.flags & !EXT_KNOWN_FLAGS == 0 => ext,
+                _ => return Err(Rejection::BadPayload),
+            }
+        };
+        if wire.refreshed_at < wire.created_at {
+            return Err(Rejection::BadPayload);
+        }
+        Ok(SessionState {
+            entries: wire.entries,
+            created_at: Some(wire.created_at),
+            refreshed_at: Some(wire.refreshed_at),
+            status: Status::Unchanged,
+            touched: false,
+            schema: ext.schema,
+            persistent: (ext.flags & EXT_BROWSER_SESSION != 0).then_some(false),
+            validated_at: (ext.validated_at != 0).then_some(ext.validated_at),
+        })
+    }
+
+    /// The body of a refresh stamp carrying this session's idle refresh, stamped `now`.
+    pub(crate) fn encode_stamp(&mut self, now: u64) -> Result<Vec<u8>, Error> {
+        let refreshed = now.max(self.created_at.unwrap_or(now));
+        self.refreshed_at = Some(refreshed);
+        let stamp = Stamp {
+            refreshed_at: refreshed,
+            validated_at: self.validated_at.unwrap_or(0),
+        };
+        postcard::to_allocvec(&stamp).map_err(|e| Error::Serialize {
+            key: String::new(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Applies an authenticated refresh stamp: its times count when they are newer.
+    pub(crate) fn apply_stamp(&mut self, body: &[u8]) -> Result<(), Rejection> {
+        let stamp = match postcard::take_from_bytes::<Stamp>(body) {
+            Ok((stamp, [])) => stamp,
+            _ => return Err(Rejection::BadPayload),
+        };
+        if self.refreshed_at.is_some_and(|r| stamp.refreshed_at > r) {
+            self.refreshed_at = Some(stamp.refreshed_at);
+        }
+        if stamp.validated_at > self.validated_at.unwrap_or(0) {
+            self.validated_at = Some(stamp.validated_at);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_round_trip_and_strict_decode() {
+        let mut s = SessionState::new();
+        s.insert("a", &1u32).unwrap();
+        s.insert("b", &"two").unwrap();
+        s.set_data(&(3u8, 4u8)).unwrap();
+        let body = s.encode_at(1000).unwrap();
+        let back = SessionState::decode(&body).unwrap();
+        assert_eq!(back.get::<u32>("a").unwrap(), Some(1));
+        assert_eq!(back.get::<String>("b").unwrap().as_deref(), Some("two"));
+        assert_eq!(back.data::<(u8, u8)>().unwrap(), Some((3, 4)));
+        assert_eq!(back.created_at(), Some(1000));
+        assert_eq!(back.status(), Status::Unchanged);
+        assert_eq!(back.keys().collect::<Vec<_>>(), ["a", "b"]);
+
+        let mut trailing = body.clone();
+        trailing.push(0);
+        assert_eq!(SessionState::decode(&trailing), Err(Rejection::BadPayload));
+        assert_eq!(
+            SessionState::decode(&body[..body.len() - 1]),
+            Err(Rejection::BadPayload)
+        );
+        // refreshed before created is not something this crate writes
+        let bad = SessionState::new().with_timestamps(10, 5).encode().unwrap();
+        assert_eq!(SessionState::decode(&bad), Err(Rejection::BadPayload));
+    }
+
+    #[test]
+    fn same_value_again_is_not_a_change() {
+        let mut s =
+            SessionState::decode(&SessionState::new().with_timestamps(1, 1).encode().unwrap())
+                .unwrap();
+        assert!(!s.remove("nothing"));
+        s.clear();
+        assert_eq!(s.status(), Status::Unchanged);
+        s.insert("k", &5u8).unwrap();
+        let mut again = SessionState::decode(&s.encode().unwrap()).unwrap();
+        again.insert("k", &5u8).unwrap();
+        assert_eq!(again.status(), Status::Unchanged);
+        again.insert("k", &6u8).unwrap();
+        assert_eq!(again.status(), Status::Changed);
+    }
+}
