@@ -65,13 +65,14 @@
 //! No server-side store, no session ids, no CSRF tokens (use `SameSite` and a CSRF crate), no
 //! signed-but-readable cookies: every cookie is encrypted.
 
-mod config;
+mod builder;
 mod engine;
 mod error;
 pub mod inspect;
 pub mod keys;
 pub mod metrics;
 mod options;
+mod policy;
 mod random;
 pub mod response;
 mod session;
@@ -91,14 +92,14 @@ pub mod axum;
 #[doc(hidden)]
 pub mod internals;
 
-pub use config::{
-    Clock, Migration, Revalidation, RevalidationFuture, ServerErrorWrites, SessionConfig,
-    TooLargePolicy, Verdict, DEFAULT_MAX_SESSION_BYTES,
-};
+pub use builder::{SessionConfig, DEFAULT_MAX_SESSION_BYTES};
 pub use engine::{Deadlines, LoadOutcome, Loaded, SessionEngine};
 pub use error::{Error, Rejection};
 pub use keys::{Algorithm, EpochKeys, KeyId, Keyring, Keys, Secret};
 pub use options::{CookieConfig, SameSite};
+pub use policy::{
+    Clock, Migration, Revalidation, RevalidationFuture, ServerErrorWrites, TooLargePolicy, Verdict,
+};
 pub use response::{ErrorResponse, ResponseHeaders};
 pub use session::Session;
 pub use state::{SessionState, Status};

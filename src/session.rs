@@ -58,9 +58,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::config::{Revalidation, ServerErrorWrites, Verdict};
 use crate::engine::{Deadlines, LoadOutcome, SessionEngine};
 use crate::error::Error;
+use crate::policy::{Revalidation, ServerErrorWrites, Verdict};
 use crate::response::{self, ErrorResponse, ResponseHeaders};
 use crate::state::{SessionState, Status};
 use crate::wire::request::RequestCookies;

@@ -1,0 +1,117 @@
+//! The rejection log: every rejected cookie at `debug`, and at most one `info` summary a
+//! minute with the counts by reason.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::SessionEngine;
+use crate::error::Rejection;
+
+impl SessionEngine {
+    /// Records a rejected cookie: a `debug` event for each, and at most one `info` summary
+    /// per minute with the counts by reason, so a client sending garbage on every request
+    /// cannot flood the logs.
+    pub(crate) fn note_rejection(&self, reason: Rejection, now: u64) {
+        tracing::debug!(reason = reason.as_str(), "session cookie rejected");
+        self.inner.log.note(reason, now);
+    }
+}
+
+/// Counts rejections by reason between `info` summaries.
+#[derive(Default)]
+pub(super) struct RejectionLog {
+    counts: [AtomicU64; Rejection::COUNT],
+    last_report: AtomicU64,
+}
+
+/// Seconds between two rejection summaries.
+const REPORT_EVERY: u64 = 60;
+
+impl RejectionLog {
+    fn note(&self, reason: Rejection, now: u64) {
+        if let Some(c) = self.counts.get(reason.index()) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        let last = self.last_report.load(Ordering::Relaxed);
+        if now < last.saturating_add(REPORT_EVERY)
+            || self
+                .last_report
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let mut summary = String::new();
+        let mut total = 0u64;
+        for (i, c) in self.counts.iter().enumerate() {
+            let n = c.swap(0, Ordering::Relaxed);
+            if n > 0 {
+                total += n;
+                if !summary.is_empty() {
+                    summary.push_str(", ");
+                }
+                summary.push_str(Rejection::name_at(i));
+                summary.push('=');
+                summary.push_str(&n.to_string());
+            }
+        }
+        tracing::info!(
+            total,
+            reasons = %summary,
+            "session cookies rejected since the last report (each treated as no session; \
+             per-request detail at debug level)"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Secret;
+    use crate::SessionConfig;
+    use std::sync::{Arc, Mutex};
+    use tracing::subscriber::with_default;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    /// Collects the level of every event.
+    #[derive(Clone, Default)]
+    struct Levels(Arc<Mutex<Vec<tracing::Level>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Levels {
+        fn on_event(&self, e: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+            self.0.lock().unwrap().push(*e.metadata().level());
+        }
+    }
+
+    #[test]
+    fn a_flood_of_bad_cookies_writes_one_info_line_a_minute() {
+        let now = Arc::new(AtomicU64::new(1_000_000));
+        let t = now.clone();
+        let engine = SessionConfig::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .cookie_name("session")
+            .clock(move || t.load(Ordering::SeqCst))
+            .build()
+            .unwrap();
+        let levels = Levels::default();
+        let subscriber = tracing_subscriber::registry().with(levels.clone());
+        with_default(subscriber, || {
+            for i in 0..1000u64 {
+                if i == 500 {
+                    now.fetch_add(REPORT_EVERY, Ordering::SeqCst);
+                }
+                let session = engine.start([&b"session=garbage"[..]]);
+                assert!(session.is_empty());
+                session.finish(&mut http::Response::new(())).unwrap();
+            }
+        });
+        let levels = levels.0.lock().unwrap();
+        let info = levels
+            .iter()
+            .filter(|l| **l <= tracing::Level::INFO)
+            .count();
+        assert_eq!(
+            info, 2,
+            "one summary at the first rejection, one a minute later"
+        );
+        assert_eq!(levels.len() - info, 1000, "every rejection at debug level");
+    }
+}
