@@ -6,7 +6,7 @@
 
 use actix_web::{web, App, HttpServer};
 use sealed_session::actix::SessionMiddleware;
-use sealed_session::{Secret, Session, SessionConfig};
+use sealed_session::{Secret, Session, SessionBuilder};
 
 async fn count(session: Session) -> actix_web::Result<String> {
     let n = session.get::<u64>("views")?.unwrap_or(0) + 1;
@@ -17,7 +17,7 @@ async fn count(session: Session) -> actix_web::Result<String> {
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     // A random secret: sessions end when the process does. Use `Keyring::from_env` for real.
-    let engine = SessionConfig::new(Secret::generate())
+    let engine = SessionBuilder::new(Secret::generate())
         .build()
         .expect("the default configuration is valid");
     let sessions = SessionMiddleware::new(engine);

@@ -6,7 +6,7 @@
 
 use axum::{routing::get, Router};
 use sealed_session::axum::SessionLayer;
-use sealed_session::{Error, Secret, Session, SessionConfig};
+use sealed_session::{Error, Secret, Session, SessionBuilder};
 
 async fn count(session: Session) -> Result<String, Error> {
     let n = session.get::<u64>("views")?.unwrap_or(0) + 1;
@@ -17,7 +17,7 @@ async fn count(session: Session) -> Result<String, Error> {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     // A random secret: sessions end when the process does. Use `Keyring::from_env` for real.
-    let engine = SessionConfig::new(Secret::generate())
+    let engine = SessionBuilder::new(Secret::generate())
         .build()
         .expect("the default configuration is valid");
     let app = Router::new()

@@ -3,7 +3,7 @@
 //! ```no_run
 //! use actix_web::{web, App, HttpServer, Responder};
 //! use sealed_session::actix::SessionMiddleware;
-//! use sealed_session::{Keyring, Session, SessionConfig};
+//! use sealed_session::{Keyring, Session, SessionBuilder};
 //!
 //! async fn counter(session: Session) -> actix_web::Result<impl Responder> {
 //!     let n = session.get::<u64>("count")?.unwrap_or(0) + 1;
@@ -14,7 +14,7 @@
 //! #[actix_web::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let keys = Keyring::from_base64_list(&std::env::var("SESSION_KEYS").unwrap()).unwrap();
-//!     let engine = SessionConfig::new(keys).build().unwrap();
+//!     let engine = SessionBuilder::new(keys).build().unwrap();
 //!     let sessions = SessionMiddleware::new(engine);
 //!     HttpServer::new(move || {
 //!         App::new().wrap(sessions.clone()).route("/counter", web::get().to(counter))
@@ -35,13 +35,13 @@
 //!
 //! | express-session | actix-session | here |
 //! |---|---|---|
-//! | `rolling: true` | `TtlExtensionPolicy::OnEveryRequest` | [`refresh_share(0.0)`](crate::SessionConfig::refresh_share) (default 0.25: refresh once a quarter of the idle timeout has passed) |
+//! | `rolling: true` | `TtlExtensionPolicy::OnEveryRequest` | [`refresh_share(0.0)`](crate::SessionBuilder::refresh_share) (default 0.25: refresh once a quarter of the idle timeout has passed) |
 //! | `saveUninitialized: false` | (default) | always: an empty new session sends no cookie |
 //! | `resave: false` | `OnStateChanges` | always: an unchanged session is not re-sent |
 //! | `req.session.regenerate()` (new, empty session) | `Session::renew` (keeps the data) | [`Session::regenerate`] (new and empty; at login) or [`Session::renew`] (new lifetime, same data) |
 //! | `req.session.destroy()` | `Session::purge` | [`Session::purge`] |
 //! | `req.session.touch()` | — | [`Session::touch`] |
-//! | `cookie.maxAge` | `PersistentSession::session_ttl` | [`idle_timeout`](crate::SessionConfig::idle_timeout) and [`absolute_timeout`](crate::SessionConfig::absolute_timeout), enforced server-side |
+//! | `cookie.maxAge` | `PersistentSession::session_ttl` | [`idle_timeout`](crate::SessionBuilder::idle_timeout) and [`absolute_timeout`](crate::SessionBuilder::absolute_timeout), enforced server-side |
 
 use std::borrow::Cow;
 use std::future::{ready, Future, Ready};
@@ -66,9 +66,9 @@ use crate::session::{missing_layer_message, Session};
 ///
 /// ```
 /// use sealed_session::actix::SessionMiddleware;
-/// use sealed_session::{Secret, SessionConfig};
+/// use sealed_session::{Secret, SessionBuilder};
 ///
-/// let mw = SessionMiddleware::new(SessionConfig::new(Secret::generate()).build().unwrap());
+/// let mw = SessionMiddleware::new(SessionBuilder::new(Secret::generate()).build().unwrap());
 /// let app = actix_web::App::new().wrap(mw.clone());
 /// # let _ = app;
 /// ```
@@ -81,8 +81,8 @@ impl SessionMiddleware {
     /// A middleware for `engine`.
     ///
     /// ```
-    /// # use sealed_session::{actix::SessionMiddleware, Secret, SessionConfig};
-    /// let mw = SessionMiddleware::new(SessionConfig::new(Secret::generate()).build().unwrap());
+    /// # use sealed_session::{actix::SessionMiddleware, Secret, SessionBuilder};
+    /// let mw = SessionMiddleware::new(SessionBuilder::new(Secret::generate()).build().unwrap());
     /// assert_eq!(mw.engine().cookie().name(), "__Host-session");
     /// ```
     pub fn new(engine: SessionEngine) -> SessionMiddleware {
@@ -92,8 +92,8 @@ impl SessionMiddleware {
     /// The engine in use.
     ///
     /// ```
-    /// # use sealed_session::{actix::SessionMiddleware, Secret, SessionConfig};
-    /// let mw = SessionMiddleware::new(SessionConfig::new(Secret::generate()).max_cookies(2).build().unwrap());
+    /// # use sealed_session::{actix::SessionMiddleware, Secret, SessionBuilder};
+    /// let mw = SessionMiddleware::new(SessionBuilder::new(Secret::generate()).max_cookies(2).build().unwrap());
     /// assert_eq!(mw.engine().cookie().max_cookies(), 2);
     /// ```
     pub fn engine(&self) -> &SessionEngine {
@@ -257,7 +257,7 @@ impl ResponseError for MissingMiddleware {
 /// ```
 /// use actix_web::{test, web, App, HttpResponse};
 /// use sealed_session::actix::SessionMiddleware;
-/// use sealed_session::{Secret, Session, SessionConfig};
+/// use sealed_session::{Secret, Session, SessionBuilder};
 ///
 /// async fn login(session: Session) -> actix_web::Result<HttpResponse> {
 ///     session.regenerate()?;
@@ -266,7 +266,7 @@ impl ResponseError for MissingMiddleware {
 /// }
 ///
 /// # actix_web::rt::System::new().block_on(async {
-/// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+/// let engine = SessionBuilder::new(Secret::generate()).build().unwrap();
 /// let app = test::init_service(
 ///     App::new().wrap(SessionMiddleware::new(engine)).route("/login", web::post().to(login)),
 /// ).await;

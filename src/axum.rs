@@ -3,7 +3,7 @@
 //! ```no_run
 //! use axum::{routing::get, Json, Router};
 //! use sealed_session::axum::SessionLayer;
-//! use sealed_session::{Keyring, Session, SessionConfig};
+//! use sealed_session::{Keyring, Session, SessionBuilder};
 //!
 //! async fn counter(session: Session) -> Result<Json<u64>, sealed_session::Error> {
 //!     let n = session.get::<u64>("count")?.unwrap_or(0) + 1;
@@ -14,7 +14,7 @@
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let keys = Keyring::from_base64_list(&std::env::var("SESSION_KEYS").unwrap()).unwrap();
-//!     let engine = SessionConfig::new(keys).build().unwrap();
+//!     let engine = SessionBuilder::new(keys).build().unwrap();
 //!     let app = Router::new()
 //!         .route("/counter", get(counter))
 //!         .layer(SessionLayer::new(engine));
@@ -50,9 +50,9 @@ use crate::session::{missing_layer_message, Session};
 /// ```
 /// use axum::{routing::get, Router};
 /// use sealed_session::axum::SessionLayer;
-/// use sealed_session::{Secret, SessionConfig};
+/// use sealed_session::{Secret, SessionBuilder};
 ///
-/// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+/// let engine = SessionBuilder::new(Secret::generate()).build().unwrap();
 /// let app: Router = Router::new().route("/", get(|| async { "hi" })).layer(SessionLayer::new(engine));
 /// # let _ = app;
 /// ```
@@ -65,8 +65,8 @@ impl SessionLayer {
     /// A layer for `engine`.
     ///
     /// ```
-    /// # use sealed_session::{axum::SessionLayer, Secret, SessionConfig};
-    /// let layer = SessionLayer::new(SessionConfig::new(Secret::generate()).build().unwrap());
+    /// # use sealed_session::{axum::SessionLayer, Secret, SessionBuilder};
+    /// let layer = SessionLayer::new(SessionBuilder::new(Secret::generate()).build().unwrap());
     /// assert_eq!(layer.engine().cookie().name(), "__Host-session");
     /// ```
     pub fn new(engine: SessionEngine) -> SessionLayer {
@@ -76,8 +76,8 @@ impl SessionLayer {
     /// The engine in use.
     ///
     /// ```
-    /// # use sealed_session::{axum::SessionLayer, Secret, SessionConfig};
-    /// let layer = SessionLayer::new(SessionConfig::new(Secret::generate()).max_cookies(2).build().unwrap());
+    /// # use sealed_session::{axum::SessionLayer, Secret, SessionBuilder};
+    /// let layer = SessionLayer::new(SessionBuilder::new(Secret::generate()).max_cookies(2).build().unwrap());
     /// assert_eq!(layer.engine().cookie().max_cookies(), 2);
     /// ```
     pub fn engine(&self) -> &SessionEngine {
@@ -99,10 +99,10 @@ impl<S> tower_layer::Layer<S> for SessionLayer {
 /// The service [`SessionLayer`] wraps around an inner service.
 ///
 /// ```
-/// use sealed_session::{axum::SessionLayer, Secret, SessionConfig};
+/// use sealed_session::{axum::SessionLayer, Secret, SessionBuilder};
 /// use tower_layer::Layer;
 ///
-/// let layer = SessionLayer::new(SessionConfig::new(Secret::generate()).build().unwrap());
+/// let layer = SessionLayer::new(SessionBuilder::new(Secret::generate()).build().unwrap());
 /// let service = layer.layer(tower::service_fn(|_req: http::Request<()>| async {
 ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
 /// }));
@@ -194,7 +194,7 @@ impl IntoResponse for MissingSessionLayer {
 /// ```
 /// use axum::{routing::post, Router};
 /// use sealed_session::axum::SessionLayer;
-/// use sealed_session::{Secret, Session, SessionConfig};
+/// use sealed_session::{Secret, Session, SessionBuilder};
 /// use tower::ServiceExt as _;
 ///
 /// async fn login(session: Session) -> Result<(), sealed_session::Error> {
@@ -203,7 +203,7 @@ impl IntoResponse for MissingSessionLayer {
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+/// let engine = SessionBuilder::new(Secret::generate()).build().unwrap();
 /// let app = Router::new().route("/login", post(login)).layer(SessionLayer::new(engine));
 /// let req = http::Request::post("/login").body(axum::body::Body::empty()).unwrap();
 /// let res = app.oneshot(req).await.unwrap();

@@ -8,10 +8,10 @@
 //!
 //! ```
 //! use sealed_session::inspect::{Header, KeySource};
-//! use sealed_session::{Keyring, Secret, SessionConfig, SessionState};
+//! use sealed_session::{Keyring, Secret, SessionBuilder, SessionState};
 //!
 //! let old = Secret::generate();
-//! let engine = SessionConfig::new(Keyring::new(old.clone())).build()?;
+//! let engine = SessionBuilder::new(Keyring::new(old.clone())).build()?;
 //! let mut s = SessionState::new();
 //! s.insert("user_id", &42u64)?;
 //! let value = engine.seal(&mut s)?;
@@ -21,7 +21,7 @@
 //! assert_eq!(header.key_id, Keyring::new(old.clone()).primary_id(header.algorithm));
 //!
 //! // After a rotation to [new, old]: the old key (index 1) still opens it.
-//! let rotated = SessionConfig::new(Keyring::new(Secret::generate()).with_fallback(old)).build()?;
+//! let rotated = SessionBuilder::new(Keyring::new(Secret::generate()).with_fallback(old)).build()?;
 //! let cookie = format!("{}={value}", rotated.cookie().name()); // `__Host-session` by default
 //! let report = rotated.inspect([cookie.as_bytes()]);
 //! let opened = report.candidates[0].contents.as_ref().unwrap();
@@ -38,16 +38,16 @@ use crate::error::Rejection;
 use crate::keys::{Algorithm, KeyId, Keys};
 use crate::state::SessionState;
 use crate::wire::request::RequestCookies;
-use crate::wire::seal as format;
+use crate::wire::seal;
 
 /// What the unencrypted header of a sealed value says, and its sizes. Reading it needs no
 /// key and proves nothing: anyone can write any header.
 ///
 /// ```
 /// use sealed_session::inspect::Header;
-/// use sealed_session::{Algorithm, Rejection, Secret, SessionConfig, SessionState};
+/// use sealed_session::{Algorithm, Rejection, Secret, SessionBuilder, SessionState};
 ///
-/// let engine = SessionConfig::new(Secret::generate()).algorithm(Algorithm::Aes256Gcm).build()?;
+/// let engine = SessionBuilder::new(Secret::generate()).algorithm(Algorithm::Aes256Gcm).build()?;
 /// let mut s = SessionState::new();
 /// s.insert("a", &1u8)?;
 /// let value = engine.seal(&mut s)?;
@@ -101,11 +101,11 @@ impl Header {
             [v, a, ..] => (*v, *a),
             _ => return Err(Rejection::TooShort),
         };
-        if version != format::VERSION {
+        if version != seal::VERSION {
             return Err(Rejection::UnknownVersion(version));
         }
         let algorithm = Algorithm::from_id(alg_id).ok_or(Rejection::UnknownAlgorithm(alg_id))?;
-        let header_len = format::header_len(algorithm);
+        let header_len = seal::header_len(algorithm);
         let tag_len = algorithm.tag_len();
         let key_id = match raw.get(2..6) {
             Some(&[a, b, c, d]) => KeyId([a, b, c, d]),
@@ -219,8 +219,8 @@ pub struct Candidate {
 /// The result of [`SessionEngine::inspect`].
 ///
 /// ```
-/// # use sealed_session::{LoadOutcome, Secret, SessionConfig};
-/// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+/// # use sealed_session::{LoadOutcome, Secret, SessionBuilder};
+/// let engine = SessionBuilder::new(Secret::generate()).build().unwrap();
 /// let report = engine.inspect([&b"theme=dark"[..]]);
 /// assert_eq!(report.outcome, LoadOutcome::NoCookie);
 /// assert!(report.candidates.is_empty());
@@ -245,13 +245,13 @@ impl SessionEngine {
     /// reports what each value tried holds or why it failed: for tools (the `sealed-session
     /// inspect` command) and debugging, not for request handling.
     ///
-    /// The reader's bounds apply (at most [`MAX_ATTEMPTS`](crate::cookies::MAX_ATTEMPTS)
-    /// values tried); entry values are never decoded, only measured.
+    /// The reader's bounds apply (at most eight values tried); entry values are never
+    /// decoded, only measured.
     ///
     /// ```
-    /// use sealed_session::{LoadOutcome, Rejection, Secret, SessionConfig, SessionState};
+    /// use sealed_session::{LoadOutcome, Rejection, Secret, SessionBuilder, SessionState};
     ///
-    /// let engine = SessionConfig::new(Secret::generate()).build()?;
+    /// let engine = SessionBuilder::new(Secret::generate()).build()?;
     /// let mut s = SessionState::new();
     /// s.insert("cart", &vec!["SKU-1"])?;
     /// let cookie = engine.set_cookies(&mut s)?[0].split(';').next().unwrap().to_owned();
@@ -262,27 +262,49 @@ impl SessionEngine {
     /// assert_eq!((c.entries[0].name.as_str(), c.primary), ("cart", true));
     ///
     /// // Another server's keys: the header reads, the value does not open.
-    /// let other = SessionConfig::new(Secret::generate()).build()?;
+    /// let other = SessionBuilder::new(Secret::generate()).build()?;
     /// let report = other.inspect([cookie.as_bytes()]);
     /// assert_eq!(report.outcome, LoadOutcome::Rejected(Rejection::UnknownKey));
     /// assert!(report.candidates[0].header.is_ok());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn inspect<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Inspection {
-        let request = RequestCookies::scan(self.cookie(), cookie_headers);
+        let max_cookies = self.writer().max_cookies();
+        let request = RequestCookies::scan(self.cookie().name(), max_cookies, cookie_headers);
         let now = self.now();
-        let max_cookies = self.cookie().max_cookies();
         let mut candidates = Vec::new();
-        let result = request.open_with(max_cookies, |value| {
-            let (candidate, opened) = self.inspect_value(value, &request, now);
-            candidates.push(candidate);
-            opened
+        // As a request opens them (`open_request`): the first that opens wins.
+        let mut outcome = None;
+        let mut first_err = request.refused();
+        if first_err.is_none() {
+            let mut values = request.candidates(max_cookies);
+            while let Some(value) = values.next() {
+                let verdict = match value {
+                    Ok(value) => {
+                        let (candidate, verdict) = self.inspect_value(value, &request, now);
+                        candidates.push(candidate);
+                        verdict
+                    }
+                    Err(r) => Err(r),
+                };
+                match verdict {
+                    Ok(needs_reseal) => {
+                        outcome = Some(LoadOutcome::Opened { needs_reseal });
+                        break;
+                    }
+                    Err(r) => {
+                        first_err.get_or_insert(r);
+                    }
+                }
+            }
+            if outcome.is_none() && first_err.is_none() && values.saw_head() {
+                first_err = Some(Rejection::BadChunks);
+            }
+        }
+        let outcome = outcome.unwrap_or(match first_err {
+            Some(r) => LoadOutcome::Rejected(r),
+            None => LoadOutcome::NoCookie,
         });
-        let outcome = match result {
-            Ok(Some(needs_reseal)) => LoadOutcome::Opened { needs_reseal },
-            Ok(None) => LoadOutcome::NoCookie,
-            Err(r) => LoadOutcome::Rejected(r),
-        };
         let present = request.present();
         Inspection {
             now,
@@ -303,9 +325,9 @@ impl SessionEngine {
     ) -> (Candidate, Result<bool, Rejection>) {
         let p = self.parts();
         let header = Header::parse(value);
-        let verdict = self.open_sealed(value, request, now);
-        let keys = p.keys.at(now, p.expiry.clock_skew());
-        let decoded = format::open(&keys, &p.cookie.name, &[], value, p.cookie.max_value_len())
+        let keys = self.keys_at(now);
+        let verdict = self.open_sealed(&keys, value, request.stamps(), now);
+        let decoded = seal::open(&keys, &p.cookie.name, &[], value, p.writer.max_value_len())
             .and_then(|opened| {
                 if opened.body.len() > p.max_session_bytes {
                     return Err(Rejection::TooLong);
@@ -319,9 +341,7 @@ impl SessionEngine {
                 Ok((s, _, _)) => s,
                 Err(_) => &raw,
             };
-            let created_at = session.created_at().unwrap_or(0);
-            let refreshed_at = session.refreshed_at().unwrap_or(created_at);
-            let absolute = p.expiry.absolute_deadline(session).unwrap_or(0);
+            let (created_at, refreshed_at) = session.times();
             Contents {
                 key: header.map_or(KeySource::Unknown, |h| {
                     self.key_source(opened.algorithm, h.key_id, now)
@@ -331,8 +351,8 @@ impl SessionEngine {
                 body_len: opened.body.len(),
                 created_at,
                 refreshed_at,
-                idle_expires_at: p.expiry.idle_deadline(session).map(|i| i.min(absolute)),
-                absolute_expires_at: absolute,
+                idle_expires_at: p.timeouts.idle_deadline(created_at, refreshed_at),
+                absolute_expires_at: p.timeouts.absolute_deadline(created_at),
                 entries: session
                     .entry_sizes()
                     .map(|(name, size)| Entry {

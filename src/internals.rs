@@ -5,15 +5,28 @@
 //! `__fuzzing`. It exists because random bytes never pass the AEAD tag, so the fuzzer needs a
 //! way to reach the code that runs after it: the plaintext decoder and the session body codec.
 
+use crate::engine::SessionEngine;
 use crate::error::{Error, Rejection};
 use crate::keys::Algorithm;
-use crate::options::CookieConfig;
 use crate::state::SessionState;
-use crate::timeouts::Expiry;
+
+/// The most bytes of name plus value a browser keeps in one cookie.
+pub const MAX_COOKIE_BYTES: usize = crate::wire::set_cookie::MAX_COOKIE_BYTES;
+
+/// The most cookies one session may be split across.
+pub const MAX_CHUNKS: usize = crate::wire::set_cookie::MAX_CHUNKS;
+
+/// The hard cap on an opened body.
+pub const MAX_PLAINTEXT: usize = crate::wire::body::MAX_PLAINTEXT;
+
+/// Bodies shorter than this are never compressed.
+pub const COMPRESS_MIN: usize = crate::wire::body::COMPRESS_MIN;
+
+/// Bytes of every AEAD tag.
+pub const TAG_LEN: usize = 16;
 
 /// Turns an authenticated plaintext (`flags || body`) into the body, as opening a cookie does
-/// after the tag verified: checks the flags and inflates, bounded by
-/// [`MAX_PLAINTEXT`](crate::format::MAX_PLAINTEXT).
+/// after the tag verified: checks the flags and inflates, bounded by [`MAX_PLAINTEXT`].
 pub fn decode_plaintext(plain: Vec<u8>) -> Result<Vec<u8>, Rejection> {
     crate::wire::body::decode_plaintext(plain)
 }
@@ -29,22 +42,34 @@ pub fn decode_body(body: &[u8]) -> Result<SessionState, Rejection> {
     SessionState::decode(body)
 }
 
+/// `session` with its creation and refresh times set (seeds and known-answer tests).
+pub fn with_timestamps(session: SessionState, created_at: u64, refreshed_at: u64) -> SessionState {
+    session.with_timestamps(created_at, refreshed_at)
+}
+
 /// The length of the sealed value's header (version, algorithm, key id, nonce) for `algorithm`.
 pub const fn header_len(algorithm: Algorithm) -> usize {
     crate::wire::seal::header_len(algorithm)
 }
 
-/// Checks a just-opened session against `expiry`'s limits at `now`, as opening a cookie does.
-pub fn check_expiry(expiry: &Expiry, session: &SessionState, now: u64) -> Result<(), Rejection> {
-    expiry.check(session, now)
+/// Checks a just-opened session against `engine`'s timeouts at `now`, as opening a cookie
+/// does.
+pub fn check_expiry(
+    engine: &SessionEngine,
+    session: &SessionState,
+    now: u64,
+) -> Result<(), Rejection> {
+    let (created, refreshed) = session.times();
+    let p = engine.parts();
+    p.timeouts.check(created, refreshed, now, p.skew)
 }
 
-/// Whether an unchanged session is due for a re-seal that pushes its idle deadline forward.
-pub fn refresh_due(expiry: &Expiry, session: &SessionState, now: u64) -> bool {
-    expiry.refresh_due(session, now)
+/// Whether an unchanged session is due for a refresh that pushes its idle deadline forward.
+pub fn refresh_due(engine: &SessionEngine, session: &SessionState, now: u64) -> bool {
+    engine.timeouts().refresh_due(session.times().1, now)
 }
 
-/// The longest sealed value a request may carry under `cookie`: what `load` accepts.
-pub fn max_value_len(cookie: &CookieConfig) -> usize {
-    cookie.max_value_len()
+/// The longest sealed value a request may carry under `engine`: what `load` accepts.
+pub fn max_value_len(engine: &SessionEngine) -> usize {
+    engine.writer().max_value_len()
 }

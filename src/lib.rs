@@ -1,38 +1,56 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-//! Stateless, encrypted cookie sessions.
+//! Stateless, encrypted cookie sessions for actix-web and axum: no Redis, no session store.
 //!
-//! All session state lives in the client's cookies, so there is no session store to run:
-//! the data is serialized with postcard, compressed when that makes it smaller, sealed with an
-//! AEAD (XAES-256-GCM by default; XChaCha20-Poly1305 and AES-256-GCM selectable) under keys derived with HKDF
-//! from secrets you can rotate, base64url-encoded, and checked against the 4096 bytes a browser
-//! keeps per cookie (split across several cookies if you allow it).
+//! A session lives in the client's cookies: serialized with postcard, compressed when that
+//! makes it smaller, sealed with an AEAD (XAES-256-GCM by default) under keys derived with
+//! HKDF from secrets you rotate without downtime, base64url-encoded, and checked against the
+//! 4096 bytes a browser keeps per cookie (split across several cookies if you allow it).
 //!
-//! # The pieces, in the order data flows
+//! # On actix-web
 //!
-//! | item | owns |
-//! |---|---|
-//! | [`keys`] | secrets, HKDF derivation, key ids, rotation order, epoch keys |
-//! | [`format`](mod@format) | the sealed wire format (see `FORMAT.md`), compression, base64url |
-//! | [`SessionState`], [`Expiry`] | the session map, change tracking, timestamps and expiry |
-//! | [`cookies`] | cookie attributes, the size limit, chunking, reading a request's cookies |
-//! | [`SessionConfig`] → [`SessionEngine`] | settings with secure defaults, validated once into the engine |
-//! | [`Session`] | the per-request handle: opens lazily, decides what the response writes back |
-//! | [`response`] | what the lifecycle writes to a response: `Set-Cookie`, cache headers |
-//! | `actix` (feature `actix`, default), `axum` (feature `axum`) | thin adapters for the two frameworks |
+//! Wrap the app in [`actix::SessionMiddleware`](crate::actix) (feature `actix`, the default)
+//! and take a [`Session`] in handlers:
 //!
-//! # Quick start
+//! ```rust,ignore
+#![doc = include_str!("../examples/actix_counter.rs")]
+//! ```
 //!
-//! With actix-web, wrap the app in [`actix::SessionMiddleware`](crate::actix) and take a
-//! [`Session`] in handlers; with axum or any tower stack, add `axum::SessionLayer` and take
-//! the same [`Session`]. Both modules' docs have a complete program. Without a framework, on
-//! plain `http` types:
+//! # On axum, or any tower stack
+//!
+//! Add `axum::SessionLayer` (feature `axum`; with `default-features = false, features =
+//! ["axum"]` nothing of actix-web is built) and take the same [`Session`]:
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/axum_counter.rs")]
+//! ```
+//!
+//! A handler error of type [`Error`] becomes an opaque 500 in both. [`Session`] is `Clone`,
+//! `Send` and `Sync`, so it can be held across `.await`s.
+//!
+//! # Coming from express-session, actix-session or tower-sessions
+//!
+//! | express-session | actix-session | tower-sessions | here |
+//! |---|---|---|---|
+//! | `secret: [new, old]` | `Key` (one, no rotation) | `Key` (one, no rotation) | [`Keyring`]: newest first, old ones open and are re-sealed; or [`EpochKeys`] |
+//! | `rolling: true` | `TtlExtensionPolicy::OnEveryRequest` | `Expiry::OnInactivity` | [`refresh_share(0.0)`](SessionBuilder::refresh_share) (default 0.25: refresh once a quarter of the idle timeout has passed) |
+//! | `saveUninitialized: false` | (default) | (default) | always: an empty new session sends no cookie |
+//! | `resave: false` | `OnStateChanges` | (default) | always: an unchanged session is not re-sent |
+//! | `req.session.regenerate()` (new, empty session) | `Session::renew` (keeps the data) | `Session::cycle_id` (keeps the data) | [`Session::regenerate`] (new and empty; at login) or [`Session::renew`] (new lifetime, same data) |
+//! | `req.session.destroy()` | `Session::purge` | `Session::flush` | [`Session::purge`] |
+//! | `req.session.touch()` | — | — | [`Session::touch`] |
+//! | `cookie.maxAge` | `PersistentSession::session_ttl` | `Expiry::OnInactivity(d)` | [`idle_timeout`](SessionBuilder::idle_timeout) and [`absolute_timeout`](SessionBuilder::absolute_timeout), both enforced server-side from inside the cookie |
+//! | `cookie.maxAge = null` | `BrowserSession` | `Expiry::OnSessionEnd` | [`persistent(false)`](SessionBuilder::persistent), or per session [`Session::set_persistent`] ("remember me") |
+//!
+//! # Without a framework
+//!
+//! The whole request lifecycle works on plain `http` types: an adapter is a few lines.
 //!
 //! ```
-//! use sealed_session::{Keyring, Secret, SessionConfig};
+//! use sealed_session::{Keyring, Secret, SessionBuilder};
 //!
-//! let engine = SessionConfig::new(Keyring::new(Secret::generate())).build()?;
+//! let engine = SessionBuilder::new(Keyring::new(Secret::generate())).build()?;
 //!
 //! // Request 1: no cookie, a new session; the handler stores something.
 //! let session = engine.start_headers(&http::HeaderMap::new());
@@ -49,32 +67,45 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # The pieces, in the order data flows
+//!
+//! | item | owns |
+//! |---|---|
+//! | [`Secret`], [`Keyring`], [`EpochKeys`] | secrets, HKDF derivation, key ids, rotation order |
+//! | (private) the wire format | the sealed value (see `FORMAT.md`), compression, base64url, the `Set-Cookie` writer, the bounded `Cookie` reader |
+//! | [`SessionState`] | the session map, change tracking, timestamps |
+//! | [`SessionBuilder`] → [`SessionEngine`] | settings with secure defaults, validated once into the engine |
+//! | [`Session`] | the per-request handle: opens lazily, finishes what the engine decides the response writes |
+//! | [`adapter`] | what an adapter needs beyond the handle: [`ResponseHeaders`](adapter::ResponseHeaders), [`ErrorResponse`](adapter::ErrorResponse) |
+//! | `actix` (feature `actix`, default), `axum` (feature `axum`) | thin adapters for the two frameworks |
+//! | [`inspect`], [`metrics`] | looking inside cookies; metric names (feature `metrics`) |
+//!
 //! # What it protects against, and what it cannot
 //!
 //! Sealed cookies are confidential (the client cannot read them) and authentic (any change,
 //! or moving a value to another cookie name, is detected). Expiry is enforced from timestamps
 //! inside the ciphertext, so a client that ignores `Max-Age` gains nothing. Responses that
 //! set a session are marked `Cache-Control: private`, and responses that read one
-//! `Vary: Cookie`. A stateless session cannot be revoked before it expires: a stolen cookie
-//! can be replayed until its idle or absolute deadline, and "logging out" only removes the
-//! cookie from that one browser. Keep timeouts short for sensitive applications, and rotate
-//! keys to invalidate every session at once. README.md's Security section has the details.
+//! `Vary: Cookie`. A stateless session cannot be revoked before it expires unless the
+//! application revalidates it ([`SessionBuilder::revalidate`]): a stolen cookie can be
+//! replayed until its idle or absolute deadline, and "logging out" only removes the cookie
+//! from that one browser. README.md's Security section has the details.
 //!
 //! # Non-goals
 //!
-//! No server-side store, no session ids, no CSRF tokens (use `SameSite` and a CSRF crate), no
-//! signed-but-readable cookies: every cookie is encrypted.
+//! No server-side store, no session ids, no signed-but-readable cookies: every cookie is
+//! encrypted.
 
 mod builder;
 mod engine;
 mod error;
 pub mod inspect;
-pub mod keys;
+mod keys;
 pub mod metrics;
 mod options;
 mod policy;
 mod random;
-pub mod response;
+mod response;
 mod session;
 mod state;
 mod timeouts;
@@ -92,31 +123,24 @@ pub mod axum;
 #[doc(hidden)]
 pub mod internals;
 
-pub use builder::{SessionConfig, DEFAULT_MAX_SESSION_BYTES};
-pub use engine::{Deadlines, LoadOutcome, Loaded, SessionEngine};
-pub use error::{Error, Rejection};
+pub use builder::SessionBuilder;
+pub use engine::{Deadlines, LoadOutcome, SessionEngine};
+pub use error::{ConfigError, Error, Rejection};
 pub use keys::{Algorithm, EpochKeys, KeyId, Keyring, Keys, Secret};
-pub use options::{CookieConfig, SameSite};
-pub use policy::{
-    Clock, Migration, Revalidation, RevalidationFuture, ServerErrorWrites, TooLargePolicy, Verdict,
-};
-pub use response::{ErrorResponse, ResponseHeaders};
+pub use options::{CookieOptions, SameSite};
+pub use policy::{Migration, Revalidation, ServerErrorWrites, TooLargePolicy, Verdict};
 pub use session::Session;
-pub use state::{SessionState, Status};
-pub use timeouts::Expiry;
+pub use state::{SessionState, SessionStatus};
+pub use timeouts::Timeouts;
 pub use wire::body::Compression;
 
-/// Cookie limits (a facade over the private byte layer, kept while the modules move).
-pub mod cookies {
-    pub use crate::options::{CookieConfig, SameSite};
-    pub use crate::wire::request::{
-        MAX_ATTEMPTS, MAX_CANDIDATES, MAX_HEADER_BYTES, MAX_REQUEST_COOKIES,
-    };
-    pub use crate::wire::set_cookie::{MAX_CHUNKS, MAX_COOKIE_BYTES};
-}
-
-/// Wire-format constants (a facade over the private byte layer, kept while the modules move).
-pub mod format {
-    pub use crate::wire::body::{Compression, COMPRESS_MIN, MAX_PLAINTEXT};
-    pub use crate::wire::seal::VERSION;
+/// For adapter authors: what [`Session::finish`] writes through, and what it returns when a
+/// session could not be saved. Handlers never need these.
+///
+/// An adapter calls [`SessionEngine::start`] with the request's `Cookie` headers, puts the
+/// [`Session`] where handlers find it, and calls [`Session::finish`] on the response (or
+/// [`Session::supersede`] on an outer layer's handle). `src/axum.rs` is a complete adapter
+/// in about 120 lines.
+pub mod adapter {
+    pub use crate::response::{ErrorResponse, ResponseHeaders};
 }

@@ -9,10 +9,10 @@
 //! | [`OPENS_BY_KEY`] | counter | `algorithm`, `key_id` (hex, as `sealed-session key-ids` prints), `primary` (`true`, `false`) | which keys sessions still use: once `primary="false"` stays at zero, the old secret can go |
 //! | [`SEALED_BYTES`] | histogram | | bytes of each sealed value written (all chunks) |
 //! | [`SEALED_CHUNKS`] | histogram | | cookies each sealed value needed |
-//! | [`SIZE_WARNINGS`] | counter | | sealed values past [`size_warning_share`](crate::SessionConfig::size_warning_share) of what the cookies can carry |
+//! | [`SIZE_WARNINGS`] | counter | | sealed values past [`size_warning_share`](crate::SessionBuilder::size_warning_share) of what the cookies can carry |
 //! | [`TOO_LARGE`] | counter | | sessions that no longer fit in their cookies (not saved) |
 //! | [`COOKIE_HEADER_BYTES`] | histogram | | bytes of each request's `Cookie` header (all cookies, not only the session's) |
-//! | [`COOKIE_HEADER_OVER_BUDGET`] | counter | | requests whose `Cookie` header passed [`cookie_header_budget`](crate::SessionConfig::cookie_header_budget) |
+//! | [`COOKIE_HEADER_OVER_BUDGET`] | counter | | requests whose `Cookie` header passed [`cookie_header_budget`](crate::SessionBuilder::cookie_header_budget) |
 //!
 //! The two warning counters also log a `warn` event, at most one a minute each, so a hot
 //! path cannot flood the logs. Key-id labels come only from values that authenticated, so a
@@ -24,10 +24,9 @@
 
 #![cfg_attr(not(feature = "metrics"), allow(unused_variables))]
 
-use crate::engine::{LoadOutcome, SessionEngine};
 #[cfg(doc)]
 use crate::error::Rejection;
-use crate::keys::Algorithm;
+use crate::keys::{Algorithm, KeyId};
 
 /// Counter: cookies opened, by `outcome` and `reason`.
 pub const OPENS: &str = "sealed_session_opens_total";
@@ -46,86 +45,76 @@ pub const COOKIE_HEADER_BYTES: &str = "sealed_session_cookie_header_bytes";
 /// Counter: requests whose `Cookie` header passed the configured budget.
 pub const COOKIE_HEADER_OVER_BUDGET: &str = "sealed_session_cookie_header_over_budget_total";
 
-/// Records how a request's cookie turned out.
+/// Records how a request's cookie turned out: `outcome` is `opened`, `no_cookie` or
+/// `rejected`, `reason` a [`Rejection::as_str`] name or empty.
 #[inline]
-pub(crate) fn opened(outcome: LoadOutcome) {
+pub(crate) fn opened(outcome: &'static str, reason: &'static str) {
     #[cfg(feature = "metrics")]
-    {
-        let (outcome, reason) = match outcome {
-            LoadOutcome::Opened { .. } => ("opened", ""),
-            LoadOutcome::NoCookie => ("no_cookie", ""),
-            LoadOutcome::Rejected(r) => ("rejected", r.as_str()),
-        };
-        ::metrics::counter!(OPENS, "outcome" => outcome, "reason" => reason).increment(1);
-    }
+    ::metrics::counter!(OPENS, "outcome" => outcome, "reason" => reason).increment(1);
 }
 
-/// Records the key that opened an authenticated `value`.
+/// Records the key that opened an authenticated value.
 #[inline]
-pub(crate) fn opened_key(algorithm: Algorithm, value: &str, primary: bool) {
+pub(crate) fn opened_key(algorithm: Algorithm, key_id: KeyId, primary: bool) {
     #[cfg(feature = "metrics")]
-    if let Some((_, id)) = crate::wire::seal::peek_key(value.as_bytes()) {
-        ::metrics::counter!(
-            OPENS_BY_KEY,
-            "algorithm" => algorithm.name(),
-            "key_id" => id.to_string(),
-            "primary" => if primary { "true" } else { "false" },
-        )
-        .increment(1);
-    }
+    ::metrics::counter!(
+        OPENS_BY_KEY,
+        "algorithm" => algorithm.name(),
+        "key_id" => key_id.to_string(),
+        "primary" => if primary { "true" } else { "false" },
+    )
+    .increment(1);
 }
 
-/// Records a sealed value about to be written, and warns when it comes close to (or past)
-/// what the cookies can carry.
-#[inline]
-pub(crate) fn sealed(engine: &SessionEngine, value_len: usize, now: u64) {
-    #[cfg(feature = "metrics")]
-    {
-        let p = engine.parts();
-        ::metrics::histogram!(SEALED_BYTES).record(value_len as f64);
-        let capacity = p.cookie.max_value_len();
-        match p.cookie.chunks_needed(value_len) {
-            Ok(chunks) => ::metrics::histogram!(SEALED_CHUNKS).record(chunks as f64),
-            Err(_) => {
-                ::metrics::counter!(TOO_LARGE).increment(1);
-                return;
-            }
-        }
-        if value_len as f64 > p.size_warning_share * capacity as f64 {
-            ::metrics::counter!(SIZE_WARNINGS).increment(1);
-            if warn_due(&LAST_SIZE_WARNING, now) {
-                tracing::warn!(
-                    bytes = value_len,
-                    capacity,
-                    max_cookies = p.cookie.max_cookies(),
-                    "a session cookie is past {:.0} % of what its cookies can carry; store \
-                     less in the session, or raise max_cookies before sessions stop being \
-                     saved (at most one such warning a minute)",
-                    p.size_warning_share * 100.0
-                );
-            }
+/// Records a sealed value of `value_len` bytes about to be written in `chunks` cookies (or
+/// `None`: too large for `max_cookies`), and warns when it comes close to (or past) the
+/// `capacity` its cookies can carry: past `warn_share` of it.
+#[cfg(feature = "metrics")]
+pub(crate) fn sealed(
+    value_len: usize,
+    chunks: Option<usize>,
+    capacity: usize,
+    max_cookies: usize,
+    warn_share: f64,
+    now: u64,
+) {
+    ::metrics::histogram!(SEALED_BYTES).record(value_len as f64);
+    let Some(chunks) = chunks else {
+        ::metrics::counter!(TOO_LARGE).increment(1);
+        return;
+    };
+    ::metrics::histogram!(SEALED_CHUNKS).record(chunks as f64);
+    if value_len as f64 > warn_share * capacity as f64 {
+        ::metrics::counter!(SIZE_WARNINGS).increment(1);
+        if warn_due(&LAST_SIZE_WARNING, now) {
+            tracing::warn!(
+                bytes = value_len,
+                capacity,
+                max_cookies,
+                "a session cookie is past {:.0} % of what its cookies can carry; store \
+                 less in the session, or raise max_cookies before sessions stop being \
+                 saved (at most one such warning a minute)",
+                warn_share * 100.0
+            );
         }
     }
 }
 
-/// Records the size of a request's `Cookie` header and warns past the budget.
-#[inline]
-pub(crate) fn request_header(engine: &SessionEngine, bytes: usize) {
-    #[cfg(feature = "metrics")]
-    {
-        let p = engine.parts();
-        ::metrics::histogram!(COOKIE_HEADER_BYTES).record(bytes as f64);
-        if let Some(budget) = p.cookie_header_budget.filter(|b| bytes > *b) {
-            ::metrics::counter!(COOKIE_HEADER_OVER_BUDGET).increment(1);
-            if warn_due(&LAST_HEADER_WARNING, engine.now()) {
-                tracing::warn!(
-                    bytes,
-                    budget,
-                    "a request's Cookie header is over the configured budget; proxies refuse \
-                     large headers (nginx: 8 KiB by default) with 400 or 431 before the app \
-                     sees them: store less in cookies (at most one such warning a minute)"
-                );
-            }
+/// Records the size of a request's `Cookie` header and warns past the `budget`; reads the
+/// clock (`now`) only then.
+#[cfg(feature = "metrics")]
+pub(crate) fn request_header(bytes: usize, budget: Option<usize>, now: impl FnOnce() -> u64) {
+    ::metrics::histogram!(COOKIE_HEADER_BYTES).record(bytes as f64);
+    if let Some(budget) = budget.filter(|b| bytes > *b) {
+        ::metrics::counter!(COOKIE_HEADER_OVER_BUDGET).increment(1);
+        if warn_due(&LAST_HEADER_WARNING, now()) {
+            tracing::warn!(
+                bytes,
+                budget,
+                "a request's Cookie header is over the configured budget; proxies refuse \
+                 large headers (nginx: 8 KiB by default) with 400 or 431 before the app \
+                 sees them: store less in cookies (at most one such warning a minute)"
+            );
         }
     }
 }

@@ -2,15 +2,15 @@
 //! large for its cookies or written by a failing handler, the schema of what is stored and
 //! its migration, revalidation against the application's records, and the clock.
 
-#[cfg(doc)]
-use crate::builder::SessionConfig;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::state::SessionState;
 
 /// A source of "now" in Unix seconds. Tests inject a fixed or stepping clock.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+pub(crate) type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 pub(crate) fn system_clock() -> u64 {
     SystemTime::now()
@@ -18,7 +18,7 @@ pub(crate) fn system_clock() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// What a [`schema`](SessionConfig::schema) migration decided for a session written under an
+/// What a [`schema`](crate::SessionBuilder::schema) migration decided for a session written under an
 /// older schema version.
 ///
 /// ```
@@ -48,7 +48,7 @@ pub(crate) struct Schema {
     pub migrate: Option<Migrate>,
 }
 
-/// What [`SessionConfig::revalidate`]'s check is given: a copy of the session, and when it
+/// What [`SessionBuilder::revalidate`](crate::SessionBuilder::revalidate)'s check is given: a copy of the session, and when it
 /// was created and last revalidated (Unix seconds).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -83,18 +83,18 @@ pub enum Verdict {
     Replace(SessionState),
 }
 
-/// The future a revalidation check returns.
-pub type RevalidationFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Verdict> + Send>>;
+/// The future a revalidation check returns, boxed once per check.
+pub(crate) type VerdictFuture = Pin<Box<dyn Future<Output = Verdict> + Send>>;
 
 /// The application's revalidation check and how often it runs per session.
 #[derive(Clone)]
 pub(crate) struct Revalidator {
     pub interval: u64,
-    pub check: Arc<dyn Fn(Revalidation) -> RevalidationFuture + Send + Sync>,
+    pub check: Arc<dyn Fn(Revalidation) -> VerdictFuture + Send + Sync>,
 }
 
 /// What to do with a response whose session no longer fits: more than
-/// [`max_session_bytes`](SessionConfig::max_session_bytes) serialized, or more than the
+/// [`max_session_bytes`](crate::SessionBuilder::max_session_bytes) serialized, or more than the
 /// allowed cookies can carry.
 ///
 /// Either way no session cookie is sent, so the client keeps its last good session, and an

@@ -37,7 +37,7 @@ pub(crate) const VARY: &str = "vary";
 /// `http` version implements it in a few lines.
 ///
 /// ```
-/// use sealed_session::ResponseHeaders;
+/// use sealed_session::adapter::ResponseHeaders;
 ///
 /// let mut response = http::Response::new(());
 /// response.append("vary", "Accept".into());
@@ -197,9 +197,9 @@ fn make_private(response: &mut impl ResponseHeaders) {
 /// `{"error": "...", "size": n, "limit": n, "maxCookies": n}`. Adapters send it as is.
 ///
 /// ```
-/// use sealed_session::{Compression, Secret, SessionConfig};
+/// use sealed_session::{Compression, Secret, SessionBuilder};
 ///
-/// let engine = SessionConfig::new(Secret::generate()).compression(Compression::Off).build().unwrap();
+/// let engine = SessionBuilder::new(Secret::generate()).compression(Compression::Off).build().unwrap();
 /// let session = engine.start_headers(&http::HeaderMap::new());
 /// session.insert("blob", &vec![7u8; 5000]).unwrap(); // more than one 4 KB cookie holds
 /// let mut response = http::Response::new(());
@@ -223,8 +223,8 @@ impl ErrorResponse {
     /// The status to answer with (500).
     ///
     /// ```
-    /// # use sealed_session::{Error, ErrorResponse};
-    /// # let r = sealed_session::ErrorResponse::from(Error::Committed);
+    /// # use sealed_session::{adapter::ErrorResponse, Error};
+    /// # let r = ErrorResponse::from(Error::Committed);
     /// assert_eq!(r.status(), 500);
     /// ```
     pub fn status(&self) -> u16 {
@@ -234,7 +234,7 @@ impl ErrorResponse {
     /// The `Content-Type` of [`body`](ErrorResponse::body).
     ///
     /// ```
-    /// # use sealed_session::{Error, ErrorResponse};
+    /// # use sealed_session::{adapter::ErrorResponse, Error};
     /// # let r = ErrorResponse::from(Error::Committed);
     /// assert_eq!(r.content_type(), "application/json");
     /// ```
@@ -245,7 +245,7 @@ impl ErrorResponse {
     /// The JSON body: opaque except for the size and limit of a session that did not fit.
     ///
     /// ```
-    /// # use sealed_session::{Error, ErrorResponse};
+    /// # use sealed_session::{adapter::ErrorResponse, Error};
     /// let r = ErrorResponse::from(Error::Deserialize { key: "user".into(), reason: "x".into() });
     /// assert_eq!(r.body(), r#"{"error":"internal server error"}"#); // no key names, no serde text
     /// ```
@@ -256,7 +256,7 @@ impl ErrorResponse {
     /// The error, for logging.
     ///
     /// ```
-    /// # use sealed_session::{Error, ErrorResponse};
+    /// # use sealed_session::{adapter::ErrorResponse, Error};
     /// assert_eq!(ErrorResponse::from(Error::Committed).error(), &Error::Committed);
     /// ```
     pub fn error(&self) -> &Error {

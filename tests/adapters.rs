@@ -1,4 +1,4 @@
-//! The adapter behaviour suite (issue 9): every rule of the request lifecycle, written once
+//! The adapter behaviour suite: every rule of the request lifecycle, written once
 //! and run against each adapter (actix-web and axum) through one catch-all route per
 //! framework (`tests/support/adapters.rs`), with an injectable clock and fixed secrets.
 
@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use adapters::{Adapter, Layout, Profile, Req};
 use cookies::{Jar, SetCookie};
 use sealed_session::{
-    EpochKeys, Keyring, Keys, LoadOutcome, Secret, SessionConfig, SessionEngine, Status,
+    EpochKeys, Keyring, Keys, LoadOutcome, Secret, SessionBuilder, SessionEngine, SessionStatus,
     TooLargePolicy,
 };
 
@@ -43,10 +43,10 @@ impl TestClock {
     }
 }
 
-fn builder(keys: impl Into<Keys>, clock: &TestClock) -> SessionConfig {
+fn builder(keys: impl Into<Keys>, clock: &TestClock) -> SessionBuilder {
     let t = Arc::clone(&clock.0);
     // The suite's cookies are named `session` (the default would be `__Host-session`).
-    SessionConfig::new(keys)
+    SessionBuilder::new(keys)
         .cookie_name("session")
         .clock(move || t.load(Ordering::SeqCst))
 }
@@ -97,7 +97,7 @@ fn assert_removed(cookies: &[SetCookie], name: &str) {
 /// Opens a `Cookie` header with `engine`: the outcome and the value of `n`.
 fn open(engine: &SessionEngine, cookie: &str) -> (LoadOutcome, Option<u64>) {
     let loaded = engine.load([cookie.as_bytes()]);
-    (loaded.outcome, loaded.session.get::<u64>("n").unwrap())
+    (loaded.1, loaded.0.get::<u64>("n").unwrap())
 }
 
 /// The behaviour suite; instantiated below once per adapter, with `A` the adapter.
@@ -105,7 +105,7 @@ macro_rules! suite {
     () => {
         use super::*;
 
-        /// Serves the suite's routes with one session layer built from a `SessionConfig`.
+        /// Serves the suite's routes with one session layer built from a `SessionBuilder`.
         macro_rules! app {
             ($config:expr) => {
                 A::app($config, Layout::Plain, None).await
@@ -235,7 +235,7 @@ async fn changed_session_sends_a_cookie_that_reads_back() {
 async fn unchanged_session_within_the_refresh_share_sends_no_cookie() {
     let clock = TestClock::new(T0);
     let app = app!((builder(secret(1), &clock)
-        .idle_timeout(Some(Duration::from_secs(1000)))
+        .idle_timeout(Duration::from_secs(1000))
         .refresh_share(0.25)));
     let cookie = login!(app, 7);
     clock.advance(249);
@@ -263,14 +263,14 @@ async fn writing_the_same_value_again_sends_no_cookie() {
 async fn idle_refresh_due_resends_the_cookie() {
     let clock = TestClock::new(T0);
     let app = app!((builder(secret(1), &clock)
-        .idle_timeout(Some(Duration::from_secs(1000)))
+        .idle_timeout(Duration::from_secs(1000))
         .refresh_share(0.25)));
     let cookie = login!(app, 3);
     clock.advance(250); // refresh_share * idle
     let (_, cookies, body) = call!(app, "GET", "/read", cookie);
     assert_eq!(body["status"], "Unchanged");
     // The refresh is a stamp beside the session cookie, carrying the idle deadline from now;
-    // the session cookie itself is not re-sent (issue 13: no lost updates).
+    // the session cookie itself is not re-sent (no lost updates: a refresh never rewrites the value).
     let c = only_stamp(&cookies);
     assert_eq!(c.max_age(), Some(1000));
     let refreshed = apply(&cookie, &cookies);
@@ -343,8 +343,8 @@ async fn rotation_a_then_b_a_then_b() {
 async fn epoch_keys_across_period_boundaries() {
     let clock = TestClock::new(1_000_000); // epoch 10_000 with a 100 s period
     let keys = EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap();
-    // A period must be at least the idle timeout and longer than twice the skew (issue 10.3).
-    let b = builder(keys, &clock).idle_timeout(Some(Duration::from_secs(100)));
+    // A period must be at least the idle timeout and longer than twice the skew .
+    let b = builder(keys, &clock).idle_timeout(Duration::from_secs(100));
     let app = app!((b.clock_skew(Duration::from_secs(10)).refresh_share(1.0)));
     let cookie_e = login!(app, 21);
 
@@ -460,7 +460,7 @@ async fn a_cookie_moved_to_another_name_does_not_open() {
 async fn idle_expired_cookie_is_no_session() {
     let clock = TestClock::new(T0);
     let app = app!((
-        builder(secret(1), &clock).idle_timeout(Some(Duration::from_secs(100)))
+        builder(secret(1), &clock).idle_timeout(Duration::from_secs(100))
     ));
     let cookie = login!(app, 1);
     clock.advance(101); // at +100 the 100 s may not have passed yet (whole-second stamps)
@@ -471,7 +471,7 @@ async fn idle_expired_cookie_is_no_session() {
 async fn absolute_expired_cookie_is_no_session_even_when_kept_fresh() {
     let clock = TestClock::new(T0);
     let app = app!((builder(secret(1), &clock)
-        .idle_timeout(Some(Duration::from_secs(100)))
+        .idle_timeout(Duration::from_secs(100))
         .absolute_timeout(Duration::from_secs(250))));
     let mut cookie = login!(app, 1);
     // Keep it fresh with touches every 60 s: the absolute deadline still ends it.
@@ -486,7 +486,7 @@ async fn absolute_expired_cookie_is_no_session_even_when_kept_fresh() {
 
     // Without an idle limit, the absolute one alone applies.
     let app = app!((builder(secret(1), &clock)
-        .idle_timeout(None)
+        .no_idle_timeout()
         .absolute_timeout(Duration::from_secs(100))));
     let cookie = login!(app, 2);
     clock.advance(99);
@@ -632,7 +632,7 @@ async fn max_age_never_exceeds_the_absolute_deadline() {
     let clock = TestClock::new(T0);
     let absolute = 300u64;
     let app = app!((builder(secret(1), &clock)
-        .idle_timeout(Some(Duration::from_secs(1000)))
+        .idle_timeout(Duration::from_secs(1000))
         .absolute_timeout(Duration::from_secs(absolute))));
     let (_, cookies, _) = call!(app, "POST", "/set/1", "");
     let c = only_session(&cookies);
@@ -717,7 +717,7 @@ async fn purge_removes_the_cookie_and_empties_the_session() {
 async fn touch_resends_with_a_fresh_idle_deadline() {
     let clock = TestClock::new(T0);
     let app = app!((
-        builder(secret(1), &clock).idle_timeout(Some(Duration::from_secs(1000)))
+        builder(secret(1), &clock).idle_timeout(Duration::from_secs(1000))
     ));
     let cookie = login!(app, 4);
     clock.advance(10); // well within the refresh share
@@ -741,13 +741,13 @@ async fn status_reports_what_happened() {
     let clock = TestClock::new(T0);
     let app = app!((builder(secret(1), &clock)));
     let (_, _, body) = call!(app, "GET", "/read", "");
-    assert_eq!(body["status"], format!("{:?}", Status::Unchanged));
+    assert_eq!(body["status"], format!("{:?}", SessionStatus::Unchanged));
     let (_, _, body) = call!(app, "POST", "/set/1", "");
-    assert_eq!(body["status"], format!("{:?}", Status::Changed));
+    assert_eq!(body["status"], format!("{:?}", SessionStatus::Changed));
     let (_, _, body) = call!(app, "POST", "/renew", "");
-    assert_eq!(body["state"]["status"], format!("{:?}", Status::Renewed));
+    assert_eq!(body["state"]["status"], format!("{:?}", SessionStatus::Renewed));
     let (_, _, body) = call!(app, "POST", "/purge", "");
-    assert_eq!(body["status"], format!("{:?}", Status::Purged));
+    assert_eq!(body["status"], format!("{:?}", SessionStatus::Purged));
 }
 
 #[actix_web::test]
@@ -833,7 +833,7 @@ async fn deadlines_match_the_cookie_the_response_sends() {
     let idle = 1000u64;
     let ring = Keyring::new(secret(2)).with_fallback(secret(1));
     let app = app!((builder(ring, &clock)
-        .idle_timeout(Some(Duration::from_secs(idle)))
+        .idle_timeout(Duration::from_secs(idle))
         .refresh_share(0.25)));
     let old_app = app!((builder(secret(1), &clock)));
     let cookie = login!(app, 1);
@@ -862,7 +862,7 @@ async fn deadlines_match_the_cookie_the_response_sends() {
 
 
 // ---------------------------------------------------------------------------------------------
-// Edge cases decided once in the core (issue 9)
+// Edge cases decided once in the core
 // ---------------------------------------------------------------------------------------------
 
 #[actix_web::test]
@@ -966,7 +966,7 @@ async fn error_bodies_are_opaque_and_stale_values_are_recoverable() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Hardening (issue 10)
+// Hostile and broken input
 // ---------------------------------------------------------------------------------------------
 
 #[actix_web::test]

@@ -12,8 +12,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use proptest::prelude::*;
 use sealed_session::{
-    Algorithm, Compression, EpochKeys, Error, Keyring, LoadOutcome, Rejection, Secret,
-    SessionConfig, SessionEngine, SessionState,
+    Algorithm, Compression, ConfigError, EpochKeys, Error, Keyring, LoadOutcome, Rejection, Secret,
+    SessionBuilder, SessionEngine, SessionState,
 };
 
 const NOW: u64 = 1_800_000_000;
@@ -23,7 +23,7 @@ fn secret(b: u8) -> Secret {
 }
 
 fn config(ring: Keyring) -> SessionEngine {
-    SessionConfig::new(ring)
+    SessionBuilder::new(ring)
         .cookie_name("session")
         .clock(|| NOW)
         .build()
@@ -100,7 +100,7 @@ fn every_truncation_is_rejected() {
 #[test]
 fn a_cookie_moved_to_another_name_is_rejected() {
     let (c, v) = reference_cookie();
-    let other = SessionConfig::new(Keyring::new(secret(1)))
+    let other = SessionBuilder::new(Keyring::new(secret(1)))
         .cookie_name("other")
         .clock(|| NOW)
         .build()
@@ -143,12 +143,12 @@ fn rotation_old_key_opens_needs_reseal_dropped_key_does_not() {
     let h = format!("session={v}");
     let rotated = config(Keyring::from_secrets([secret(2), secret(1)]).unwrap());
     let loaded = rotated.load([h.as_bytes()]);
-    assert_eq!(loaded.outcome, LoadOutcome::Opened { needs_reseal: true });
-    assert_eq!(loaded.session.get::<u64>("user_id").unwrap(), Some(42));
+    assert_eq!(loaded.1, LoadOutcome::Opened { needs_reseal: true });
+    assert_eq!(loaded.0.get::<u64>("user_id").unwrap(), Some(42));
     // Rolled out open-only first: [A, B] still seals with A and needs no re-seal.
     let staged = config(Keyring::from_secrets([secret(1), secret(2)]).unwrap());
     assert_eq!(
-        staged.load([h.as_bytes()]).outcome,
+        staged.load([h.as_bytes()]).1,
         LoadOutcome::Opened {
             needs_reseal: false
         }
@@ -158,31 +158,31 @@ fn rotation_old_key_opens_needs_reseal_dropped_key_does_not() {
     let resealed = cookie_header(&set);
     let only_b = config(Keyring::new(secret(2)));
     assert_eq!(
-        only_b.load([h.as_bytes()]).outcome,
+        only_b.load([h.as_bytes()]).1,
         LoadOutcome::Rejected(Rejection::UnknownKey)
     );
     let l = only_b.load([resealed.as_bytes()]);
     assert_eq!(
-        l.outcome,
+        l.1,
         LoadOutcome::Opened {
             needs_reseal: false
         }
     );
-    assert_eq!(l.session.get::<u64>("user_id").unwrap(), Some(42));
+    assert_eq!(l.0.get::<u64>("user_id").unwrap(), Some(42));
 }
 
 #[test]
 fn switching_algorithm_reseals_with_the_new_one() {
     let (_, v) = reference_cookie();
     let h = format!("session={v}");
-    let aes = SessionConfig::new(Keyring::new(secret(1)))
+    let aes = SessionBuilder::new(Keyring::new(secret(1)))
         .cookie_name("session")
         .algorithm(Algorithm::Aes256Gcm)
         .clock(|| NOW)
         .build()
         .unwrap();
     assert_eq!(
-        aes.load([h.as_bytes()]).outcome,
+        aes.load([h.as_bytes()]).1,
         LoadOutcome::Opened { needs_reseal: true }
     );
 }
@@ -191,9 +191,9 @@ fn switching_algorithm_reseals_with_the_new_one() {
 fn epoch_keys_across_a_period_boundary() {
     let now = Arc::new(AtomicU64::new(1000 * 100 + 99)); // last second of epoch 1000
     let t = now.clone();
-    let c = SessionConfig::new(EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap())
+    let c = SessionBuilder::new(EpochKeys::new(secret(9), Duration::from_secs(100)).unwrap())
         .cookie_name("session")
-        .idle_timeout(Some(Duration::from_secs(100)))
+        .idle_timeout(Duration::from_secs(100))
         .clock_skew(Duration::from_secs(10))
         .clock(move || t.load(Ordering::SeqCst))
         .build()
@@ -202,36 +202,36 @@ fn epoch_keys_across_a_period_boundary() {
     s.insert("n", &1u32).unwrap();
     let h = format!("session={}", c.seal(&mut s).unwrap());
     assert_eq!(
-        c.load([h.as_bytes()]).outcome,
+        c.load([h.as_bytes()]).1,
         LoadOutcome::Opened {
             needs_reseal: false
         }
     );
     now.store(1001 * 100, Ordering::SeqCst); // epoch 1001: previous key opens, re-seal due
     assert_eq!(
-        c.load([h.as_bytes()]).outcome,
+        c.load([h.as_bytes()]).1,
         LoadOutcome::Opened { needs_reseal: true }
     );
     let set = finish(&c.start([h.as_bytes()])).unwrap();
     let h2 = cookie_header(&set);
     assert_eq!(
-        c.load([h2.as_bytes()]).outcome,
+        c.load([h2.as_bytes()]).1,
         LoadOutcome::Opened {
             needs_reseal: false
         }
     );
     now.store(1002 * 100, Ordering::SeqCst); // two epochs on: the first cookie is gone
     assert_eq!(
-        c.load([h.as_bytes()]).outcome,
+        c.load([h.as_bytes()]).1,
         LoadOutcome::Rejected(Rejection::UnknownKey)
     );
     assert!(matches!(
-        c.load([h2.as_bytes()]).outcome,
+        c.load([h2.as_bytes()]).1,
         LoadOutcome::Opened { .. }
     ));
 }
 
-/// Issue 10.3: two instances share epoch keys; B's clock is 2 s behind A's. Just after A
+/// Two instances share epoch keys; B's clock is 2 s behind A's. Just after A
 /// enters a new epoch it re-seals a cookie under the new epoch's key; B, still in the old
 /// epoch, must accept it (it is within the clock-skew leeway), not reject it as an unknown
 /// key and delete it. A cookie from an instance ahead by more than the skew is a distinct
@@ -241,9 +241,9 @@ fn epoch_keys_across_a_period_boundary() {
 fn epoch_keys_an_instance_behind_accepts_the_next_epochs_key() {
     const PERIOD: u64 = 3600;
     let instance = |clock: Arc<AtomicU64>| {
-        SessionConfig::new(EpochKeys::new(secret(9), Duration::from_secs(PERIOD)).unwrap())
+        SessionBuilder::new(EpochKeys::new(secret(9), Duration::from_secs(PERIOD)).unwrap())
             .cookie_name("session")
-            .idle_timeout(Some(Duration::from_secs(PERIOD)))
+            .idle_timeout(Duration::from_secs(PERIOD))
             .clock_skew(Duration::from_secs(60))
             .clock(move || clock.load(Ordering::SeqCst))
             .build()
@@ -259,29 +259,29 @@ fn epoch_keys_an_instance_behind_accepts_the_next_epochs_key() {
     let from_a = format!("session={}", a.seal(&mut s).unwrap());
     let loaded = b.load([from_a.as_bytes()]);
     assert_eq!(
-        loaded.outcome,
+        loaded.1,
         LoadOutcome::Opened {
             needs_reseal: false // re-sealing under the older key would only move it back
         }
     );
-    assert_eq!(loaded.session.get::<u64>("user_id").unwrap(), Some(7));
+    assert_eq!(loaded.0.get::<u64>("user_id").unwrap(), Some(7));
     // B's own cookies still open on A (previous epoch) and on B.
     let from_b = format!("session={}", b.seal(&mut s).unwrap());
     assert_eq!(
-        a.load([from_b.as_bytes()]).outcome,
+        a.load([from_b.as_bytes()]).1,
         LoadOutcome::Opened { needs_reseal: true }
     );
 
     // A clock ahead by more than the skew: the next epoch's key, but not yet in the window.
     clock_b.store(boundary - 120, Ordering::SeqCst);
     assert_eq!(
-        b.load([from_a.as_bytes()]).outcome,
+        b.load([from_a.as_bytes()]).1,
         LoadOutcome::Rejected(Rejection::FutureKey)
     );
     // Two epochs ahead is not detectable cheaply: an unknown key.
     clock_b.store(boundary - PERIOD - 1, Ordering::SeqCst);
     assert_eq!(
-        b.load([from_a.as_bytes()]).outcome,
+        b.load([from_a.as_bytes()]).1,
         LoadOutcome::Rejected(Rejection::UnknownKey)
     );
 }
@@ -292,7 +292,7 @@ fn epoch_keys_an_instance_behind_accepts_the_next_epochs_key() {
 #[test]
 fn a_session_from_an_instance_ahead_survives_a_reseal_by_one_behind() {
     let at = |t: u64| {
-        SessionConfig::new(secret(1))
+        SessionBuilder::new(secret(1))
             .cookie_name("session")
             .clock(move || t)
             .build()
@@ -319,20 +319,29 @@ fn a_session_from_an_instance_ahead_survives_a_reseal_by_one_behind() {
 fn epoch_period_is_checked_against_idle_timeout_and_skew() {
     let epoch = |secs| EpochKeys::new(secret(9), Duration::from_secs(secs)).unwrap();
     // A 3 s period with the default 24 h idle timeout: sessions would die after ~3-6 s idle.
-    let e = SessionConfig::new(epoch(3))
+    let e = SessionBuilder::new(epoch(3))
         .cookie_name("session")
         .build()
         .unwrap_err();
     let msg = e.to_string();
-    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ConfigError::EpochShorterThanIdle {
+                period: 3,
+                idle: 86_400
+            }
+        ),
+        "{e:?}"
+    );
     assert!(
         msg.contains("shorter than the idle timeout") && msg.contains("at least 86400 s"),
         "{msg}"
     );
     // Long enough for the idle timeout, but not longer than twice the 60 s skew.
-    let e = SessionConfig::new(epoch(120))
+    let e = SessionBuilder::new(epoch(120))
         .cookie_name("session")
-        .idle_timeout(Some(Duration::from_secs(60)))
+        .idle_timeout(Duration::from_secs(60))
         .build()
         .unwrap_err();
     assert!(
@@ -340,14 +349,14 @@ fn epoch_period_is_checked_against_idle_timeout_and_skew() {
         "{e}"
     );
     // The boundaries themselves are fine; key rings have no constraint.
-    assert!(SessionConfig::new(epoch(121))
+    assert!(SessionBuilder::new(epoch(121))
         .cookie_name("session")
-        .idle_timeout(Some(Duration::from_secs(121)))
+        .idle_timeout(Duration::from_secs(121))
         .build()
         .is_ok());
-    assert!(SessionConfig::new(secret(1))
+    assert!(SessionBuilder::new(secret(1))
         .cookie_name("session")
-        .idle_timeout(Some(Duration::from_secs(1)))
+        .idle_timeout(Duration::from_secs(1))
         .clock_skew(Duration::from_secs(3600))
         .build()
         .is_ok());
@@ -357,9 +366,9 @@ fn epoch_period_is_checked_against_idle_timeout_and_skew() {
 fn expiry_is_enforced_from_inside_the_cookie() {
     let now = Arc::new(AtomicU64::new(NOW));
     let t = now.clone();
-    let c = SessionConfig::new(secret(1))
+    let c = SessionBuilder::new(secret(1))
         .cookie_name("session")
-        .idle_timeout(Some(Duration::from_secs(600)))
+        .idle_timeout(Duration::from_secs(600))
         .absolute_timeout(Duration::from_secs(3600))
         .clock_skew(Duration::from_secs(60))
         .clock(move || t.load(Ordering::SeqCst))
@@ -369,7 +378,7 @@ fn expiry_is_enforced_from_inside_the_cookie() {
     s.insert("a", &1u8).unwrap();
     let v = c.seal(&mut s).unwrap();
     // Stamped NOW, sealed at some real time in [NOW, NOW + 1): at clock reading NOW + 600
-    // the idle timeout may not have passed yet, so only NOW + 601 expires it (issue 10.9).
+    // the idle timeout may not have passed yet, so only NOW + 601 expires it (expiry is never early at whole-second resolution).
     now.store(NOW + 600, Ordering::SeqCst);
     assert!(c.open_value(&v).is_ok());
     now.store(NOW + 601, Ordering::SeqCst);
@@ -430,7 +439,7 @@ fn workload_session() -> Vec<(&'static str, SessionState)> {
 fn workloads_round_trip_with_every_setting() {
     for alg in Algorithm::ALL {
         for comp in [Compression::Auto, Compression::Off] {
-            let c = SessionConfig::new(secret(1))
+            let c = SessionBuilder::new(secret(1))
                 .cookie_name("session")
                 .algorithm(alg)
                 .compression(comp)
@@ -443,7 +452,7 @@ fn workloads_round_trip_with_every_setting() {
                 assert_eq!(set.len(), 1, "{name} fits one cookie");
                 let h = cookie_header(&set);
                 assert!(h.len() <= 4096);
-                let back = c.load([h.as_bytes()]).session;
+                let back = c.load([h.as_bytes()]).0;
                 match name {
                     "small" => assert_eq!(back.get("user").unwrap(), Some(workloads::small())),
                     "login" => assert_eq!(back.get("login").unwrap(), Some(workloads::login())),
@@ -460,7 +469,7 @@ fn workloads_round_trip_with_every_setting() {
 #[test]
 fn compression_is_used_only_when_it_makes_the_cookie_smaller() {
     let on = config(Keyring::new(secret(1)));
-    let off = SessionConfig::new(secret(1))
+    let off = SessionBuilder::new(secret(1))
         .cookie_name("session")
         .compression(Compression::Off)
         .clock(|| NOW)
@@ -487,7 +496,7 @@ fn compression_is_used_only_when_it_makes_the_cookie_smaller() {
 
 #[test]
 fn chunked_session_reassembles_in_any_order_and_shrinks() {
-    let c = SessionConfig::new(secret(1))
+    let c = SessionBuilder::new(secret(1))
         .cookie_name("session")
         .max_cookies(4)
         .compression(Compression::Off)
@@ -516,7 +525,7 @@ fn chunked_session_reassembles_in_any_order_and_shrinks() {
 fn too_large_names_the_size_the_limit_and_the_fix() {
     let mut s = SessionState::new();
     s.insert("blob", &vec![3u8; 5000]).unwrap();
-    let c = SessionConfig::new(secret(1))
+    let c = SessionBuilder::new(secret(1))
         .cookie_name("session")
         .compression(Compression::Off)
         .clock(|| NOW)
@@ -574,7 +583,7 @@ fn known_answer_vectors_open() {
         let alg: Algorithm = s("algorithm").parse().unwrap();
         // Opened by a deployment that seals with any algorithm: every algorithm opens.
         for sealing in Algorithm::ALL {
-            let mut config = SessionConfig::new(Secret::from_bytes(&hex(&s("secret"))).unwrap())
+            let mut config = SessionBuilder::new(Secret::from_bytes(&hex(&s("secret"))).unwrap())
                 .cookie_name(s("cookie_name"))
                 .algorithm(sealing)
                 .clock(move || created);
@@ -642,7 +651,7 @@ proptest! {
         compress in any::<bool>(),
         max_cookies in 1usize..4,
     ) {
-        let c = SessionConfig::new(Keyring::new(secret(1))).cookie_name("session")
+        let c = SessionBuilder::new(Keyring::new(secret(1))).cookie_name("session")
             .algorithm(if aes { Algorithm::Aes256Gcm } else { Algorithm::XChaCha20Poly1305 })
             .compression(if compress { Compression::Auto } else { Compression::Off })
             .max_cookies(max_cookies)
@@ -660,15 +669,15 @@ proptest! {
                 let l = c.load([h.as_bytes()]);
                 if expected.is_empty() {
                     prop_assert!(set.is_empty());
-                    prop_assert_eq!(l.outcome, LoadOutcome::NoCookie);
+                    prop_assert_eq!(l.1, LoadOutcome::NoCookie);
                 } else {
-                    prop_assert_eq!(l.outcome, LoadOutcome::Opened { needs_reseal: false });
+                    prop_assert_eq!(l.1, LoadOutcome::Opened { needs_reseal: false });
                     for (k, _) in &entries {
                         // A key inserted twice holds its last value.
                         let last = entries.iter().rev().find(|(k2, _)| k2 == k).unwrap();
-                        prop_assert_eq!(l.session.get::<Vec<u8>>(k).unwrap(), Some(last.1.clone()));
+                        prop_assert_eq!(l.0.get::<Vec<u8>>(k).unwrap(), Some(last.1.clone()));
                     }
-                    prop_assert_eq!(l.session.len(), expected.len());
+                    prop_assert_eq!(l.0.len(), expected.len());
                 }
             }
             Err(Error::TooLarge { size, limit, .. }) => prop_assert!(size > limit),
@@ -687,7 +696,7 @@ proptest! {
 
     #[test]
     fn arbitrary_cookie_headers_never_panic(header in proptest::collection::vec(any::<u8>(), 0..2000)) {
-        let c = SessionConfig::new(secret(1)).cookie_name("session").max_cookies(3).clock(|| NOW).build().unwrap();
+        let c = SessionBuilder::new(secret(1)).cookie_name("session").max_cookies(3).clock(|| NOW).build().unwrap();
         let l = c.start([header.as_slice()]);
         let _ = l.get::<u64>("n");
         let _ = finish(&l);
@@ -903,7 +912,7 @@ fn format_md_vector_3_bytes() {
     }
     literals_only.push(rest as u8);
     literals_only.extend_from_slice(&session);
-    let c = SessionConfig::new(secret())
+    let c = SessionBuilder::new(secret())
         .cookie_name("session")
         .clock(|| CLOCK)
         .build()
@@ -951,10 +960,10 @@ fn format_md_epoch_vector() {
     let now = Arc::new(AtomicU64::new(CLOCK));
     let t = now.clone();
     let keys = EpochKeys::new(secret(), Duration::from_secs(period)).unwrap();
-    let c = SessionConfig::new(keys)
+    let c = SessionBuilder::new(keys)
         .cookie_name("session")
         .algorithm(Algorithm::XChaCha20Poly1305)
-        .idle_timeout(None) // expiry is not under test
+        .no_idle_timeout() // expiry is not under test
         .clock(move || t.load(Ordering::SeqCst))
         .build()
         .unwrap();
@@ -968,20 +977,20 @@ fn format_md_epoch_vector() {
     let h = format!("session={value}");
     let opened = c.load([h.as_bytes()]);
     assert_eq!(
-        opened.outcome,
+        opened.1,
         LoadOutcome::Opened {
             needs_reseal: false
         }
     );
-    assert_eq!(opened.session.get::<u64>("user_id").unwrap(), Some(42));
+    assert_eq!(opened.0.get::<u64>("user_id").unwrap(), Some(42));
     now.store(CLOCK + period, Ordering::SeqCst);
     assert_eq!(
-        c.load([h.as_bytes()]).outcome,
+        c.load([h.as_bytes()]).1,
         LoadOutcome::Opened { needs_reseal: true }
     );
     now.store(CLOCK + 2 * period, Ordering::SeqCst);
     assert_eq!(
-        c.load([h.as_bytes()]).outcome,
+        c.load([h.as_bytes()]).1,
         LoadOutcome::Rejected(Rejection::UnknownKey)
     );
 }
@@ -991,7 +1000,7 @@ fn format_md_reader_limits() {
     // L(N, n) for N = "session", as FORMAT.md states it: a value of L characters passes the
     // length check (and fails later, being all 'A'), one more is `too_long`.
     for (n, limit) in [(1, 4089), (2, 8174), (4, 16_348), (32, 130_761)] {
-        let c = SessionConfig::new(secret(1))
+        let c = SessionBuilder::new(secret(1))
             .cookie_name("session")
             .max_cookies(n)
             .clock(|| NOW)
@@ -1025,17 +1034,17 @@ fn format_md_reader_limits() {
             }
             pairs.join("; ")
         };
-        let at = c.load([header(limit).as_bytes()]).outcome;
+        let at = c.load([header(limit).as_bytes()]).1;
         assert_ne!(at, LoadOutcome::Rejected(Rejection::TooLong), "n = {n}");
         assert!(matches!(at, LoadOutcome::Rejected(_)), "n = {n}");
         assert_eq!(
-            c.load([header(limit + 1).as_bytes()]).outcome,
+            c.load([header(limit + 1).as_bytes()]).1,
             LoadOutcome::Rejected(Rejection::TooLong),
             "n = {n}"
         );
     }
     // The count forms FORMAT.md lists as `bad_chunks`.
-    let c = SessionConfig::new(secret(1))
+    let c = SessionBuilder::new(secret(1))
         .cookie_name("session")
         .max_cookies(3)
         .clock(|| NOW)
@@ -1044,7 +1053,7 @@ fn format_md_reader_limits() {
     for count in ["02", "1", "0", "33", "+2", ""] {
         let h = format!("session={count}.AAAA; session.1=AAAA; session.2=AAAA");
         assert_eq!(
-            c.load([h.as_bytes()]).outcome,
+            c.load([h.as_bytes()]).1,
             LoadOutcome::Rejected(Rejection::BadChunks),
             "count {count:?}"
         );
@@ -1054,7 +1063,7 @@ fn format_md_reader_limits() {
     for bad in [format!("{v}="), v.replace('-', "+").replace('_', "/")] {
         if bad != v {
             assert_eq!(
-                c.load([format!("session={bad}").as_bytes()]).outcome,
+                c.load([format!("session={bad}").as_bytes()]).1,
                 LoadOutcome::Rejected(Rejection::BadBase64)
             );
         }
@@ -1062,7 +1071,7 @@ fn format_md_reader_limits() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Issue 13: schema versions, per-session persistence, revalidation
+// Schema versions, per-session persistence, revalidation
 // ---------------------------------------------------------------------------------------------
 
 #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
@@ -1078,7 +1087,7 @@ struct UserV2 {
 
 /// A cookie "from the previous release": sealed by an engine with schema `version`.
 fn previous_release_cookie(version: u32, user: &impl serde::Serialize) -> String {
-    let mut config = SessionConfig::new(secret(1))
+    let mut config = SessionBuilder::new(secret(1))
         .cookie_name("session")
         .clock(|| NOW);
     if version > 0 {
@@ -1091,7 +1100,7 @@ fn previous_release_cookie(version: u32, user: &impl serde::Serialize) -> String
 }
 
 fn v2_engine(migrate: bool) -> SessionEngine {
-    SessionConfig::new(secret(1))
+    SessionBuilder::new(secret(1))
         .cookie_name("session")
         .clock(|| NOW + 10)
         .schema(1, move |from, s| {
@@ -1131,9 +1140,9 @@ fn cookies_from_the_previous_release_migrate_once_and_are_resealed() {
     let set = finish(&session).unwrap();
     assert_eq!(set.len(), 1, "{set:?}");
     let again = engine.load([cookie_header(&set).as_bytes()]);
-    assert_eq!(again.session.schema(), 1);
+    assert_eq!(again.0.schema(), 1);
     assert_eq!(
-        again.outcome,
+        again.1,
         LoadOutcome::Opened {
             needs_reseal: false
         }
@@ -1189,7 +1198,7 @@ fn schema_zero_and_defaults_write_exactly_the_earlier_bytes() {
 fn a_browser_session_stays_one_across_refreshes_and_key_rotation() {
     let now = Arc::new(AtomicU64::new(NOW));
     let t = now.clone();
-    let old = SessionConfig::new(Keyring::new(secret(1)))
+    let old = SessionBuilder::new(Keyring::new(secret(1)))
         .cookie_name("session")
         .clock(move || t.load(Ordering::SeqCst))
         .build()
@@ -1217,7 +1226,7 @@ fn a_browser_session_stays_one_across_refreshes_and_key_rotation() {
     let both = format!("{}; {}", cookie_header(&set), cookie_header(&refreshed));
     // A re-seal under a new key, on a route that never read it, keeps it too.
     let t = now.clone();
-    let rotated = SessionConfig::new(Keyring::from_secrets([secret(2), secret(1)]).unwrap())
+    let rotated = SessionBuilder::new(Keyring::from_secrets([secret(2), secret(1)]).unwrap())
         .cookie_name("session")
         .clock(move || t.load(Ordering::SeqCst))
         .build()
@@ -1229,5 +1238,5 @@ fn a_browser_session_stays_one_across_refreshes_and_key_rotation() {
     assert!(!resealed[0].contains("Max-Age"), "{}", resealed[0]);
     assert!(resealed[1].starts_with("session.t=;"), "{}", resealed[1]);
     let back = rotated.load([cookie_header(&resealed).as_bytes()]);
-    assert_eq!(back.session.persistent(), Some(false));
+    assert_eq!(back.0.persistent(), Some(false));
 }

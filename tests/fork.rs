@@ -1,4 +1,4 @@
-//! Issue 10.2: nonces must differ between a process and a child it forks after sealing.
+//! Nonces must differ between a process and a child it forks after sealing.
 //!
 //! With nonces from a user-space generator (rand's thread-local one, as before), `fork`
 //! copies the generator's state, so parent and child drew identical nonce sequences; with
@@ -8,9 +8,17 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use sealed_session::{Algorithm, Secret, SessionConfig, SessionEngine, SessionState};
+use sealed_session::{Algorithm, Secret, SessionBuilder, SessionEngine, SessionState};
 
 const SEALS: usize = 4;
+
+/// The nonce length of `alg` (FORMAT.md, *Header*).
+fn nonce_len(alg: Algorithm) -> usize {
+    match alg {
+        Algorithm::Aes256Gcm => 12,
+        _ => 24,
+    }
+}
 
 /// The nonces of `SEALS` fresh seals, concatenated.
 fn nonces(engine: &SessionEngine, alg: Algorithm) -> Vec<u8> {
@@ -21,7 +29,7 @@ fn nonces(engine: &SessionEngine, alg: Algorithm) -> Vec<u8> {
         let raw = URL_SAFE_NO_PAD
             .decode(engine.seal(&mut s).unwrap())
             .unwrap();
-        out.extend_from_slice(&raw[6..6 + alg.nonce_len()]);
+        out.extend_from_slice(&raw[6..6 + nonce_len(alg)]);
     }
     out
 }
@@ -29,14 +37,14 @@ fn nonces(engine: &SessionEngine, alg: Algorithm) -> Vec<u8> {
 #[test]
 fn parent_and_forked_child_draw_different_nonces() {
     for alg in Algorithm::ALL {
-        let engine = SessionConfig::new(Secret::from_bytes(&[3; 32]).unwrap())
+        let engine = SessionBuilder::new(Secret::from_bytes(&[3; 32]).unwrap())
             .cookie_name("session")
             .algorithm(alg)
             .build()
             .unwrap();
         // Seal once first, so any per-thread generator is initialised before the fork.
         let _ = nonces(&engine, alg);
-        let len = SEALS * alg.nonce_len();
+        let len = SEALS * nonce_len(alg);
 
         let mut fds = [0i32; 2];
         // SAFETY: `fds` is a valid array of two file descriptors for pipe(2) to fill.
@@ -73,8 +81,8 @@ fn parent_and_forked_child_draw_different_nonces() {
         }
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
         for (i, (p, c)) in parent
-            .chunks(alg.nonce_len())
-            .zip(child.chunks(alg.nonce_len()))
+            .chunks(nonce_len(alg))
+            .zip(child.chunks(nonce_len(alg)))
             .enumerate()
         {
             assert_ne!(

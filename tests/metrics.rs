@@ -8,7 +8,7 @@ use sealed_session::metrics::{
     SEALED_CHUNKS, SIZE_WARNINGS, TOO_LARGE,
 };
 use sealed_session::{
-    Algorithm, Keyring, Secret, SessionConfig, SessionEngine, SessionState, TooLargePolicy,
+    Algorithm, Keyring, Secret, SessionBuilder, SessionEngine, SessionState, TooLargePolicy,
 };
 
 /// One recorded metric: name, sorted labels, value.
@@ -92,7 +92,7 @@ fn one_entry(name: &str, value: u64) -> SessionState {
 
 #[test]
 fn opens_are_counted_by_outcome_and_reason() {
-    let engine = SessionConfig::new(secret(1))
+    let engine = SessionBuilder::new(secret(1))
         .cookie_name("session")
         .build()
         .unwrap();
@@ -113,7 +113,7 @@ fn opens_are_counted_by_outcome_and_reason() {
 
 #[test]
 fn untouched_handles_record_no_open() {
-    let engine = SessionConfig::new(secret(1)).build().unwrap();
+    let engine = SessionBuilder::new(secret(1)).build().unwrap();
     let good = cookie_for(&engine, &mut one_entry("n", 1));
     let rec = record(|| {
         let session = engine.start([good.as_bytes()]);
@@ -126,10 +126,10 @@ fn untouched_handles_record_no_open() {
 #[test]
 fn opens_by_key_show_the_rotation_progress() {
     let (old, new) = (secret(1), secret(2));
-    let before = SessionConfig::new(Keyring::new(old.clone()))
+    let before = SessionBuilder::new(Keyring::new(old.clone()))
         .build()
         .unwrap();
-    let after = SessionConfig::new(Keyring::new(new.clone()).with_fallback(old.clone()))
+    let after = SessionBuilder::new(Keyring::new(new.clone()).with_fallback(old.clone()))
         .build()
         .unwrap();
     let alg = Algorithm::default();
@@ -157,7 +157,7 @@ fn opens_by_key_show_the_rotation_progress() {
 
 #[test]
 fn sealed_sizes_chunks_and_the_size_warning() {
-    let engine = SessionConfig::new(secret(1))
+    let engine = SessionBuilder::new(secret(1))
         .max_cookies(2)
         .on_too_large(TooLargePolicy::KeepResponse)
         .build()
@@ -200,7 +200,7 @@ fn sealed_sizes_chunks_and_the_size_warning() {
 
 #[test]
 fn the_size_warning_share_is_configurable() {
-    let engine = SessionConfig::new(secret(1))
+    let engine = SessionBuilder::new(secret(1))
         .size_warning_share(0.01)
         .build()
         .unwrap();
@@ -215,7 +215,7 @@ fn the_size_warning_share_is_configurable() {
 #[test]
 fn the_cookie_header_budget() {
     let big = format!("tracking={}", "x".repeat(9000));
-    let default = SessionConfig::new(secret(1)).build().unwrap();
+    let default = SessionBuilder::new(secret(1)).build().unwrap();
     let rec = record(|| {
         request(&default, "theme=dark");
         request(&default, &big);
@@ -226,11 +226,11 @@ fn the_cookie_header_budget() {
         [10.0, big.len() as f64]
     );
 
-    let raised = SessionConfig::new(secret(1))
+    let raised = SessionBuilder::new(secret(1))
         .cookie_header_budget(Some(16 * 1024))
         .build()
         .unwrap();
-    let off = SessionConfig::new(secret(1))
+    let off = SessionBuilder::new(secret(1))
         .cookie_header_budget(None)
         .build()
         .unwrap();

@@ -52,7 +52,7 @@ use compare::{ActixCookie, Floor, FloorAlg};
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::Criterion;
 use sealed_session::{
-    Algorithm, Compression, Keyring, Secret, SessionConfig, SessionEngine, SessionState,
+    Algorithm, Compression, Keyring, Secret, SessionBuilder, SessionEngine, SessionState,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -205,7 +205,7 @@ fn secret(b: u8) -> Secret {
 }
 
 fn config(alg: Algorithm, comp: Compression) -> SessionEngine {
-    SessionConfig::new(secret(7))
+    SessionBuilder::new(secret(7))
         .cookie_name("session")
         .algorithm(alg)
         .compression(comp)
@@ -398,11 +398,11 @@ where
     let mut ring_line = String::from("  open_value with keyring of N secrets (primary / oldest):");
     for n in [1u8, 4, 16] {
         let ring = || Keyring::from_secrets((0..n).map(|i| secret(7 + i))).unwrap();
-        let c = SessionConfig::new(ring())
+        let c = SessionBuilder::new(ring())
             .cookie_name("session")
             .build()
             .unwrap();
-        let oldest = SessionConfig::new(secret(7 + n - 1))
+        let oldest = SessionBuilder::new(secret(7 + n - 1))
             .cookie_name("session")
             .build()
             .unwrap();

@@ -35,7 +35,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sealed_session::axum::SessionLayer;
-use sealed_session::{Secret, Session, SessionConfig, SessionState};
+use sealed_session::{Secret, Session, SessionBuilder, SessionState};
 use views::{LoginView, ProfileView};
 use workloads::{Login, Profile};
 
@@ -155,7 +155,7 @@ fn main() -> std::io::Result<()> {
         std::process::exit(0);
     });
 
-    let engine = SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
+    let engine = SessionBuilder::new(Secret::from_bytes(&[7; 32]).unwrap())
         .cookie_name("session")
         .build()
         .unwrap();

@@ -26,7 +26,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use compare::{ActixCookie, Floor, FloorAlg};
-use sealed_session::{Algorithm, Secret, SessionConfig, SessionState};
+use sealed_session::{Algorithm, Secret, SessionBuilder, SessionState};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -39,7 +39,7 @@ fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str
                 "ours-xchacha" => Algorithm::XChaCha20Poly1305,
                 _ => Algorithm::Aes256Gcm,
             };
-            let c = SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
+            let c = SessionBuilder::new(Secret::from_bytes(&[7; 32]).unwrap())
                 .cookie_name("session")
                 .algorithm(alg)
                 .build()

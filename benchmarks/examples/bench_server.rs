@@ -201,7 +201,7 @@ async fn main() -> std::io::Result<()> {
     let profile = web::Data::new(workloads::profile());
     let user = web::Data::new(workloads::login());
     let engine =
-        sealed_session::SessionConfig::new(sealed_session::Secret::from_bytes(&[7; 32]).unwrap())
+        sealed_session::SessionBuilder::new(sealed_session::Secret::from_bytes(&[7; 32]).unwrap())
             .cookie_name("session")
             .build()
             .unwrap();

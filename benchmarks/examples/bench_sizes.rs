@@ -21,8 +21,9 @@ mod workloads;
 mod compare;
 
 use compare::ActixCookie;
-use sealed_session::cookies::MAX_COOKIE_BYTES;
-use sealed_session::{Algorithm, Compression, Secret, SessionConfig, SessionState};
+/// The most bytes of name plus value a browser keeps in one cookie.
+const MAX_COOKIE_BYTES: usize = 4096;
+use sealed_session::{Algorithm, Compression, Secret, SessionBuilder, SessionState};
 use serde::Serialize;
 
 /// name + value of each `Set-Cookie` header.
@@ -80,7 +81,7 @@ fn measure<T: Serialize>(workload: &'static str, key: &str, value: &T) -> Row {
         for (comp, cn) in [(Compression::Auto, "lz4 on"), (Compression::Off, "lz4 off")] {
             // One cookie (the default); up to 4 only when one is not enough.
             for max_cookies in [1, 4] {
-                let config = SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
+                let config = SessionBuilder::new(Secret::from_bytes(&[7; 32]).unwrap())
                     .cookie_name("session")
                     .algorithm(alg)
                     .compression(comp)

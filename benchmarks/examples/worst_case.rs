@@ -13,8 +13,9 @@
 
 use std::time::Duration;
 
-use sealed_session::format::MAX_PLAINTEXT;
-use sealed_session::{Secret, Session, SessionConfig, SessionEngine, SessionState};
+/// The library's cap on an opened body (FORMAT.md, *Reading the plaintext*).
+const MAX_PLAINTEXT: usize = 256 * 1024;
+use sealed_session::{Secret, Session, SessionBuilder, SessionEngine, SessionState};
 
 fn cpu_now() -> Duration {
     let mut ts = libc::timespec {
@@ -42,7 +43,7 @@ fn median(rounds: usize, n: u32, mut f: impl FnMut()) -> Duration {
 }
 
 fn engine(max: usize) -> SessionEngine {
-    SessionConfig::new(Secret::from_bytes(&[7; 32]).unwrap())
+    SessionBuilder::new(Secret::from_bytes(&[7; 32]).unwrap())
         .cookie_name("session")
         .max_session_bytes(max)
         .build()

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use sealed_session::inspect::Inspection;
 use sealed_session::{
-    Algorithm, EpochKeys, Keyring, Keys, LoadOutcome, Rejection, Secret, SessionConfig,
+    Algorithm, EpochKeys, Keyring, Keys, LoadOutcome, Rejection, Secret, SessionBuilder,
 };
 
 use args::{Args, Command};
@@ -228,14 +228,16 @@ fn inspect(args: &Args) -> Result<ExitCode, String> {
         Some(n) => n.clone(),
         None => args::default_name(&cookies).to_owned(),
     };
-    let engine = SessionConfig::new(keys)
+    let builder = SessionBuilder::new(keys)
         .cookie_name(name.clone())
         .max_cookies(args.max_cookies)
-        .idle_timeout(idle)
         .absolute_timeout(Duration::from_secs(args.absolute_secs.unwrap_or(604_800)))
-        .clock(move || at)
-        .build()
-        .map_err(|e| e.to_string())?;
+        .clock(move || at);
+    let builder = match idle {
+        Some(idle) => builder.idle_timeout(idle),
+        None => builder.no_idle_timeout(),
+    };
+    let engine = builder.build().map_err(|e| e.to_string())?;
     let headers = args::cookie_headers(&name, &cookies);
     let report = engine.inspect(headers.iter().map(|h| h.as_bytes()));
     let view = output::View {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sealed_session::inspect::Header;
 use sealed_session::{
-    Algorithm, EpochKeys, Keyring, Secret, SessionConfig, SessionEngine, SessionState,
+    Algorithm, EpochKeys, Keyring, Secret, SessionBuilder, SessionEngine, SessionState,
 };
 use serde_json::Value;
 
@@ -57,10 +57,10 @@ fn secret(b: u8) -> Secret {
 
 /// The example server's settings (cookie `session`) at a settable clock.
 fn engine(keys: Keyring, max_cookies: usize, clock: Arc<AtomicU64>) -> SessionEngine {
-    SessionConfig::new(keys)
+    SessionBuilder::new(keys)
         .cookie_name("session")
         .max_cookies(max_cookies)
-        .idle_timeout(Some(Duration::from_secs(86_400)))
+        .idle_timeout(Duration::from_secs(86_400))
         .absolute_timeout(Duration::from_secs(604_800))
         .clock(move || clock.load(Ordering::SeqCst))
         .build()
@@ -245,8 +245,8 @@ fn inspect_with_keys_names_the_key_deadlines_and_entries() {
 fn inspect_epoch_keys_names_the_epoch() {
     let master = secret(7);
     let t = clock();
-    let e = SessionConfig::new(EpochKeys::new(master.clone(), Duration::from_secs(3600)).unwrap())
-        .idle_timeout(Some(Duration::from_secs(3600)))
+    let e = SessionBuilder::new(EpochKeys::new(master.clone(), Duration::from_secs(3600)).unwrap())
+        .idle_timeout(Duration::from_secs(3600))
         .clock({
             let t = t.clone();
             move || t.load(Ordering::SeqCst)
@@ -289,7 +289,7 @@ fn inspect_epoch_keys_names_the_epoch() {
 #[test]
 fn inspect_reads_chunked_sessions_in_every_form() {
     let k = secret(3);
-    let e = SessionConfig::new(Keyring::new(k.clone()))
+    let e = SessionBuilder::new(Keyring::new(k.clone()))
         .max_cookies(3)
         .compression(sealed_session::Compression::Off)
         .clock(|| T0)
@@ -429,7 +429,7 @@ fn inspect_gives_the_exact_rejection() {
     );
 
     // Written by the next release (schema 1) during a rolling deploy: no session here.
-    let next = SessionConfig::new(Keyring::new(secret(4)))
+    let next = SessionBuilder::new(Keyring::new(secret(4)))
         .cookie_name("session")
         .schema(1, |_, _| sealed_session::Migration::Keep)
         .clock(|| T0)

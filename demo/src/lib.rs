@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use sealed_session::{
-    Algorithm, Compression, CookieConfig, EpochKeys, Keyring, Keys, Revalidation, Secret, Session,
-    SessionConfig, SessionEngine, Verdict,
+    Algorithm, Compression, CookieOptions, EpochKeys, Keyring, Keys, Revalidation, Secret, Session,
+    SessionBuilder, SessionEngine, Verdict,
 };
 
 /// Largest blob `POST /blob` accepts.
@@ -60,15 +60,15 @@ fn generation(user: u64) -> u64 {
 
 /// The revalidation check (`SESSION_REVALIDATE_SECS`): a session issued before its user's
 /// last "logout everywhere" is rejected.
-fn still_valid(r: Revalidation) -> sealed_session::RevalidationFuture {
+fn still_valid(r: Revalidation) -> impl std::future::Future<Output = Verdict> {
     let user = r.session.get::<User>("user").ok().flatten();
     let issued_under = r.session.get::<u64>("authGen").ok().flatten().unwrap_or(0);
-    Box::pin(async move {
+    async move {
         match user {
             Some(u) if issued_under < generation(u.id) => Verdict::Reject,
             _ => Verdict::Keep,
         }
-    })
+    }
 }
 
 /// `PUT /session-data` body.
@@ -253,7 +253,7 @@ pub fn delete_blob(session: &Session) -> Reply {
 
 /// `GET /cookie-stats`: how many session cookies (`name`, `name.1`, …) the request carried
 /// and their name+value bytes; the page cannot see HttpOnly cookies itself.
-pub fn cookie_stats<'h>(cookie: &CookieConfig, headers: impl Iterator<Item = &'h [u8]>) -> Reply {
+pub fn cookie_stats<'h>(cookie: &CookieOptions, headers: impl Iterator<Item = &'h [u8]>) -> Reply {
     let (mut cookies, mut bytes) = (0usize, 0usize);
     for value in headers {
         let Ok(value) = std::str::from_utf8(value) else {
@@ -263,13 +263,29 @@ pub fn cookie_stats<'h>(cookie: &CookieConfig, headers: impl Iterator<Item = &'h
             let Some((k, v)) = pair.trim().split_once('=') else {
                 continue;
             };
-            if cookie.chunk_index(k).is_some() {
+            if is_session_chunk(cookie, k) {
                 cookies += 1;
                 bytes += k.len() + v.len();
             }
         }
     }
     Ok((200, json!({ "cookies": cookies, "bytes": bytes })))
+}
+
+/// Whether `name` is one of the session's value cookies: its name, or `name.<i>` for a chunk
+/// `i` below `max_cookies` (not the refresh stamp `name.t`).
+fn is_session_chunk(cookie: &CookieOptions, name: &str) -> bool {
+    match name.strip_prefix(cookie.name()) {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('.')
+            .filter(|i| {
+                i.len() <= 2 && !i.starts_with('0') && i.bytes().all(|b| b.is_ascii_digit())
+            })
+            .and_then(|i| i.parse::<usize>().ok())
+            .is_some_and(|i| (1..cookie.max_cookies()).contains(&i)),
+        None => false,
+    }
 }
 
 /// Parses a JSON request body the way actix-web's `web::Json` does, so both servers answer a
@@ -344,12 +360,9 @@ pub fn engine_from_env() -> Result<SessionEngine, String> {
             .map_err(|e| e.to_string())?
             .into(),
     };
-    let mut config = SessionConfig::new(keys)
+    let mut config = SessionBuilder::new(keys)
         .cookie_name(env("SESSION_COOKIE_NAME").unwrap_or_else(|| "session".into()))
-        .idle_timeout(Some(Duration::from_secs(env_num(
-            "SESSION_IDLE_SECS",
-            86_400,
-        )?)))
+        .idle_timeout(Duration::from_secs(env_num("SESSION_IDLE_SECS", 86_400)?))
         .absolute_timeout(Duration::from_secs(env_num(
             "SESSION_ABSOLUTE_SECS",
             604_800,

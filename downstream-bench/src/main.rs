@@ -14,7 +14,7 @@ mod workloads;
 use std::hint::black_box;
 use std::time::Instant;
 
-use sealed_session::{Algorithm, Secret, SessionConfig, SessionEngine, SessionState};
+use sealed_session::{Algorithm, Secret, SessionBuilder, SessionEngine, SessionState};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +34,7 @@ const PROFILE: &str = include_str!("../../tests/data/workloads/profile.json");
 const CART: &str = include_str!("../../tests/data/workloads/cart.json");
 
 fn engine(alg: Algorithm) -> SessionEngine {
-    SessionConfig::new(Secret::from_bytes(&[7u8; 32]).expect("32 bytes"))
+    SessionBuilder::new(Secret::from_bytes(&[7u8; 32]).expect("32 bytes"))
         .algorithm(alg)
         .build()
         .expect("valid configuration")

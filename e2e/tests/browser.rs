@@ -17,7 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use browser::cookie_jar::{self, Cookie};
 use browser::{Browser, RawServer, Server};
-use sealed_session::cookies::MAX_COOKIE_BYTES;
+/// The most bytes of name plus value a browser keeps in one cookie (RFC 6265bis).
+const MAX_COOKIE_BYTES: usize = 4096;
 
 /// 33 bytes of `A` and of `B`, base64 (no padding, same in every alphabet).
 const KEY_A: &str = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB";

@@ -489,7 +489,7 @@ fn restart_with_rotated_keys_keeps_the_session() {
     assert!(res.set_cookies().is_empty());
     let res = http(server.port, "GET", "/profile", &cookie_a, None);
     assert_eq!(res.status, 401);
-    // An unknown key is not deleted (issue 10: another instance may already hold it); the
+    // An unknown key is not deleted (another instance may already hold it); the
     // cookie is simply no session, and the next write replaces it.
     assert!(res.set_cookies().is_empty(), "{:?}", res.headers);
 }
@@ -557,7 +557,7 @@ fn metrics_show_the_opens_per_key() {
     assert!(text.contains("sealed_session_sealed_bytes_bucket{le=\"4096\"}"), "{text}");
 }
 
-// Issue 13: remember-me, and logout everywhere through revalidation.
+// Remember-me, and logout everywhere through revalidation.
 
 #[test]
 fn remember_false_gives_browser_session_cookies_now_and_on_every_refresh() {

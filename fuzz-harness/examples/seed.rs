@@ -8,7 +8,7 @@ mod workloads;
 
 use std::path::{Path, PathBuf};
 
-use sealed_session::format::MAX_PLAINTEXT;
+use sealed_session::internals::MAX_PLAINTEXT;
 use sealed_session::{Algorithm, Compression, SessionEngine, SessionState};
 use sealed_session_fuzz::{
     chunked_header, compressed_plaintext, plaintext_seed, seed_config, COOKIE_NAME, NOW,
@@ -223,7 +223,7 @@ fn main() {
 
     // --- plaintext: real decrypted plaintexts ---------------------------------------------
     for (name, session) in &sessions {
-        let s = session.clone().with_timestamps(NOW - 100, NOW - 10);
+        let s = sealed_session::internals::with_timestamps(session.clone(), NOW - 100, NOW - 10);
         out.put(
             "plaintext",
             &format!("{name}-plain"),
@@ -235,12 +235,10 @@ fn main() {
             &plaintext_seed(&s, true),
         );
     }
-    let expired = sessions[3].1.clone().with_timestamps(1, 2);
+    let expired = sealed_session::internals::with_timestamps(sessions[3].1.clone(), 1, 2);
     out.put("plaintext", "expired", &plaintext_seed(&expired, false));
-    let future = sessions[3]
-        .1
-        .clone()
-        .with_timestamps(u64::MAX - 1, u64::MAX);
+    let future =
+        sealed_session::internals::with_timestamps(sessions[3].1.clone(), u64::MAX - 1, u64::MAX);
     out.put("plaintext", "future", &plaintext_seed(&future, false));
     // Inflating to exactly MAX_PLAINTEXT, and one byte over.
     out.put(
@@ -254,10 +252,10 @@ fn main() {
         &compressed_plaintext(&vec![0u8; MAX_PLAINTEXT + 1]),
     );
     // A session whose body is exactly MAX_PLAINTEXT bytes.
-    let mut s = SessionState::new().with_timestamps(NOW, NOW);
+    let mut s = sealed_session::internals::with_timestamps(SessionState::new(), NOW, NOW);
     s.insert("k", &vec![7u8; MAX_PLAINTEXT - 32]).unwrap();
     let base = plaintext_seed(&s, false).len() - 1;
-    let mut s = SessionState::new().with_timestamps(NOW, NOW);
+    let mut s = sealed_session::internals::with_timestamps(SessionState::new(), NOW, NOW);
     s.insert("k", &vec![7u8; MAX_PLAINTEXT - 32 + (MAX_PLAINTEXT - base)])
         .unwrap();
     let p = plaintext_seed(&s, true);

@@ -14,11 +14,11 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use sealed_session::cookies::{MAX_CHUNKS, MAX_COOKIE_BYTES};
-use sealed_session::format::{self, Compression, MAX_PLAINTEXT};
-use sealed_session::internals::{self, decode_body, encode_body};
-use sealed_session::{Algorithm, Error, Keyring, Secret, Session, SessionState};
-use sealed_session::{LoadOutcome, SessionConfig, SessionEngine};
+use sealed_session::internals::{
+    self, decode_body, encode_body, with_timestamps, MAX_CHUNKS, MAX_COOKIE_BYTES, MAX_PLAINTEXT,
+};
+use sealed_session::{Algorithm, Compression, Error, Keyring, Secret, Session, SessionState};
+use sealed_session::{LoadOutcome, SessionBuilder, SessionEngine};
 
 /// The fixed time (Unix seconds) of every configuration the targets use.
 pub const NOW: u64 = 1_800_000_000;
@@ -42,7 +42,7 @@ fn build(
     algorithm: Algorithm,
     compression: Compression,
 ) -> SessionEngine {
-    match SessionConfig::new(keys)
+    match SessionBuilder::new(keys)
         .cookie_name(COOKIE_NAME)
         .max_cookies(max_cookies)
         .algorithm(algorithm)
@@ -251,7 +251,7 @@ pub fn open_value(data: &[u8]) {
     header.extend_from_slice(data);
     for (cfg, direct) in [(one, &r1), (many, &r32)] {
         let loaded = cfg.load([header.as_slice()]);
-        match (&loaded.outcome, &loaded.session) {
+        match (&loaded.1, &loaded.0) {
             (LoadOutcome::Opened { .. }, s) => check_session(s),
             (_, s) => assert!(
                 s.is_empty() && *s == SessionState::new(),
@@ -267,12 +267,12 @@ pub fn open_value(data: &[u8]) {
         if clean && COOKIE_NAME.len() + data.len() > MAX_COOKIE_BYTES {
             // No browser keeps such a cookie, so the reader refuses it before opening.
             assert_eq!(
-                loaded.outcome,
+                loaded.1,
                 LoadOutcome::Rejected(sealed_session::Rejection::TooLong)
             );
         } else if clean {
-            match (direct, loaded.outcome) {
-                (Ok(s), LoadOutcome::Opened { .. }) => assert_eq!(s, &loaded.session),
+            match (direct, loaded.1) {
+                (Ok(s), LoadOutcome::Opened { .. }) => assert_eq!(s, &loaded.0),
                 (Err(Error::Rejected(a)), LoadOutcome::Rejected(b)) => assert_eq!(*a, b),
                 (d, l) => panic!("open_value gave {d:?} but load gave {l:?}"),
             }
@@ -282,8 +282,8 @@ pub fn open_value(data: &[u8]) {
 
 /// Whether two sessions hold exactly the same entries (keys and raw value bytes).
 fn same_entries(a: &SessionState, b: &SessionState) -> bool {
-    let a = encode_body(&a.clone().with_timestamps(0, 0));
-    let b = encode_body(&b.clone().with_timestamps(0, 0));
+    let a = encode_body(&with_timestamps(a.clone(), 0, 0));
+    let b = encode_body(&with_timestamps(b.clone(), 0, 0));
     a.is_ok() && a == b
 }
 
@@ -376,12 +376,12 @@ pub fn cookie_headers(data: &[u8]) {
     };
     let cfg = config(n, alg, comp);
     let headers: Vec<&[u8]> = rest.split(|&b| b == 0 || b == 0xff).collect();
-    let loaded = cfg.load(headers.iter().copied());
-    if let LoadOutcome::Opened { .. } = loaded.outcome {
-        check_session(&loaded.session);
+    let (loaded, outcome) = cfg.load(headers.iter().copied());
+    if let LoadOutcome::Opened { .. } = outcome {
+        check_session(&loaded);
     } else {
         assert_eq!(
-            loaded.session,
+            loaded,
             SessionState::new(),
             "a failed load gives a new session"
         );
@@ -394,30 +394,27 @@ pub fn cookie_headers(data: &[u8]) {
             let header = sets.join("; ");
             let back = cfg.load([header.as_bytes()]);
             assert_eq!(
-                back.outcome,
+                back.1,
                 LoadOutcome::Opened {
                     needs_reseal: false
                 },
                 "a cookie just written opens"
             );
-            assert!(
-                same_entries(&back.session, expected),
-                "a written session reloads"
-            );
+            assert!(same_entries(&back.0, expected), "a written session reloads");
         }
     };
 
     // The handler never looked: re-sealed only when the header shows an old key.
     let out = finish_ok(&cfg.start(headers.iter().copied()));
-    let late = cfg.load(headers.iter().copied()).session;
+    let late = cfg.load(headers.iter().copied()).0;
     round_trip(out, Some(&late).filter(|s| !s.is_empty()));
 
     // The handler read it.
     let handle = cfg.start(headers.iter().copied());
-    assert_eq!(handle.outcome(), loaded.outcome);
-    let s = loaded.session.clone();
+    assert_eq!(handle.outcome(), outcome);
+    let s = loaded.clone();
     let out = finish_ok(&handle);
-    if let LoadOutcome::Rejected(_) = loaded.outcome {
+    if let LoadOutcome::Rejected(_) = outcome {
         if let Some(out) = &out {
             assert!(
                 check_set_cookies(cfg, out).is_empty(),
@@ -428,7 +425,7 @@ pub fn cookie_headers(data: &[u8]) {
     round_trip(out, Some(&s).filter(|s| !s.is_empty()));
 
     // The handler wrote.
-    let mut s = loaded.session.clone();
+    let mut s = loaded.clone();
     let handle = cfg.start(headers.iter().copied());
     if s.insert("fuzz", &first).is_ok() && handle.insert("fuzz", &first).is_ok() {
         let out = finish_ok(&handle);
@@ -456,12 +453,10 @@ pub fn plaintext(data: &[u8]) {
         return;
     };
     let cfg = config(1, Algorithm::XChaCha20Poly1305, Compression::Auto);
-    let expiry = cfg.expiry();
     for now in [0, NOW, u64::MAX] {
-        let _ = internals::check_expiry(expiry, &session, now);
-        let _ = internals::refresh_due(expiry, &session, now);
+        let _ = internals::check_expiry(cfg, &session, now);
+        let _ = internals::refresh_due(cfg, &session, now);
     }
-    let _ = expiry.deadline(&session);
     check_session(&session);
 }
 
@@ -517,11 +512,12 @@ fn sealed_len(session: &SessionState, alg: Algorithm, comp: Compression) -> usiz
         Err(e) => panic!("a session encodes: {e:?}"),
     };
     let mut payload = body.len();
-    if comp == Compression::Auto && (format::COMPRESS_MIN..=MAX_PLAINTEXT).contains(&body.len()) {
+    if comp == Compression::Auto && (internals::COMPRESS_MIN..=MAX_PLAINTEXT).contains(&body.len())
+    {
         let compressed = compressed_plaintext(&body).len() - 1;
         payload = payload.min(compressed);
     }
-    let raw = internals::header_len(alg) + 1 + payload + alg.tag_len();
+    let raw = internals::header_len(alg) + 1 + payload + internals::TAG_LEN;
     (raw * 4).div_ceil(3)
 }
 
@@ -678,9 +674,9 @@ pub fn roundtrip(data: &[u8]) {
             // sealing again: `set_cookies` stamped the timestamps, so this is its body.
             let len = sealed_len(&session, alg, comp);
             assert!(
-                len > internals::max_value_len(cfg.cookie()),
+                len > internals::max_value_len(cfg),
                 "TooLarge for a value of {len} bytes that fits in {}",
-                internals::max_value_len(cfg.cookie())
+                internals::max_value_len(cfg)
             );
             return;
         }
@@ -733,19 +729,19 @@ pub fn roundtrip(data: &[u8]) {
     }
     let loaded = cfg.load(headers.iter().map(String::as_bytes));
     assert_eq!(
-        loaded.outcome,
+        loaded.1,
         LoadOutcome::Opened {
             needs_reseal: false
         },
         "the cookies just written open"
     );
     assert_eq!(
-        encode_body(&loaded.session),
+        encode_body(&loaded.0),
         encode_body(&session),
         "the same session comes back"
     );
-    assert_eq!(loaded.session.created_at(), Some(NOW));
+    assert_eq!(loaded.0.created_at(), Some(NOW));
     for (k, v) in &stored {
-        read_back(&loaded.session, k, v);
+        read_back(&loaded.0, k, v);
     }
 }

@@ -7,9 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use sealed_session::cookies::{MAX_CHUNKS, MAX_COOKIE_BYTES};
-use sealed_session::format::MAX_PLAINTEXT;
 use sealed_session::internals::decode_plaintext;
+use sealed_session::internals::MAX_PLAINTEXT;
+use sealed_session::internals::{MAX_CHUNKS, MAX_COOKIE_BYTES};
 use sealed_session::{Algorithm, Compression, LoadOutcome, Rejection, SessionState};
 use sealed_session_fuzz::{
     self as fuzzing, chunked_header, compressed_plaintext, seed_config, COOKIE_NAME, NOW,
@@ -113,9 +113,9 @@ fn header_of_32_kib_with_32_chunks() {
     assert!(h.len() > 32_000 && h.len() <= 32 * 1024, "{}", h.len());
     let loaded = cfg.load([h.as_bytes()]);
     assert!(
-        matches!(loaded.outcome, LoadOutcome::Rejected(_)),
+        matches!(loaded.1, LoadOutcome::Rejected(_)),
         "{:?}",
-        loaded.outcome
+        loaded.1
     );
     let set = set_cookies(&cfg.start([h.as_bytes()]));
     assert!(
@@ -131,7 +131,7 @@ fn header_of_32_kib_with_32_chunks() {
     // 32 announced, the last one missing.
     let cut = h.rfind("; ").unwrap();
     assert_eq!(
-        cfg.load([&h.as_bytes()[..cut]]).outcome,
+        cfg.load([&h.as_bytes()[..cut]]).1,
         LoadOutcome::Rejected(Rejection::BadChunks)
     );
     fuzzing::cookie_headers(&cookie_headers_input(MAX_CHUNKS, &h[..cut]));
@@ -153,12 +153,12 @@ fn header_of_32_kib_with_32_chunks() {
     assert!(h.len() <= 32 * 1024, "{}", h.len());
     let loaded = cfg.load([h.as_bytes()]);
     assert_eq!(
-        loaded.outcome,
+        loaded.1,
         LoadOutcome::Opened {
             needs_reseal: false
         }
     );
-    assert_eq!(loaded.session.get::<Vec<u8>>("blob").unwrap(), Some(blob));
+    assert_eq!(loaded.0.get::<Vec<u8>>("blob").unwrap(), Some(blob));
     fuzzing::cookie_headers(&cookie_headers_input(MAX_CHUNKS, &h));
 }
 
@@ -179,7 +179,7 @@ fn inflate_to_exactly_max_plaintext_and_one_over() {
 
     // A real session body of exactly MAX_PLAINTEXT bytes decodes; one byte more does not.
     let seed = |n: usize, compress: bool| {
-        let mut s = SessionState::new().with_timestamps(NOW, NOW);
+        let mut s = sealed_session::internals::with_timestamps(SessionState::new(), NOW, NOW);
         s.insert("k", &vec![7u8; n]).unwrap();
         fuzzing::plaintext_seed(&s, compress)
     };
@@ -196,7 +196,7 @@ fn inflate_to_exactly_max_plaintext_and_one_over() {
         Err(Rejection::BadCompression)
     );
     // Uncompressed, the same bound holds.
-    let mut s = SessionState::new().with_timestamps(NOW, NOW);
+    let mut s = sealed_session::internals::with_timestamps(SessionState::new(), NOW, NOW);
     s.insert("k", &vec![7u8; n]).unwrap();
     let plain = fuzzing::plaintext_seed(&s, false);
     assert_eq!(plain.len(), MAX_PLAINTEXT + 1);

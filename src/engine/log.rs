@@ -67,7 +67,7 @@ impl RejectionLog {
 mod tests {
     use super::*;
     use crate::keys::Secret;
-    use crate::SessionConfig;
+    use crate::SessionBuilder;
     use std::sync::{Arc, Mutex};
     use tracing::subscriber::with_default;
     use tracing_subscriber::layer::SubscriberExt as _;
@@ -86,7 +86,7 @@ mod tests {
     fn a_flood_of_bad_cookies_writes_one_info_line_a_minute() {
         let now = Arc::new(AtomicU64::new(1_000_000));
         let t = now.clone();
-        let engine = SessionConfig::new(Secret::from_bytes(&[1; 32]).unwrap())
+        let engine = SessionBuilder::new(Secret::from_bytes(&[1; 32]).unwrap())
             .cookie_name("session")
             .clock(move || t.load(Ordering::SeqCst))
             .build()

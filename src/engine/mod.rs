@@ -1,11 +1,10 @@
 //! The engine: keys → seal → session → cookies, put together once per application.
 //!
 //! A [`SessionEngine`] holds the validated configuration and the derived keys. It is cheap to
-//! clone (one `Arc`) and is what adapters hold. Per request it starts a [`Session`] handle
-//! ([`start`](SessionEngine::start)); the handle opens the cookie lazily and, when the
-//! response is ready, asks the engine what to write back. The rules for *what* to write live
-//! here, in [`write_back`](SessionEngine::write_back); the rules for *when* live in the
-//! handle.
+//! clone (one `Arc`) and is what adapters hold. It knows how to open a request's cookies
+//! (`open.rs`, the read path) and what a response must write back for a session
+//! (`write.rs`, one decision); the per-request handle ([`Session`](crate::Session)) decides
+//! *when*, and applies what the engine decided.
 
 mod log;
 mod open;
@@ -14,37 +13,28 @@ mod write;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
-use http::header::COOKIE;
-use http::{HeaderMap, HeaderValue};
-
-use crate::error::Rejection;
-use crate::keys::{Algorithm, Keys};
-use crate::options::CookieConfig;
+use crate::keys::{Algorithm, Keys, KeysAt};
+use crate::options::CookieOptions;
 use crate::policy::{Clock, Revalidator, Schema, ServerErrorWrites, TooLargePolicy};
-use crate::session::Session;
 use crate::state::SessionState;
-use crate::timeouts::Expiry;
+use crate::timeouts::Timeouts;
 use crate::wire::body::Compression;
-use crate::wire::request::RequestCookies;
-use crate::wire::seal as format;
+use crate::wire::seal::{self, Binding, KEY_PREFIX_LEN};
+use crate::wire::set_cookie::CookieWriter;
 
 use log::RejectionLog;
-
-/// The `Cookie` header values of an `http::HeaderMap`.
-pub(crate) fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
-    headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes)
-}
 
 /// How the request's session cookie turned out.
 ///
 /// ```
-/// use sealed_session::{LoadOutcome, Secret, SessionConfig};
+/// use sealed_session::{LoadOutcome, Secret, SessionBuilder};
 ///
-/// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
-/// let loaded = engine.load([&b"__Host-session=garbage"[..]]);
-/// assert!(matches!(loaded.outcome, LoadOutcome::Rejected(_)));
-/// assert!(loaded.session.is_empty());
+/// let engine = SessionBuilder::new(Secret::generate()).build().unwrap();
+/// let (session, outcome) = engine.load([&b"__Host-session=garbage"[..]]);
+/// assert!(matches!(outcome, LoadOutcome::Rejected(_)));
+/// assert!(session.is_empty());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -58,25 +48,23 @@ pub enum LoadOutcome {
         needs_reseal: bool,
     },
     /// The cookie did not open; the session is new and empty.
-    Rejected(Rejection),
+    Rejected(crate::Rejection),
 }
 
 /// When a session was created and when it expires, in Unix seconds, as they will stand after
-/// this response (see [`Session::deadlines`]).
-///
-/// Serializes as `{"createdAt", "idleExpiresAt", "absoluteExpiresAt"}`.
+/// this response (see [`Session::deadlines`](crate::Session::deadlines)).
 ///
 /// ```
-/// # use sealed_session::{Secret, SessionConfig};
-/// let engine = SessionConfig::new(Secret::generate()).clock(|| 1000).build().unwrap();
+/// # use sealed_session::{Secret, SessionBuilder};
+/// let engine = SessionBuilder::new(Secret::generate()).clock(|| 1000).build().unwrap();
 /// let session = engine.start_headers(&http::HeaderMap::new());
 /// session.insert("a", &1u8).unwrap();
 /// let d = session.deadlines();
 /// assert_eq!((d.created_at, d.idle_expires_at, d.absolute_expires_at),
 ///            (1000, Some(1000 + 86_400), 1000 + 604_800));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Deadlines {
     /// Creation (or last renewal).
     pub created_at: u64,
@@ -86,21 +74,40 @@ pub struct Deadlines {
     pub absolute_expires_at: u64,
 }
 
-/// The result of [`SessionEngine::load`].
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Loaded {
-    /// The session (empty and new unless the cookie opened).
-    pub session: SessionState,
-    /// What happened to the cookie.
+/// A request's session as its cookies gave it: what the handle holds once opened, and what
+/// the write-back decision reads.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    pub state: SessionState,
     pub outcome: LoadOutcome,
+    /// The nonce of the value that opened: what a refresh stamp is bound to.
+    pub binding: Option<Binding>,
+    /// For a value under an old key or algorithm only: the session as it opened, which a
+    /// response that discards the handler's writes still re-seals under the current key.
+    pub pristine: Option<SessionState>,
 }
 
-/// Everything [`SessionConfig::build`](crate::SessionConfig::build) validated.
+impl Opened {
+    fn new(state: SessionState, outcome: LoadOutcome, binding: Option<Binding>) -> Opened {
+        let pristine =
+            matches!(outcome, LoadOutcome::Opened { needs_reseal: true }).then(|| state.clone());
+        Opened {
+            state,
+            outcome,
+            binding,
+            pristine,
+        }
+    }
+}
+
+/// Everything [`SessionBuilder::build`](crate::SessionBuilder::build) validated.
 pub(crate) struct EngineParts {
     pub keys: Keys,
-    pub cookie: CookieConfig,
-    pub expiry: Expiry,
+    pub cookie: CookieOptions,
+    pub writer: CookieWriter,
+    pub timeouts: Timeouts,
+    /// How far the instances' clocks may differ, in seconds.
+    pub skew: u64,
     pub compression: Compression,
     pub algorithm: Algorithm,
     pub clock: Clock,
@@ -117,33 +124,17 @@ pub(crate) struct EngineParts {
 
 /// Turns requests' cookies into sessions and sessions into `Set-Cookie` headers: the
 /// validated configuration and the derived keys, built once by
-/// [`SessionConfig::build`](crate::SessionConfig::build).
+/// [`SessionBuilder::build`](crate::SessionBuilder::build).
 ///
 /// Cheap to clone (one `Arc`): build it once and hand clones to every worker. Adapters hold
-/// one; without a framework, call [`start`](SessionEngine::start) per request.
+/// one; handlers never see it.
 ///
 /// ```
-/// use std::time::Duration;
-/// use sealed_session::{Keyring, Secret, SessionConfig};
+/// use sealed_session::{Keyring, Secret, SessionBuilder};
 ///
-/// let engine = SessionConfig::new(Keyring::new(Secret::generate()))
-///     .cookie_name("__Host-session")
-///     .idle_timeout(Some(Duration::from_secs(30 * 60)))
-///     .build()
-///     .unwrap();
-///
-/// // A request without a cookie: a new session, then the response's headers.
-/// let session = engine.start_headers(&http::HeaderMap::new());
-/// session.insert("user_id", &7u64).unwrap();
-/// let mut response = http::Response::new(());
-/// session.finish(&mut response).unwrap();
-/// let set_cookie = response.headers()[http::header::SET_COOKIE].to_str().unwrap();
-///
-/// // The next request carries it back.
-/// let mut request = http::HeaderMap::new();
-/// request.insert(http::header::COOKIE, set_cookie.split(';').next().unwrap().parse().unwrap());
-/// let session = engine.start_headers(&request);
-/// assert_eq!(session.get::<u64>("user_id").unwrap(), Some(7));
+/// let engine = SessionBuilder::new(Keyring::new(Secret::generate())).build()?;
+/// assert_eq!(engine.cookie().name(), "__Host-session");
+/// # Ok::<(), sealed_session::ConfigError>(())
 /// ```
 #[derive(Clone)]
 pub struct SessionEngine {
@@ -157,7 +148,7 @@ struct Inner {
     /// For a key ring: the first eight characters of every value sealed under the primary
     /// key, so that an untouched route sees whether a re-seal is due without the clock.
     /// Epoch keys change their sealing key with time, so they have none.
-    sealing_prefix: Option<[u8; format::KEY_PREFIX_LEN]>,
+    sealing_prefix: Option<[u8; KEY_PREFIX_LEN]>,
     log: RejectionLog,
 }
 
@@ -167,7 +158,8 @@ impl fmt::Debug for SessionEngine {
         f.debug_struct("SessionEngine")
             .field("keys", &p.keys)
             .field("cookie", &p.cookie)
-            .field("expiry", &p.expiry)
+            .field("timeouts", &p.timeouts)
+            .field("clock_skew", &p.skew)
             .field("compression", &p.compression)
             .field("algorithm", &p.algorithm)
             .field("too_large", &p.too_large)
@@ -181,9 +173,9 @@ impl SessionEngine {
     pub(crate) fn from_parts(parts: EngineParts) -> SessionEngine {
         SessionEngine {
             inner: Arc::new(Inner {
-                stamp_name: parts.cookie.stamp_name(),
+                stamp_name: parts.writer.stamp_name(),
                 sealing_prefix: match &parts.keys {
-                    Keys::Ring(ring) => Some(format::key_prefix(
+                    Keys::Ring(ring) => Some(seal::key_prefix(
                         parts.algorithm,
                         ring.primary_id(parts.algorithm),
                     )),
@@ -195,151 +187,55 @@ impl SessionEngine {
         }
     }
 
-    fn p(&self) -> &EngineParts {
+    /// The validated settings and keys.
+    pub(crate) fn parts(&self) -> &EngineParts {
         &self.inner.parts
     }
 
-    /// The cookie settings.
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let e = SessionConfig::new(Secret::generate()).max_cookies(3).build().unwrap();
-    /// assert_eq!(e.cookie().max_cookies(), 3);
-    /// ```
-    pub fn cookie(&self) -> &CookieConfig {
-        &self.p().cookie
+    /// The keys in force at `now`.
+    pub(crate) fn keys_at(&self, now: u64) -> KeysAt<'_> {
+        let p = self.parts();
+        p.keys.at(now, Duration::from_secs(p.skew))
     }
 
-    /// The time limits.
+    /// The session cookie's name and attributes.
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(e.expiry().absolute().as_secs(), 604_800);
+    /// # use sealed_session::{Secret, SessionBuilder};
+    /// let e = SessionBuilder::new(Secret::generate()).max_cookies(3).build().unwrap();
+    /// assert_eq!(e.cookie().max_cookies(), 3);
     /// ```
-    pub fn expiry(&self) -> &Expiry {
-        &self.p().expiry
+    pub fn cookie(&self) -> &CookieOptions {
+        &self.parts().cookie
+    }
+
+    /// The idle timeout and the absolute lifetime.
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.parts().timeouts
+    }
+
+    /// How far the instances' clocks may differ.
+    pub fn clock_skew(&self) -> Duration {
+        Duration::from_secs(self.parts().skew)
     }
 
     /// The algorithm that seals.
-    ///
-    /// ```
-    /// # use sealed_session::{Algorithm, Secret, SessionConfig};
-    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(e.algorithm(), Algorithm::XAes256Gcm);
-    /// ```
     pub fn algorithm(&self) -> Algorithm {
-        self.p().algorithm
-    }
-
-    /// What a response whose session no longer fits turns into.
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig, TooLargePolicy};
-    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(e.too_large_policy(), TooLargePolicy::ServerError);
-    /// ```
-    pub fn too_large_policy(&self) -> TooLargePolicy {
-        self.p().too_large
-    }
-
-    /// What happens to session writes of a request answered with a 5xx.
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, ServerErrorWrites, SessionConfig};
-    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(e.server_error_writes(), ServerErrorWrites::Discard);
-    /// ```
-    pub fn server_error_writes(&self) -> ServerErrorWrites {
-        self.p().server_errors
-    }
-
-    /// The largest serialized session this engine seals or opens, in bytes.
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(e.max_session_bytes(), 64 * 1024);
-    /// ```
-    pub fn max_session_bytes(&self) -> usize {
-        self.p().max_session_bytes
+        self.parts().algorithm
     }
 
     /// The current time from the configured clock, in Unix seconds.
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let e = SessionConfig::new(Secret::generate()).clock(|| 42).build().unwrap();
-    /// assert_eq!(e.now(), 42);
-    /// ```
     pub fn now(&self) -> u64 {
-        (self.p().clock)()
+        (self.parts().clock)()
     }
 
-    /// Starts the session lifecycle of one request from its `Cookie` header values.
-    ///
-    /// This scans the header once and copies out only this session's cookies (usually one
-    /// value); nothing is decrypted until a handler uses the [`Session`]. When the response
-    /// is ready, call [`Session::finish`] once.
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// let session = engine.start([&b"theme=dark"[..]]);
-    /// assert!(session.is_empty());
-    /// ```
-    pub fn start<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Session {
-        let request = RequestCookies::scan(self.cookie(), cookie_headers);
-        crate::metrics::request_header(self, request.header_bytes());
-        Session::new(self.clone(), request)
-    }
-
-    /// [`start`](SessionEngine::start) from an `http::HeaderMap` (http 1.x).
-    ///
-    /// ```
-    /// # use sealed_session::{Secret, SessionConfig};
-    /// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// let session = engine.start_headers(&http::HeaderMap::new());
-    /// assert_eq!(session.get::<u64>("user_id").unwrap(), None);
-    /// ```
-    pub fn start_headers(&self, request_headers: &HeaderMap) -> Session {
-        self.start(cookie_values(request_headers))
+    /// The `Set-Cookie` writer.
+    pub(crate) fn writer(&self) -> &CookieWriter {
+        &self.parts().writer
     }
 
     /// The revalidation settings, if any.
     pub(crate) fn revalidator(&self) -> Option<&Revalidator> {
-        self.p().revalidator.as_ref()
-    }
-
-    /// The validated settings and keys, for the inspector and the metrics hooks.
-    pub(crate) fn parts(&self) -> &EngineParts {
-        self.p()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::keys::Secret;
-    use crate::SessionConfig;
-
-    #[test]
-    fn an_untouched_session_without_an_old_key_decrypts_nothing() {
-        let engine = SessionConfig::new(Secret::from_bytes(&[1; 32]).unwrap())
-            .cookie_name("session")
-            .build()
-            .unwrap();
-        let mut s = SessionState::new();
-        s.insert("a", &1u8).unwrap();
-        let value = engine.seal(&mut s).unwrap();
-        // A valid cookie and a garbage one alike: the untouched handle finishes with no
-        // header, and the header-only peek does not even try a garbage value.
-        for cookie in [format!("session={value}"), "session=garbage".into()] {
-            let session = engine.start([cookie.as_bytes()]);
-            let mut res = http::Response::new(());
-            session.finish(&mut res).unwrap();
-            assert!(res.headers().is_empty(), "{cookie}");
-            assert!(format!("{session:?}").contains("untouched"));
-        }
+        self.parts().revalidator.as_ref()
     }
 }

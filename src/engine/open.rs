@@ -1,75 +1,102 @@
 //! The read path: a request's cookie candidates opened at one instant, refresh stamps
 //! applied, expiry and the schema checked; and the header-only check for a re-seal.
 
-use super::{LoadOutcome, SessionEngine};
+use super::{LoadOutcome, Opened, SessionEngine};
 use crate::error::Rejection;
+use crate::keys::KeysAt;
 use crate::policy::Migration;
 use crate::state::SessionState;
 use crate::wire::request::RequestCookies;
-use crate::wire::seal::{self as format, Binding};
+use crate::wire::seal::{self, Binding};
+
+/// The longest refresh stamp a reader opens: its header, flags, two varints and the tag,
+/// base64url, with room to spare.
+pub(super) const MAX_STAMP_LEN: usize = 128;
 
 impl SessionEngine {
-    /// Opens the request's cookies at `now`: the first candidate that opens wins. Also returns
-    /// the opened value's nonce, which a refresh stamp written for it is bound to.
-    pub(crate) fn open_request(
-        &self,
-        request: &RequestCookies,
-        now: u64,
-    ) -> (SessionState, LoadOutcome, Option<Binding>) {
-        let max_cookies = self.cookie().max_cookies();
-        let opened =
-            match request.open_with(max_cookies, |value| self.open_sealed(value, request, now)) {
-                Ok(Some((session, needs_reseal, binding))) => {
-                    (session, LoadOutcome::Opened { needs_reseal }, Some(binding))
-                }
-                Ok(None) => (SessionState::new(), LoadOutcome::NoCookie, None),
-                Err(r) => (SessionState::new(), LoadOutcome::Rejected(r), None),
-            };
-        crate::metrics::opened(opened.1);
+    /// Opens the request's cookies at `now`: the reader offers the candidates (with its
+    /// attempt budget inside) and the first that opens wins. A request with no session
+    /// cookie is a new session; one whose cookies all fail is a new session and the first
+    /// candidate's reason (the browser sends the most specific cookie first).
+    pub(crate) fn open_request(&self, request: &RequestCookies, now: u64) -> Opened {
+        let opened = self.open_candidates(request, now);
+        let (outcome, reason) = match opened.outcome {
+            LoadOutcome::Opened { .. } => ("opened", ""),
+            LoadOutcome::NoCookie => ("no_cookie", ""),
+            LoadOutcome::Rejected(r) => ("rejected", r.as_str()),
+        };
+        crate::metrics::opened(outcome, reason);
         opened
     }
 
-    /// Opens one sealed value at `now`, applies the request's refresh stamp bound to it (if
-    /// any opens), checks expiry and the schema; also says whether it must be re-sealed (an
-    /// older key or another algorithm).
-    pub(crate) fn open_sealed(
+    fn open_candidates(&self, request: &RequestCookies, now: u64) -> Opened {
+        let rejected = |r| Opened::new(SessionState::new(), LoadOutcome::Rejected(r), None);
+        if let Some(reason) = request.refused() {
+            return rejected(reason);
+        }
+        let keys = self.keys_at(now);
+        let mut candidates = request.candidates(self.writer().max_cookies());
+        let mut first_err = None;
+        while let Some(candidate) = candidates.next() {
+            let opened =
+                candidate.and_then(|value| self.open_sealed(&keys, value, request.stamps(), now));
+            match opened {
+                Ok((state, needs_reseal, binding)) => {
+                    let outcome = LoadOutcome::Opened { needs_reseal };
+                    return Opened::new(state, outcome, Some(binding));
+                }
+                Err(r) => {
+                    first_err.get_or_insert(r);
+                }
+            }
+        }
+        match first_err {
+            Some(r) => rejected(r),
+            None if candidates.saw_head() => rejected(Rejection::BadChunks),
+            None => Opened::new(SessionState::new(), LoadOutcome::NoCookie, None),
+        }
+    }
+
+    /// Opens one sealed value at `now` under `keys`, applies the first of `stamps` that is
+    /// bound to it (if any opens), checks expiry and the schema; also says whether it must be
+    /// re-sealed (an older key or another algorithm) and returns its nonce, which a refresh
+    /// stamp written for it is bound to.
+    pub(crate) fn open_sealed<'s>(
         &self,
+        keys: &KeysAt<'_>,
         value: &str,
-        request: &RequestCookies,
+        stamps: impl Iterator<Item = &'s str>,
         now: u64,
     ) -> Result<(SessionState, bool, Binding), Rejection> {
-        let p = self.p();
-        let keys = p.keys.at(now, p.expiry.clock_skew());
-        let opened = format::open(&keys, &p.cookie.name, &[], value, p.cookie.max_value_len())?;
+        let p = self.parts();
+        let opened = seal::open(keys, &p.cookie.name, &[], value, p.writer.max_value_len())?;
         if opened.body.len() > p.max_session_bytes {
             return Err(Rejection::TooLong);
         }
         let mut session = SessionState::decode(&opened.body)?;
-        let mut stamps = request.stamps().peekable();
-        if stamps.peek().is_some() {
-            // A stamp bound to another value (older, or planted) does not open: ignored.
-            let name = &self.inner.stamp_name;
-            let binding = opened.nonce.as_bytes();
-            for stamp in stamps {
-                let Ok(s) = format::open(&keys, name, binding, stamp, MAX_STAMP_LEN) else {
-                    continue;
-                };
-                if session.apply_stamp(&s.body).is_ok() {
-                    break;
-                }
+        // A stamp bound to another value (older, or planted) does not open: ignored.
+        let binding = opened.nonce.as_bytes();
+        for stamp in stamps {
+            let Ok(s) = seal::open(keys, &self.inner.stamp_name, binding, stamp, MAX_STAMP_LEN)
+            else {
+                continue;
+            };
+            if session.apply_stamp(&s.body).is_ok() {
+                break;
             }
         }
-        p.expiry.check(&session, now)?;
+        let (created, refreshed) = session.times();
+        p.timeouts.check(created, refreshed, now, p.skew)?;
         self.migrate(&mut session)?;
-        crate::metrics::opened_key(opened.algorithm, value, opened.primary);
+        crate::metrics::opened_key(opened.algorithm, opened.key_id, opened.primary);
         let needs_reseal = !opened.primary || opened.algorithm != p.algorithm;
         Ok((session, needs_reseal, opened.nonce))
     }
 
     /// Brings a just-opened session to the configured schema version (see
-    /// [`SessionConfig::schema`](crate::SessionConfig::schema)).
+    /// [`SessionBuilder::schema`](crate::SessionBuilder::schema)).
     fn migrate(&self, session: &mut SessionState) -> Result<(), Rejection> {
-        let schema = &self.p().schema;
+        let schema = &self.parts().schema;
         let from = session.schema();
         if from == schema.version {
             return Ok(());
@@ -94,7 +121,7 @@ impl SessionEngine {
     /// Runs on every request that carries the cookie, so `now` is only read when the answer
     /// depends on it (epoch keys): with a key ring, eight bytes compared answer it.
     pub(crate) fn reseal_hint(&self, request: &RequestCookies, now: impl FnOnce() -> u64) -> bool {
-        let p = self.p();
+        let p = self.parts();
         let mut heads = request.heads().peekable();
         if heads.peek().is_none() {
             return false;
@@ -103,19 +130,10 @@ impl SessionEngine {
             // The prefix encodes exactly (version, algorithm, key id): a value that starts
             // differently and still parses names another key or algorithm.
             return heads
-                .any(|v| v.get(..current.len()) != Some(current) && format::peek_key(v).is_some());
+                .any(|v| v.get(..current.len()) != Some(current) && seal::peek_key(v).is_some());
         }
-        let sealing = p
-            .keys
-            .at(now(), p.expiry.clock_skew())
-            .sealing(p.algorithm)
-            .id();
-        heads.any(|v| {
-            format::peek_key(v).is_some_and(|(alg, id)| alg != p.algorithm || id != sealing)
-        })
+        let sealing = self.keys_at(now()).sealing(p.algorithm).id();
+        heads
+            .any(|v| seal::peek_key(v).is_some_and(|(alg, id)| alg != p.algorithm || id != sealing))
     }
 }
-
-/// The longest refresh stamp a reader opens: its header, flags, two varints and the tag,
-/// base64url, with room to spare.
-pub(super) const MAX_STAMP_LEN: usize = 128;

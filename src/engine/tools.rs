@@ -1,38 +1,44 @@
 //! Tools and tests: opening and sealing outside a request's lifecycle.
 
-#[cfg(doc)]
-use super::LoadOutcome;
-use super::{Loaded, SessionEngine};
+use super::{LoadOutcome, SessionEngine};
 use crate::error::Error;
-#[cfg(doc)]
-use crate::session::Session;
 use crate::state::SessionState;
 use crate::wire::request::RequestCookies;
 
+/// # For tools and tests
+///
+/// Opening and sealing outside a request's lifecycle: the inspector, size tables, and tests
+/// that need a client holding a given session. Handlers use [`Session`](crate::Session).
 impl SessionEngine {
-    /// Opens the session carried by these `Cookie` header values, without a lifecycle: for
-    /// tools and tests. Handlers use [`Session`] instead.
+    /// Opens the session carried by these `Cookie` header values, as a request would.
     ///
-    /// Never fails: a missing cookie gives a new session, a bad or expired one gives a new
-    /// session and a [`LoadOutcome::Rejected`] reason.
+    /// Never fails: a missing cookie gives a new session and [`LoadOutcome::NoCookie`], a
+    /// bad or expired one a new session and a [`LoadOutcome::Rejected`] reason.
     ///
     /// ```
-    /// # use sealed_session::{LoadOutcome, Secret, SessionConfig};
-    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
-    /// assert_eq!(e.load([&b"theme=dark"[..]]).outcome, LoadOutcome::NoCookie);
+    /// # use sealed_session::{LoadOutcome, Secret, SessionBuilder};
+    /// let e = SessionBuilder::new(Secret::generate()).build().unwrap();
+    /// let (session, outcome) = e.load([&b"theme=dark"[..]]);
+    /// assert_eq!(outcome, LoadOutcome::NoCookie);
+    /// assert!(session.is_empty());
     /// ```
-    pub fn load<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Loaded {
-        let request = RequestCookies::scan(self.cookie(), cookie_headers);
-        let (session, outcome, _) = self.open_request(&request, self.now());
-        Loaded { session, outcome }
+    pub fn load<'h>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+    ) -> (SessionState, LoadOutcome) {
+        let writer = self.writer();
+        let request =
+            RequestCookies::scan(self.cookie().name(), writer.max_cookies(), cookie_headers);
+        let opened = self.open_request(&request, self.now());
+        (opened.state, opened.outcome)
     }
 
     /// Seals `session` exactly as a response would, but returns the cookie value instead of
-    /// headers: for tools, tests (a cookie "from the previous release") and size tables.
+    /// headers (for tools and size tables).
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig, SessionState};
-    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{Secret, SessionBuilder, SessionState};
+    /// let e = SessionBuilder::new(Secret::generate()).build().unwrap();
     /// let mut s = SessionState::new();
     /// s.insert("user_id", &1u32).unwrap();
     /// let value = e.seal(&mut s).unwrap();
@@ -45,18 +51,17 @@ impl SessionEngine {
 
     /// The `Set-Cookie` values a response would send to store `session` as a new session
     /// (stamped with the clock, chunked when it needs several cookies; none for an empty
-    /// session): for tests that need a
-    /// client holding a given session, such as "cookies issued by the previous release still
-    /// open", and for tools.
+    /// session): for tests that need a client holding a given session, such as "cookies
+    /// issued by the previous release still open".
     ///
     /// ```
-    /// # use sealed_session::{Secret, SessionConfig, SessionState};
-    /// let engine = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{Secret, SessionBuilder, SessionState};
+    /// let engine = SessionBuilder::new(Secret::generate()).build().unwrap();
     /// let mut s = SessionState::new();
     /// s.insert("user_id", &7u64).unwrap();
     /// let set_cookies = engine.set_cookies(&mut s).unwrap();
     /// let pair = set_cookies[0].split(';').next().unwrap();
-    /// let back = engine.start([pair.as_bytes()]);
+    /// let (back, _) = engine.load([pair.as_bytes()]);
     /// assert_eq!(back.get::<u64>("user_id").unwrap(), Some(7));
     /// ```
     pub fn set_cookies(&self, session: &mut SessionState) -> Result<Vec<String>, Error> {
@@ -65,19 +70,21 @@ impl SessionEngine {
         }
         let now = self.now();
         let value = self.seal_at(session, now)?;
-        self.cookie()
+        self.writer()
             .set_cookies(&value, self.max_age(session, now), 0)
     }
 
     /// Opens one sealed cookie value (unchunked) as a request would.
     ///
     /// ```
-    /// # use sealed_session::{Error, Rejection, Secret, SessionConfig};
-    /// let e = SessionConfig::new(Secret::generate()).build().unwrap();
+    /// # use sealed_session::{Error, Rejection, Secret, SessionBuilder};
+    /// let e = SessionBuilder::new(Secret::generate()).build().unwrap();
     /// assert_eq!(e.open_value("AQ").unwrap_err(), Error::Rejected(Rejection::TooShort));
     /// ```
     pub fn open_value(&self, value: &str) -> Result<SessionState, Error> {
-        let no_stamps = RequestCookies::default();
-        Ok(self.open_sealed(value, &no_stamps, self.now())?.0)
+        let now = self.now();
+        let keys = self.keys_at(now);
+        let (state, _, _) = self.open_sealed(&keys, value, std::iter::empty(), now)?;
+        Ok(state)
     }
 }

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use super::secret::Secret;
 use super::xaes::Xaes;
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 
 ///
 /// Every algorithm is always available for opening (each secret yields a key for each); the
@@ -36,7 +36,6 @@ use crate::error::Error;
 /// assert_eq!("aes256gcm".parse::<Algorithm>().unwrap(), Algorithm::Aes256Gcm);
 /// assert_eq!("xaes".parse::<Algorithm>().unwrap(), Algorithm::XAes256Gcm);
 /// assert_eq!(Algorithm::default(), Algorithm::XAes256Gcm);
-/// assert_eq!(Algorithm::default().nonce_len(), 24); // the default never limits a key's use
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -60,11 +59,7 @@ impl Algorithm {
     ];
 
     /// The byte that names this algorithm in the sealed header.
-    ///
-    /// ```
-    /// assert_eq!(sealed_session::Algorithm::Aes256Gcm.id(), 2);
-    /// ```
-    pub const fn id(self) -> u8 {
+    pub(crate) const fn id(self) -> u8 {
         match self {
             Algorithm::XChaCha20Poly1305 => 1,
             Algorithm::Aes256Gcm => 2,
@@ -73,13 +68,7 @@ impl Algorithm {
     }
 
     /// The algorithm a header byte names, if this build knows it.
-    ///
-    /// ```
-    /// use sealed_session::Algorithm;
-    /// assert_eq!(Algorithm::from_id(1), Some(Algorithm::XChaCha20Poly1305));
-    /// assert_eq!(Algorithm::from_id(0), None);
-    /// ```
-    pub const fn from_id(id: u8) -> Option<Algorithm> {
+    pub(crate) const fn from_id(id: u8) -> Option<Algorithm> {
         match id {
             1 => Some(Algorithm::XChaCha20Poly1305),
             2 => Some(Algorithm::Aes256Gcm),
@@ -89,11 +78,7 @@ impl Algorithm {
     }
 
     /// Nonce length in bytes.
-    ///
-    /// ```
-    /// assert_eq!(sealed_session::Algorithm::XChaCha20Poly1305.nonce_len(), 24);
-    /// ```
-    pub const fn nonce_len(self) -> usize {
+    pub(crate) const fn nonce_len(self) -> usize {
         match self {
             Algorithm::XChaCha20Poly1305 | Algorithm::XAes256Gcm => 24,
             Algorithm::Aes256Gcm => 12,
@@ -101,11 +86,7 @@ impl Algorithm {
     }
 
     /// Authentication tag length in bytes (16 for all three).
-    ///
-    /// ```
-    /// assert_eq!(sealed_session::Algorithm::Aes256Gcm.tag_len(), 16);
-    /// ```
-    pub const fn tag_len(self) -> usize {
+    pub(crate) const fn tag_len(self) -> usize {
         16
     }
 
@@ -130,9 +111,9 @@ impl fmt::Display for Algorithm {
 }
 
 impl std::str::FromStr for Algorithm {
-    type Err = Error;
+    type Err = ConfigError;
 
-    fn from_str(s: &str) -> Result<Self, Error> {
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
         let norm: String = s
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
@@ -142,10 +123,7 @@ impl std::str::FromStr for Algorithm {
             "xchacha20poly1305" | "xchacha" => Ok(Algorithm::XChaCha20Poly1305),
             "aes256gcm" | "aesgcm" => Ok(Algorithm::Aes256Gcm),
             "xaes256gcm" | "xaes" => Ok(Algorithm::XAes256Gcm),
-            _ => Err(Error::Config(format!(
-                "unknown algorithm {s:?}: use \"xaes256gcm\", \"xchacha20poly1305\" or \
-                 \"aes256gcm\""
-            ))),
+            _ => Err(ConfigError::UnknownAlgorithm { name: s.to_owned() }),
         }
     }
 }

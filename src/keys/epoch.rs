@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use super::aead::{Algorithm, Key, KeyId};
 use super::ring::KeySet;
 use super::secret::Secret;
-use crate::error::Error;
+use crate::error::ConfigError;
 
 /// Keys that rotate on a schedule, all derived from one master secret.
 ///
@@ -18,7 +18,7 @@ use crate::error::Error;
 ///
 /// A session is guaranteed to open for at least one whole period after it was sealed (and
 /// at most two), so the period must be at least the idle timeout, and longer than twice the
-/// clock skew; [`SessionConfig::build`](crate::SessionConfig::build) refuses other periods.
+/// clock skew; [`SessionBuilder::build`](crate::SessionBuilder::build) refuses other periods.
 ///
 /// A cookie sealed under the next epoch's key *before* this instance's skew window opens is
 /// rejected as [`Rejection::FutureKey`](crate::Rejection::FutureKey), not as an unknown key: a
@@ -54,14 +54,10 @@ impl EpochKeys {
     /// # use sealed_session::{EpochKeys, Secret};
     /// assert!(EpochKeys::new(Secret::generate(), Duration::ZERO).is_err());
     /// ```
-    pub fn new(master: Secret, period: std::time::Duration) -> Result<EpochKeys, Error> {
+    pub fn new(master: Secret, period: std::time::Duration) -> Result<EpochKeys, ConfigError> {
         let period_secs = period.as_secs();
         if period_secs == 0 {
-            return Err(Error::Config(
-                "the epoch period must be at least one second; pick one at least as long as \
-                 the idle timeout"
-                    .into(),
-            ));
+            return Err(ConfigError::EpochPeriod);
         }
         Ok(EpochKeys {
             master,

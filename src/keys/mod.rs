@@ -33,7 +33,7 @@ mod xaes;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::Error;
+use crate::error::ConfigError;
 
 pub(crate) use aead::Key;
 pub use aead::{Algorithm, KeyId};
@@ -113,27 +113,20 @@ impl Keys {
         &self,
         idle: Option<Duration>,
         clock_skew: Duration,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ConfigError> {
         let Keys::Epoch(e) = self else {
             return Ok(());
         };
         let period = e.period_secs;
         if let Some(idle) = idle.filter(|i| i.as_secs() > period) {
-            return Err(Error::Config(format!(
-                "the epoch period ({period} s) is shorter than the idle timeout ({} s): a \
-                 session sealed just before a rotation could not be opened after one period \
-                 and would end early; use a period of at least {} s, or a shorter idle timeout",
-                idle.as_secs(),
-                idle.as_secs()
-            )));
+            return Err(ConfigError::EpochShorterThanIdle {
+                period,
+                idle: idle.as_secs(),
+            });
         }
         let skew = clock_skew.as_secs();
         if period <= skew.saturating_mul(2) {
-            return Err(Error::Config(format!(
-                "the epoch period ({period} s) must be longer than twice the clock skew \
-                 ({skew} s): use a period of at least {} s, or a smaller clock_skew",
-                skew.saturating_mul(2).saturating_add(1)
-            )));
+            return Err(ConfigError::EpochSkew { period, skew });
         }
         Ok(())
     }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::aead::{Algorithm, Key, KeyId};
 use super::secret::Secret;
-use crate::error::Error;
+use crate::error::ConfigError;
 
 /// The keys one secret yields: one per algorithm, so every algorithm always opens.
 #[derive(Clone)]
@@ -66,7 +66,7 @@ impl Keyring {
         }
     }
 
-    /// A key ring from secrets newest first; fails with [`Error::NoKeys`] when empty.
+    /// A key ring from secrets newest first; fails with [`ConfigError::NoKeys`] when empty.
     ///
     /// ```
     /// use sealed_session::{Keyring, Secret};
@@ -74,13 +74,13 @@ impl Keyring {
     /// assert_eq!(ring.len(), 2);
     /// assert!(Keyring::from_secrets(Vec::new()).is_err());
     /// ```
-    pub fn from_secrets(secrets: impl IntoIterator<Item = Secret>) -> Result<Keyring, Error> {
+    pub fn from_secrets(secrets: impl IntoIterator<Item = Secret>) -> Result<Keyring, ConfigError> {
         let sets: Vec<KeySet> = secrets
             .into_iter()
             .map(|s| KeySet::derive(&s, None))
             .collect();
         if sets.is_empty() {
-            return Err(Error::NoKeys);
+            return Err(ConfigError::NoKeys);
         }
         Ok(Keyring { sets })
     }
@@ -92,8 +92,27 @@ impl Keyring {
     ///                             sealed_session::Secret::generate().to_base64());
     /// assert_eq!(sealed_session::Keyring::from_base64_list(&list).unwrap().len(), 2);
     /// ```
-    pub fn from_base64_list(list: &str) -> Result<Keyring, Error> {
+    pub fn from_base64_list(list: &str) -> Result<Keyring, ConfigError> {
         Self::from_secrets(Secret::list_from_base64(list)?)
+    }
+
+    /// A key ring from the environment variable `name`: comma-separated base64 secrets,
+    /// newest first (what [`from_base64_list`](Keyring::from_base64_list) reads). A missing
+    /// or empty variable is [`ConfigError::MissingEnvVar`], which names it.
+    ///
+    /// ```
+    /// # use sealed_session::{ConfigError, Keyring};
+    /// let err = Keyring::from_env("SEALED_SESSION_DOC_UNSET").unwrap_err();
+    /// assert_eq!(err, ConfigError::MissingEnvVar { name: "SEALED_SESSION_DOC_UNSET".into() });
+    /// assert!(err.to_string().contains("sealed-session keygen"));
+    /// ```
+    pub fn from_env(name: &str) -> Result<Keyring, ConfigError> {
+        match std::env::var(name) {
+            Ok(list) if !list.trim().is_empty() => Self::from_base64_list(&list),
+            _ => Err(ConfigError::MissingEnvVar {
+                name: name.to_owned(),
+            }),
+        }
     }
 
     /// Appends an older secret that opens but never seals.

@@ -5,7 +5,7 @@ use std::fmt;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use crate::error::ConfigError;
 
 /// A secret from which session keys are derived: at least 32 bytes, zeroized on drop,
 /// never printed.
@@ -25,14 +25,14 @@ impl Secret {
     /// The minimum secret length in bytes.
     pub const MIN_LEN: usize = 32;
 
-    /// Wraps raw secret bytes; fails with [`Error::SecretTooShort`] under 32 bytes.
+    /// Wraps raw secret bytes; fails with [`ConfigError::SecretTooShort`] under 32 bytes.
     ///
     /// ```
     /// assert!(sealed_session::Secret::from_bytes(&[1u8; 32]).is_ok());
     /// ```
-    pub fn from_bytes(bytes: &[u8]) -> Result<Secret, Error> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Secret, ConfigError> {
         if bytes.len() < Self::MIN_LEN {
-            return Err(Error::SecretTooShort { len: bytes.len() });
+            return Err(ConfigError::SecretTooShort { len: bytes.len() });
         }
         Ok(Secret(Zeroizing::new(bytes.to_vec())))
     }
@@ -46,11 +46,11 @@ impl Secret {
     /// ).unwrap();
     /// # let _ = s;
     /// ```
-    pub fn from_base64(text: &str) -> Result<Secret, Error> {
+    pub fn from_base64(text: &str) -> Result<Secret, ConfigError> {
         Self::from_base64_at(text, 0)
     }
 
-    fn from_base64_at(text: &str, index: usize) -> Result<Secret, Error> {
+    fn from_base64_at(text: &str, index: usize) -> Result<Secret, ConfigError> {
         let trimmed = text.trim().trim_end_matches('=');
         // Normalise the URL-safe alphabet to the standard one so one decoder takes both.
         let normalised: Zeroizing<String> = Zeroizing::new(
@@ -66,7 +66,7 @@ impl Secret {
         let bytes = Zeroizing::new(
             base64::engine::general_purpose::STANDARD_NO_PAD
                 .decode(normalised.as_bytes())
-                .map_err(|_| Error::SecretNotBase64 { index })?,
+                .map_err(|_| ConfigError::SecretNotBase64 { index })?,
         );
         Self::from_bytes(&bytes)
     }
@@ -80,9 +80,9 @@ impl Secret {
     /// let b = Secret::generate().to_base64();
     /// assert_eq!(Secret::list_from_base64(&format!("{a}, {b}")).unwrap().len(), 2);
     /// ```
-    pub fn list_from_base64(list: &str) -> Result<Vec<Secret>, Error> {
+    pub fn list_from_base64(list: &str) -> Result<Vec<Secret>, ConfigError> {
         if list.trim().is_empty() {
-            return Err(Error::NoKeys);
+            return Err(ConfigError::NoKeys);
         }
         list.split(',')
             .enumerate()
@@ -94,7 +94,7 @@ impl Secret {
     ///
     /// # Panics
     ///
-    /// If the operating system's generator fails (see [`Error::Random`]): a process that
+    /// If the operating system's generator fails (see [`Error::Random`](crate::Error::Random)): a process that
     /// cannot draw a secret must not start with a weak one.
     ///
     /// ```
@@ -141,7 +141,7 @@ mod tests {
     #[test]
     fn short_secret_is_an_error_that_says_so() {
         let e = Secret::from_bytes(&[0u8; 31]).unwrap_err();
-        assert_eq!(e, Error::SecretTooShort { len: 31 });
+        assert_eq!(e, ConfigError::SecretTooShort { len: 31 });
         assert!(e.to_string().contains("at least 32 bytes"));
     }
 
@@ -162,11 +162,11 @@ mod tests {
         }
         assert_eq!(
             Secret::from_base64("not base64!!").unwrap_err(),
-            Error::SecretNotBase64 { index: 0 }
+            ConfigError::SecretNotBase64 { index: 0 }
         );
         assert_eq!(
             Secret::list_from_base64(&format!("{},%%", secret(1).to_base64())).unwrap_err(),
-            Error::SecretNotBase64 { index: 1 }
+            ConfigError::SecretNotBase64 { index: 1 }
         );
     }
 

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{SessionState, Status, Value};
+use super::{SessionState, SessionStatus, Value};
 use crate::error::{Error, Rejection};
 
 impl Serialize for Value {
@@ -141,7 +141,7 @@ impl SessionState {
             entries: wire.entries,
             created_at: Some(wire.created_at),
             refreshed_at: Some(wire.refreshed_at),
-            status: Status::Unchanged,
+            status: SessionStatus::Unchanged,
             touched: false,
             schema: ext.schema,
             persistent: (ext.flags & EXT_BROWSER_SESSION != 0).then_some(false),
@@ -195,7 +195,7 @@ mod tests {
         assert_eq!(back.get::<String>("b").unwrap().as_deref(), Some("two"));
         assert_eq!(back.data::<(u8, u8)>().unwrap(), Some((3, 4)));
         assert_eq!(back.created_at(), Some(1000));
-        assert_eq!(back.status(), Status::Unchanged);
+        assert_eq!(back.status(), SessionStatus::Unchanged);
         assert_eq!(back.keys().collect::<Vec<_>>(), ["a", "b"]);
 
         let mut trailing = body.clone();
@@ -217,12 +217,12 @@ mod tests {
                 .unwrap();
         assert!(!s.remove("nothing"));
         s.clear();
-        assert_eq!(s.status(), Status::Unchanged);
+        assert_eq!(s.status(), SessionStatus::Unchanged);
         s.insert("k", &5u8).unwrap();
         let mut again = SessionState::decode(&s.encode().unwrap()).unwrap();
         again.insert("k", &5u8).unwrap();
-        assert_eq!(again.status(), Status::Unchanged);
+        assert_eq!(again.status(), SessionStatus::Unchanged);
         again.insert("k", &6u8).unwrap();
-        assert_eq!(again.status(), Status::Changed);
+        assert_eq!(again.status(), SessionStatus::Changed);
     }
 }

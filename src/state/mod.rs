@@ -22,20 +22,20 @@ const WHOLE_STRUCT_KEY: &str = "";
 /// What happened to a session during the current request, which decides the response.
 ///
 /// ```
-/// use sealed_session::{SessionState, Status};
+/// use sealed_session::{SessionState, SessionStatus};
 ///
 /// let mut s = SessionState::new();
-/// assert_eq!(s.status(), Status::Unchanged);
+/// assert_eq!(s.status(), SessionStatus::Unchanged);
 /// s.insert("user_id", &42u64).unwrap();
-/// assert_eq!(s.status(), Status::Changed);
+/// assert_eq!(s.status(), SessionStatus::Changed);
 /// s.renew();
-/// assert_eq!(s.status(), Status::Renewed);
+/// assert_eq!(s.status(), SessionStatus::Renewed);
 /// s.purge();
-/// assert_eq!(s.status(), Status::Purged);
+/// assert_eq!(s.status(), SessionStatus::Purged);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[non_exhaustive]
-pub enum Status {
+pub enum SessionStatus {
     /// Nothing was written. A cookie is still sent if the idle deadline is due for a refresh
     /// or the session must be re-sealed under the primary key.
     #[default]
@@ -65,19 +65,19 @@ pub enum Status {
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct SessionState {
-    pub(crate) entries: BTreeMap<String, Value>,
+    entries: BTreeMap<String, Value>,
     /// Unix seconds; `None` until first sealed.
-    pub(crate) created_at: Option<u64>,
+    created_at: Option<u64>,
     /// Unix seconds the idle deadline was last refreshed; `None` until first sealed.
-    pub(crate) refreshed_at: Option<u64>,
-    pub(crate) status: Status,
-    pub(crate) touched: bool,
+    refreshed_at: Option<u64>,
+    status: SessionStatus,
+    touched: bool,
     /// The schema version the entries are written in.
-    pub(crate) schema: u32,
+    schema: u32,
     /// `Some(false)`: a browser-session cookie; `None`: the engine's default.
-    pub(crate) persistent: Option<bool>,
+    persistent: Option<bool>,
     /// Unix seconds of the last revalidation; `None` before the first.
-    pub(crate) validated_at: Option<u64>,
+    validated_at: Option<u64>,
 }
 
 impl fmt::Debug for SessionState {
@@ -130,7 +130,7 @@ impl SessionState {
     /// differs from what was there, so writing the same value again costs no cookie.
     ///
     /// ```
-    /// # use sealed_session::{SessionState, Status};
+    /// # use sealed_session::{SessionState, SessionStatus};
     /// let mut s = SessionState::new();
     /// s.insert("theme", &"dark").unwrap();
     /// assert!(s.insert("", &1).is_err()); // keys must not be empty
@@ -159,7 +159,7 @@ impl SessionState {
             return Ok(());
         }
         self.entries.insert(key, Value(bytes));
-        self.mark(Status::Changed);
+        self.mark(SessionStatus::Changed);
         Ok(())
     }
 
@@ -174,7 +174,7 @@ impl SessionState {
     pub fn remove(&mut self, key: &str) -> bool {
         let was = self.entries.remove(key).is_some();
         if was {
-            self.mark(Status::Changed);
+            self.mark(SessionStatus::Changed);
         }
         was
     }
@@ -203,7 +203,7 @@ impl SessionState {
     pub fn clear(&mut self) {
         if !self.entries.is_empty() {
             self.entries.clear();
-            self.mark(Status::Changed);
+            self.mark(SessionStatus::Changed);
         }
     }
 
@@ -212,14 +212,14 @@ impl SessionState {
     /// [`regenerate`](SessionState::regenerate), which also drops the data.
     ///
     /// ```
-    /// # use sealed_session::{SessionState, Status};
+    /// # use sealed_session::{SessionState, SessionStatus};
     /// let mut s = SessionState::new();
     /// s.renew();
-    /// assert_eq!(s.status(), Status::Renewed);
+    /// assert_eq!(s.status(), SessionStatus::Renewed);
     /// ```
     pub fn renew(&mut self) {
         self.validated_at = None;
-        self.mark(Status::Renewed);
+        self.mark(SessionStatus::Renewed);
     }
 
     /// Starts a new, empty session: every entry is dropped and the lifetime restarts, as
@@ -228,29 +228,29 @@ impl SessionState {
     /// an attacker who fixed the victim's session, say) survives into the authenticated one.
     ///
     /// ```
-    /// # use sealed_session::{SessionState, Status};
+    /// # use sealed_session::{SessionState, SessionStatus};
     /// let mut s = SessionState::new();
     /// s.insert("planted", &1u8).unwrap();
     /// s.regenerate();
     /// assert!(s.is_empty());
-    /// assert_eq!(s.status(), Status::Renewed);
+    /// assert_eq!(s.status(), SessionStatus::Renewed);
     /// ```
     pub fn regenerate(&mut self) {
         self.entries.clear();
         self.validated_at = None;
-        self.mark(Status::Renewed);
+        self.mark(SessionStatus::Renewed);
     }
 
     /// Destroys the session: all data is dropped and the response removes its cookies.
     /// Data inserted afterwards starts a new session.
     ///
     /// ```
-    /// # use sealed_session::{SessionState, Status};
+    /// # use sealed_session::{SessionState, SessionStatus};
     /// let mut s = SessionState::new();
     /// s.insert("a", &1u8).unwrap();
     /// s.purge();
     /// assert!(s.is_empty());
-    /// assert_eq!(s.status(), Status::Purged);
+    /// assert_eq!(s.status(), SessionStatus::Purged);
     /// ```
     pub fn purge(&mut self) {
         self.entries.clear();
@@ -259,7 +259,7 @@ impl SessionState {
         self.touched = false;
         self.persistent = None;
         self.validated_at = None;
-        self.status = Status::Purged;
+        self.status = SessionStatus::Purged;
     }
 
     /// Chooses how long the browser keeps this session's cookies: `true` ("keep me signed
@@ -267,7 +267,7 @@ impl SessionState {
     /// drops the cookies when it closes. The choice is sealed in the cookie and kept across
     /// refreshes, re-seals and key rotations until it is changed or the session is purged.
     /// Sessions that never choose follow
-    /// [`SessionConfig::persistent`](crate::SessionConfig::persistent). The server enforces
+    /// [`SessionBuilder::persistent`](crate::SessionBuilder::persistent). The server enforces
     /// the idle and absolute limits either way.
     ///
     /// ```
@@ -279,7 +279,7 @@ impl SessionState {
     pub fn set_persistent(&mut self, persistent: bool) {
         if self.persistent != Some(persistent) {
             self.persistent = Some(persistent);
-            self.mark(Status::Changed);
+            self.mark(SessionStatus::Changed);
         }
     }
 
@@ -294,7 +294,7 @@ impl SessionState {
     }
 
     /// The schema version of the stored entries (see
-    /// [`SessionConfig::schema`](crate::SessionConfig::schema)); 0 unless the application
+    /// [`SessionBuilder::schema`](crate::SessionBuilder::schema)); 0 unless the application
     /// versions its data.
     ///
     /// ```
@@ -314,17 +314,16 @@ impl SessionState {
     pub(crate) fn replace_entries(&mut self, other: SessionState) {
         if self.entries != other.entries {
             self.entries = other.entries;
-            self.mark(Status::Changed);
+            self.mark(SessionStatus::Changed);
         }
     }
 
     /// When the session was last revalidated (Unix seconds; see
-    /// [`SessionConfig::revalidate`](crate::SessionConfig::revalidate)): its creation time
-    /// until the first revalidation.
+    /// [`SessionBuilder::revalidate`](crate::SessionBuilder::revalidate)): its creation time
+    /// until the first revalidation; `None` before the session is first sealed.
     ///
     /// ```
-    /// let s = sealed_session::SessionState::new().with_timestamps(10, 20);
-    /// assert_eq!(s.validated_at(), Some(10));
+    /// assert_eq!(sealed_session::SessionState::new().validated_at(), None);
     /// ```
     pub fn validated_at(&self) -> Option<u64> {
         self.validated_at.or(self.created_at)
@@ -359,10 +358,10 @@ impl SessionState {
     /// What happened to the session so far.
     ///
     /// ```
-    /// # use sealed_session::{SessionState, Status};
-    /// assert_eq!(SessionState::new().status(), Status::Unchanged);
+    /// # use sealed_session::{SessionState, SessionStatus};
+    /// assert_eq!(SessionState::new().status(), SessionStatus::Unchanged);
     /// ```
-    pub fn status(&self) -> Status {
+    pub fn status(&self) -> SessionStatus {
         self.status
     }
 
@@ -445,12 +444,19 @@ impl SessionState {
         self.refreshed_at
     }
 
-    fn mark(&mut self, status: Status) {
+    fn mark(&mut self, status: SessionStatus) {
         self.status = match (self.status, status) {
             // After a purge, new data starts a new session; report it as changed.
-            (Status::Purged, s) => s,
+            (SessionStatus::Purged, s) => s,
             (cur, s) => cur.max(s),
         };
+    }
+
+    /// The (created, refreshed) timestamps the session carries now: those it was opened with
+    /// (0 for a session never sealed).
+    pub(crate) fn times(&self) -> (u64, u64) {
+        let created = self.created_at.unwrap_or(0);
+        (created, self.refreshed_at.unwrap_or(created))
     }
 
     /// The (created, refreshed) timestamps the session carries once sealed at `now`.
@@ -460,7 +466,7 @@ impl SessionState {
     /// earlier, so the body stays valid (`refreshed >= created`) on every instance.
     pub(crate) fn timestamps_at(&self, now: u64) -> (u64, u64) {
         let created = match self.created_at {
-            Some(c) if self.status != Status::Renewed => c,
+            Some(c) if self.status != SessionStatus::Renewed => c,
             _ => now,
         };
         (created, now.max(created))
@@ -474,18 +480,18 @@ impl SessionState {
 
     /// Marks the data changed, so the response re-seals the whole value (a migration).
     pub(crate) fn mark_changed(&mut self) {
-        self.mark(Status::Changed);
+        self.mark(SessionStatus::Changed);
     }
 
     /// Whether this request only refreshes the session's times (an idle refresh, a touch, a
     /// revalidation): nothing in its data changed.
     pub(crate) fn only_refreshed(&self) -> bool {
-        self.status == Status::Unchanged
+        self.status == SessionStatus::Unchanged
     }
 
-    /// Sets the timestamps directly (tests, known-answer vectors).
-    #[doc(hidden)]
-    pub fn with_timestamps(mut self, created_at: u64, refreshed_at: u64) -> SessionState {
+    /// Sets the timestamps directly (tests, known-answer vectors, fuzz seeds).
+    #[cfg(any(test, feature = "__fuzzing"))]
+    pub(crate) fn with_timestamps(mut self, created_at: u64, refreshed_at: u64) -> SessionState {
         self.created_at = Some(created_at);
         self.refreshed_at = Some(refreshed_at);
         self
@@ -536,7 +542,7 @@ mod tests {
         s.purge();
         assert_eq!(s.created_at(), None);
         s.insert("b", &1u8).unwrap();
-        assert_eq!(s.status(), Status::Changed);
+        assert_eq!(s.status(), SessionStatus::Changed);
         s.encode_at(100).unwrap();
         assert_eq!(s.created_at(), Some(100));
     }

@@ -34,7 +34,7 @@ const KNOWN_FLAGS: u8 = FLAG_LZ4;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Compression {
-    /// Compress with LZ4 bodies of at least [`COMPRESS_MIN`] bytes, and keep the result only
+    /// Compress with LZ4 bodies of at least 512 bytes, and keep the result only
     /// when it is strictly smaller.
     #[default]
     Auto,

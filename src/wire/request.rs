@@ -4,26 +4,25 @@
 use std::fmt;
 
 use crate::error::Rejection;
-use crate::options::CookieConfig;
 use crate::wire::set_cookie::{MAX_CHUNKS, MAX_COOKIE_BYTES, STAMP};
 
 /// The reader stops after this many bytes of `Cookie` headers: more is a hostile or broken
 /// client (servers cap request headers lower than this anyway).
-pub const MAX_HEADER_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_HEADER_BYTES: usize = 256 * 1024;
 
 /// The reader stops after this many cookies in a request (browsers send at most ~180 per site).
-pub const MAX_REQUEST_COOKIES: usize = 1024;
+pub(crate) const MAX_REQUEST_COOKIES: usize = 1024;
 
 /// The most values for one session cookie name that the reader keeps from a request.
 ///
 /// A request may carry several cookies of the same name: one set by this site, and others
 /// planted by a sibling subdomain or a plain-HTTP page for a parent domain or a longer path
 /// ("cookie tossing"). The reader tries each rather than trusting the first.
-pub const MAX_CANDIDATES: usize = 4;
+pub(crate) const MAX_CANDIDATES: usize = 4;
 
 /// The most sealed values (candidates, or combinations of chunk candidates) one request may
 /// make the reader try to open: each costs at most one AEAD open of a 4 KB value.
-pub const MAX_ATTEMPTS: usize = 8;
+pub(crate) const MAX_ATTEMPTS: usize = 8;
 
 /// The session cookies a request carried, copied out of its `Cookie` headers by one bounded
 /// scan, so that a request handle can open them later without borrowing the request.
@@ -67,9 +66,11 @@ impl RequestCookies {
     /// at most [`MAX_HEADER_BYTES`], [`MAX_REQUEST_COOKIES`] cookies, and
     /// [`MAX_CANDIDATES`] values per chunk name, each at most [`MAX_COOKIE_BYTES`] long.
     pub(crate) fn scan<'h>(
-        config: &CookieConfig,
+        name: &str,
+        max_cookies: usize,
         headers: impl IntoIterator<Item = &'h [u8]>,
     ) -> RequestCookies {
+        let session = name.as_bytes();
         let mut out = RequestCookies::default();
         let (mut bytes, mut count) = (0usize, 0usize);
         let mut per_index = [0u8; MAX_CHUNKS + 1];
@@ -77,7 +78,7 @@ impl RequestCookies {
             bytes += header.len();
             out.header_bytes = bytes;
             if bytes > MAX_HEADER_BYTES {
-                return RequestCookies::refused(Rejection::HeaderTooLarge, bytes);
+                return RequestCookies::given_up(Rejection::HeaderTooLarge, bytes);
             }
             let mut rest = Some(header);
             while let Some(text) = rest {
@@ -94,22 +95,18 @@ impl RequestCookies {
                 };
                 count += 1;
                 if count > MAX_REQUEST_COOKIES {
-                    return RequestCookies::refused(Rejection::HeaderTooLarge, bytes);
+                    return RequestCookies::given_up(Rejection::HeaderTooLarge, bytes);
                 }
                 let pair = pair.trim_ascii();
                 let Some(eq) = pair.iter().position(|&b| b == b'=') else {
                     continue;
                 };
-                let (name, value) = pair.split_at(eq);
-                let (name, value) = (name.trim_ascii(), value.get(1..).unwrap_or_default());
+                let (cookie, value) = pair.split_at(eq);
+                let (cookie, value) = (cookie.trim_ascii(), value.get(1..).unwrap_or_default());
                 let value = value.trim_ascii();
-                let index = if name.strip_prefix(config.name.as_bytes()) == Some(b".t") {
-                    STAMP
-                } else {
-                    match config.chunk_index_bytes(name) {
-                        Some(i) => i,
-                        None => continue,
-                    }
+                let index = match cookie_index(session, max_cookies, cookie) {
+                    Some(i) => i,
+                    None => continue,
                 };
                 out.present |= 1 << index;
                 let Some(seen) = per_index.get_mut(index) else {
@@ -119,7 +116,7 @@ impl RequestCookies {
                     continue;
                 }
                 *seen += 1;
-                let value = if name.len() + value.len() > MAX_COOKIE_BYTES {
+                let value = if cookie.len() + value.len() > MAX_COOKIE_BYTES {
                     // No browser keeps such a cookie, so no response of ours set it.
                     Err(Rejection::TooLong)
                 } else {
@@ -138,7 +135,7 @@ impl RequestCookies {
         out
     }
 
-    fn refused(reason: Rejection, header_bytes: usize) -> RequestCookies {
+    fn given_up(reason: Rejection, header_bytes: usize) -> RequestCookies {
         RequestCookies {
             refused: Some(reason),
             header_bytes,
@@ -161,7 +158,7 @@ impl RequestCookies {
         self.first.iter().chain(&self.more)
     }
 
-    fn candidates(&self, index: usize) -> impl Iterator<Item = Result<&str, Rejection>> + '_ {
+    fn values(&self, index: usize) -> impl Iterator<Item = Result<&str, Rejection>> + '_ {
         self.parts().filter(move |p| p.index == index).map(|p| {
             let (a, b) = p.value?;
             // Base64url and the chunk prefix are ASCII; anything else cannot be ours.
@@ -172,14 +169,14 @@ impl RequestCookies {
 
     /// The refresh stamps the request carried (usable ones), in order.
     pub(crate) fn stamps(&self) -> impl Iterator<Item = &str> + '_ {
-        self.candidates(STAMP).flatten()
+        self.values(STAMP).flatten()
     }
 
     /// The sealed values of the first chunk's candidates, without any chunk-count prefix: what
     /// a reader can peek at (key id, algorithm) without decrypting.
     ///
     /// Runs on every request that carries the cookie, touched or not, so it works on the raw
-    /// bytes (no UTF-8 check: [`peek_key`](crate::format::peek_key) accepts base64url only).
+    /// bytes (no UTF-8 check: [`peek_key`](super::seal::peek_key) accepts base64url only).
     pub(crate) fn heads(&self) -> impl Iterator<Item = &[u8]> + '_ {
         self.parts()
             .filter(|p| p.index == 0)
@@ -193,100 +190,29 @@ impl RequestCookies {
             })
     }
 
-    /// Calls `open` on each candidate sealed value (a single cookie, or chunks joined), in
-    /// the order the request carried them, until one opens; at most [`MAX_ATTEMPTS`] calls.
-    ///
-    /// `Ok(None)`: the request carried no first chunk. `Err`: nothing opened; the reason is
-    /// the first candidate's (the browser sends the most specific cookie first).
-    pub(crate) fn open_with<T>(
-        &self,
-        max_cookies: usize,
-        mut open: impl FnMut(&str) -> Result<T, Rejection>,
-    ) -> Result<Option<T>, Rejection> {
-        if let Some(reason) = self.refused {
-            return Err(reason);
-        }
-        let mut first_err: Option<Rejection> = None;
-        let mut attempts = 0usize;
-        let mut any = false;
-        let mut joined = String::new();
-        for head in self.candidates(0) {
-            any = true;
-            let mut fail = |r: Rejection| {
-                first_err.get_or_insert(r);
-            };
-            let head = match head {
-                Ok(h) => h,
-                Err(r) => {
-                    fail(r);
-                    continue;
-                }
-            };
-            let Some((count, part0)) = split_chunk_count(head) else {
-                attempts += 1;
-                match open(head) {
-                    Ok(t) => return Ok(Some(t)),
-                    Err(r) => fail(r),
-                }
-                if attempts >= MAX_ATTEMPTS {
-                    break;
-                }
-                continue;
-            };
-            let total = match parse_index(count.as_bytes()) {
-                Some(n) if (2..=max_cookies).contains(&n) => n,
-                _ => {
-                    fail(Rejection::BadChunks);
-                    continue;
-                }
-            };
-            // One choice per further chunk, advanced like an odometer: every combination of
-            // the (at most MAX_CANDIDATES) values of each chunk, within the attempt budget.
-            let mut choice = [0usize; MAX_CHUNKS];
-            loop {
-                joined.clear();
-                joined.push_str(part0);
-                let mut missing = None;
-                for (i, &k) in choice.iter().enumerate().take(total).skip(1) {
-                    match self.candidates(i).filter_map(Result::ok).nth(k) {
-                        Some(v) => joined.push_str(v),
-                        None => {
-                            // Absent, or present but unusable (say, longer than a browser
-                            // keeps): say which.
-                            let unusable = self.candidates(i).find_map(Result::err);
-                            missing = Some(unusable.unwrap_or(Rejection::BadChunks));
-                            break;
-                        }
-                    }
-                }
-                if let Some(reason) = missing {
-                    fail(reason);
-                    break;
-                }
-                attempts += 1;
-                match open(&joined) {
-                    Ok(t) => return Ok(Some(t)),
-                    Err(r) => fail(r),
-                }
-                if attempts >= MAX_ATTEMPTS || !self.advance(&mut choice, total) {
-                    break;
-                }
-            }
-            if attempts >= MAX_ATTEMPTS {
-                break;
-            }
-        }
-        match first_err {
-            Some(r) => Err(r),
-            None if any => Err(Rejection::BadChunks),
-            None => Ok(None),
+    /// Why nothing was read, when the scan gave up (too many cookie bytes or cookies).
+    pub(crate) fn refused(&self) -> Option<Rejection> {
+        self.refused
+    }
+
+    /// The sealed values the request's cookies make, in the order the request carried them,
+    /// within [`MAX_ATTEMPTS`]: see [`Candidates::next`].
+    pub(crate) fn candidates(&self, max_cookies: usize) -> Candidates<'_> {
+        Candidates {
+            request: self,
+            max_cookies,
+            next_head: 0,
+            chunked: None,
+            attempts: 0,
+            joined: String::new(),
+            saw_head: false,
         }
     }
 
     /// Moves `choice` (chunks 1..total) to the next combination; false after the last.
     fn advance(&self, choice: &mut [usize; MAX_CHUNKS], total: usize) -> bool {
         for (i, c) in choice.iter_mut().enumerate().take(total).skip(1) {
-            let n = self.candidates(i).filter(Result::is_ok).count();
+            let n = self.values(i).filter(Result::is_ok).count();
             if *c + 1 < n {
                 *c += 1;
                 return true;
@@ -294,6 +220,111 @@ impl RequestCookies {
             *c = 0;
         }
         false
+    }
+}
+
+/// The candidate values of one request, offered one at a time by [`Candidates::next`]: each
+/// first-chunk value alone, or joined with every combination of the further chunks' values
+/// (chunk 1 varying fastest, then chunk 2, and so on: FORMAT.md, *Reading*).
+pub(crate) struct Candidates<'r> {
+    request: &'r RequestCookies,
+    max_cookies: usize,
+    /// Which first-chunk value comes next.
+    next_head: usize,
+    /// The chunked value being combined, if any.
+    chunked: Option<Chunked<'r>>,
+    attempts: usize,
+    /// The current combination of chunks, joined.
+    joined: String,
+    saw_head: bool,
+}
+
+struct Chunked<'r> {
+    part0: &'r str,
+    total: usize,
+    /// Which value of each further chunk the next combination takes.
+    choice: [usize; MAX_CHUNKS],
+    done: bool,
+}
+
+impl Candidates<'_> {
+    /// The next sealed value to try (a single cookie's value, or chunks joined), or why a
+    /// candidate cannot be one; `None` once every candidate was offered or [`MAX_ATTEMPTS`]
+    /// values were.
+    pub(crate) fn next(&mut self) -> Option<Result<&str, Rejection>> {
+        if self.attempts >= MAX_ATTEMPTS {
+            return None;
+        }
+        loop {
+            if let Some(ch) = &mut self.chunked {
+                if ch.done {
+                    self.chunked = None;
+                    continue;
+                }
+                self.joined.clear();
+                self.joined.push_str(ch.part0);
+                let mut missing = None;
+                for (i, &k) in ch.choice.iter().enumerate().take(ch.total).skip(1) {
+                    match self.request.values(i).filter_map(Result::ok).nth(k) {
+                        Some(v) => self.joined.push_str(v),
+                        None => {
+                            // Absent, or present but unusable (say, longer than a browser
+                            // keeps): say which.
+                            let unusable = self.request.values(i).find_map(Result::err);
+                            missing = Some(unusable.unwrap_or(Rejection::BadChunks));
+                            break;
+                        }
+                    }
+                }
+                if let Some(reason) = missing {
+                    self.chunked = None;
+                    return Some(Err(reason));
+                }
+                ch.done = !self.request.advance(&mut ch.choice, ch.total);
+                self.attempts += 1;
+                return Some(Ok(&self.joined));
+            }
+            let head = self.request.values(0).nth(self.next_head)?;
+            self.next_head += 1;
+            self.saw_head = true;
+            let head = match head {
+                Ok(h) => h,
+                Err(r) => return Some(Err(r)),
+            };
+            let Some((count, part0)) = split_chunk_count(head) else {
+                self.attempts += 1;
+                return Some(Ok(head));
+            };
+            match parse_index(count.as_bytes()) {
+                Some(total) if (2..=self.max_cookies).contains(&total) => {
+                    self.chunked = Some(Chunked {
+                        part0,
+                        total,
+                        choice: [0; MAX_CHUNKS],
+                        done: false,
+                    });
+                }
+                _ => return Some(Err(Rejection::BadChunks)),
+            }
+        }
+    }
+
+    /// Whether the request carried a first chunk at all (usable or not).
+    pub(crate) fn saw_head(&self) -> bool {
+        self.saw_head
+    }
+}
+
+/// Which of this session's cookies `cookie` (a cookie name from a request) is: `Some(0)` for
+/// the session's name, `Some(i)` for `name.i` when this configuration could have written it
+/// (`i < max_cookies`), [`STAMP`] for the refresh stamp `name.t`, `None` for any other cookie.
+/// Cookies this configuration could not have written are never read and never removed.
+pub(crate) fn cookie_index(session: &[u8], max_cookies: usize, cookie: &[u8]) -> Option<usize> {
+    match cookie.strip_prefix(session)? {
+        [] => Some(0),
+        b".t" => Some(STAMP),
+        [b'.', digits @ ..] => parse_index(digits).filter(|i| (1..max_cookies).contains(i)),
+        _ => None,
     }
 }
 
@@ -311,7 +342,7 @@ fn split_chunk_count(value: &str) -> Option<(&str, &str)> {
 }
 
 /// A small decimal index with no sign, no leading zero and at most two digits.
-pub(crate) fn parse_index(d: &[u8]) -> Option<usize> {
+fn parse_index(d: &[u8]) -> Option<usize> {
     match d {
         [a @ b'1'..=b'9'] => Some(usize::from(a - b'0')),
         [a @ b'1'..=b'9', b @ b'0'..=b'9'] => {
@@ -322,139 +353,4 @@ pub(crate) fn parse_index(d: &[u8]) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wire::set_cookie::tests::{cfg, names_and_values};
-
-    #[test]
-    fn split_and_reassemble_every_chunk_under_the_limit() {
-        let c = cfg(3);
-        let value: String = (0..10_000)
-            .map(|i| char::from(b'A' + (i % 26) as u8))
-            .collect();
-        let h = c.set_cookies(&value, Some(10), 0).unwrap();
-        let nv = names_and_values(&h);
-        assert_eq!(nv.len(), 3);
-        for (n, v) in &nv {
-            assert!(n.len() + v.len() <= MAX_COOKIE_BYTES);
-        }
-        assert_eq!(nv[0].0, "session");
-        assert_eq!(nv[2].0, "session.2");
-        assert!(nv[0].1.starts_with("3."));
-        // Browsers may send them in any order, among other cookies.
-        let header = format!(
-            "other=1; session.2={}; session={}; x=y; session.1={}",
-            nv[2].1, nv[0].1, nv[1].1
-        );
-        let found = RequestCookies::scan(&c, [header.as_bytes()]);
-        assert_eq!(found.present(), 0b111);
-        assert_eq!(joined(&c, &found), Ok(Some(value)));
-        // One chunk missing: typed rejection.
-        let header = format!("session={}; session.2={}", nv[0].1, nv[2].1);
-        let found = RequestCookies::scan(&c, [header.as_bytes()]);
-        assert_eq!(joined(&c, &found), Err(Rejection::BadChunks));
-    }
-
-    /// The first candidate value (joined when chunked), as the engine would try it.
-    fn joined(c: &CookieConfig, found: &RequestCookies) -> Result<Option<String>, Rejection> {
-        found.open_with(c.max_cookies, |v| Ok(v.to_string()))
-    }
-
-    /// Every value `open_with` offers, in order, when none opens.
-    fn offered(c: &CookieConfig, header: &str) -> Vec<String> {
-        let mut seen = Vec::new();
-        let found = RequestCookies::scan(c, [header.as_bytes()]);
-        let _ = found.open_with(c.max_cookies, |v| {
-            seen.push(v.to_string());
-            Err::<(), _>(Rejection::BadTag)
-        });
-        seen
-    }
-
-    #[test]
-    fn exact_name_match_only() {
-        let c = cfg(2);
-        let f = RequestCookies::scan(
-            &c,
-            [&b"xsession=1; session_x=2; sessions=3; session.01=4; session.99=5"[..]],
-        );
-        assert_eq!(f.present(), 0);
-        let f = RequestCookies::scan(&c, [&b"a=b"[..], &b" session = v1 ; session=v2"[..]]);
-        assert_eq!(joined(&c, &f), Ok(Some("v1".into())));
-    }
-
-    #[test]
-    fn duplicates_are_all_tried_in_order_within_bounds() {
-        let c = cfg(1);
-        assert_eq!(offered(&c, "session=a; x=1; session=b"), ["a", "b"]);
-        let many = (0..10)
-            .map(|i| format!("session=v{i}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        assert_eq!(offered(&c, &many).len(), MAX_CANDIDATES);
-        // Chunked: every combination of the chunks' candidates, up to the attempt budget.
-        let c = cfg(3);
-        assert_eq!(
-            offered(&c, "session=2.a; session.1=x; session.1=y"),
-            ["ax", "ay"]
-        );
-        let dup = "session=3.a; session=3.b; session.1=x; session.1=y; session.2=p; session.2=q";
-        assert_eq!(offered(&c, dup).len(), MAX_ATTEMPTS);
-        // A usable candidate wins over an unusable one, whatever the order.
-        let found = RequestCookies::scan(&c, [&b"session=\xff; session=ok"[..]]);
-        assert_eq!(joined(&c, &found), Ok(Some("ok".into())));
-    }
-
-    #[test]
-    fn only_what_this_configuration_writes_is_read() {
-        // A chunk count above max_cookies, or with a leading zero, is not ours.
-        let c = cfg(2);
-        for bad in [
-            "session=3.a; session.1=b; session.2=c",
-            "session=02.a; session.1=b",
-            "session=1.a",
-            "session=0.a",
-        ] {
-            let found = RequestCookies::scan(&c, [bad.as_bytes()]);
-            assert_eq!(joined(&c, &found), Err(Rejection::BadChunks), "{bad}");
-        }
-        // Chunk names at or past max_cookies are someone else's.
-        let found = RequestCookies::scan(&c, [&b"session.2=x; session.1=y"[..]]);
-        assert_eq!(found.present(), 0b10);
-        // A cookie longer than any browser keeps is not one we set.
-        let long = format!("session={}", "A".repeat(MAX_COOKIE_BYTES));
-        let found = RequestCookies::scan(&c, [long.as_bytes()]);
-        assert_eq!(joined(&c, &found), Err(Rejection::TooLong));
-    }
-
-    #[test]
-    fn a_non_utf8_session_cookie_is_rejected_not_ignored() {
-        let c = cfg(1);
-        let f = RequestCookies::scan(&c, [&b"session=\xc3\x28abc"[..]]);
-        assert_eq!(f.present(), 1);
-        assert_eq!(joined(&c, &f), Err(Rejection::BadBase64));
-    }
-
-    #[test]
-    fn reader_is_bounded() {
-        let c = cfg(1);
-        let many = "a=b;".repeat(MAX_REQUEST_COOKIES + 1);
-        let f = RequestCookies::scan(&c, [many.as_bytes()]);
-        assert_eq!(joined(&c, &f), Err(Rejection::HeaderTooLarge));
-        let big = vec![b'a'; MAX_HEADER_BYTES + 1];
-        let f = RequestCookies::scan(&c, [big.as_slice()]);
-        assert_eq!(joined(&c, &f), Err(Rejection::HeaderTooLarge));
-        assert_eq!(f.present(), 0, "nothing is known to be ours");
-    }
-
-    #[test]
-    fn the_chunk_count_is_read_from_the_first_three_bytes_only() {
-        assert_eq!(split_chunk_count("2.AQMA"), Some(("2", "AQMA")));
-        assert_eq!(split_chunk_count("32.AQMA"), Some(("32", "AQMA")));
-        assert_eq!(split_chunk_count(".AQMA"), Some(("", "AQMA"))); // then a bad count
-        assert_eq!(split_chunk_count("123.AQMA"), None); // a single (undecodable) value
-        assert_eq!(split_chunk_count("AQMAAAAA.x"), None);
-        assert_eq!(split_chunk_count(""), None);
-        assert_eq!(chunk_count_dot(b"7."), Some(1));
-    }
-}
+mod tests;

@@ -15,21 +15,73 @@
 
 use std::fmt;
 
-use cookie::Cookie;
-
 use crate::error::Error;
-use crate::options::{CookieConfig, SameSite};
 
 /// The most bytes of name plus value a browser keeps in one cookie.
-pub const MAX_COOKIE_BYTES: usize = 4096;
+pub(crate) const MAX_COOKIE_BYTES: usize = 4096;
 
 /// The most cookies one session may be split across.
-pub const MAX_CHUNKS: usize = 32;
+pub(crate) const MAX_CHUNKS: usize = 32;
 
-// `RequestCookies::heads` looks for the chunk count's dot within the first three bytes.
+// The reader looks for the chunk count's dot within the first three bytes of a value.
 const _: () = assert!(MAX_CHUNKS < 100);
 
-impl CookieConfig {
+/// The slot of the refresh stamp cookie `<name>.t` among a request's session cookies (after
+/// the chunks), and its bit in a request's mask of present cookies.
+pub(crate) const STAMP: usize = MAX_CHUNKS;
+
+/// The attributes every cookie of a session carries, as [`CookieWriter::new`] takes them.
+pub(crate) struct Attributes<'a> {
+    pub path: &'a str,
+    /// Without a leading dot (browsers ignore it).
+    pub domain: Option<&'a str>,
+    pub secure: bool,
+    pub http_only: bool,
+    /// `"Strict"`, `"Lax"` or `"None"`.
+    pub same_site: &'static str,
+}
+
+/// Writes a session's `Set-Cookie` values: its name, how many cookies it may span, and its
+/// attributes, rendered once as the text every cookie ends with.
+#[derive(Clone, Debug)]
+pub(crate) struct CookieWriter {
+    name: String,
+    max_cookies: usize,
+    /// `; HttpOnly; SameSite=Lax; Secure; Path=/` and the domain: the same for every cookie,
+    /// so it is written once here rather than per response.
+    attributes: String,
+}
+
+impl CookieWriter {
+    /// A writer for cookie `name` (chunks `name.1`…, stamp `name.t`), checked by the caller.
+    pub(crate) fn new(name: &str, max_cookies: usize, a: &Attributes<'_>) -> CookieWriter {
+        let mut attributes = String::with_capacity(64);
+        if a.http_only {
+            attributes.push_str("; HttpOnly");
+        }
+        attributes.push_str("; SameSite=");
+        attributes.push_str(a.same_site);
+        if a.secure {
+            attributes.push_str("; Secure");
+        }
+        attributes.push_str("; Path=");
+        attributes.push_str(a.path);
+        if let Some(d) = a.domain {
+            attributes.push_str("; Domain=");
+            attributes.push_str(d.strip_prefix('.').unwrap_or(d));
+        }
+        CookieWriter {
+            name: name.to_owned(),
+            max_cookies,
+            attributes,
+        }
+    }
+
+    /// How many cookies a session may span.
+    pub(crate) fn max_cookies(&self) -> usize {
+        self.max_cookies
+    }
+
     /// The name of chunk `i` (0 is the plain name).
     fn chunk_name(&self, i: usize) -> ChunkName<'_> {
         ChunkName(&self.name, i)
@@ -54,7 +106,8 @@ impl CookieConfig {
     }
 
     /// Splits a sealed value into `Set-Cookie` values for `max_age` seconds (`None`: a
-    /// browser-session cookie), removing chunks the request carried that are no longer needed.
+    /// browser-session cookie), removing chunks the request carried (bits of `present`) that
+    /// are no longer needed.
     pub(crate) fn set_cookies(
         &self,
         value: &str,
@@ -68,31 +121,32 @@ impl CookieConfig {
             let cap = self.capacity(i, total);
             let (part, tail) = rest.split_at(cap.min(rest.len()));
             rest = tail;
-            let h = if i == 0 && total > 1 {
-                self.header(i, Some(total), part, max_age)
-            } else {
-                self.header(i, None, part, max_age)
-            };
-            out.push(h);
+            let count = (i == 0 && total > 1).then_some(total);
+            out.push(self.header(i, count, part, max_age));
         }
         debug_assert!(rest.is_empty());
-        out.extend(self.removals(present & !((1u64 << total) - 1)));
+        self.push_removals(&mut out, present & !((1u64 << total) - 1));
         Ok(out)
     }
 
-    /// `Set-Cookie` values that delete the chunks whose bits are set in `mask`.
+    /// `Set-Cookie` values that delete the cookies whose bits are set in `mask` (chunk `i`:
+    /// bit `i`; the refresh stamp: bit [`STAMP`]).
     pub(crate) fn removals(&self, mask: u64) -> Vec<String> {
-        (0..=STAMP)
-            .filter(|i| mask & (1 << i) != 0)
-            .map(|i| {
-                let name = self.chunk_name(i).to_string();
-                let mut c = self.base(&name, "");
-                c.make_removal();
-                c.to_string()
-            })
-            .collect()
+        let mut out = Vec::with_capacity(mask.count_ones() as usize);
+        self.push_removals(&mut out, mask);
+        out
     }
 
+    fn push_removals(&self, out: &mut Vec<String>, mask: u64) {
+        for i in (0..=STAMP).filter(|i| mask & (1 << i) != 0) {
+            // An empty value that expires now and in the past, whichever a browser reads.
+            let mut h = self.header(i, None, "", Some(0));
+            h.push_str("; Expires=Thu, 01 Jan 1970 00:00:01 GMT");
+            out.push(h);
+        }
+    }
+
+    /// How many cookies a sealed value of `len` bytes needs, or the size error.
     pub(crate) fn chunks_needed(&self, len: usize) -> Result<usize, Error> {
         for total in 1..=self.max_cookies {
             let cap: usize = (0..total).map(|i| self.capacity(i, total)).sum();
@@ -120,20 +174,6 @@ impl CookieConfig {
         self.chunk_name(STAMP).to_string()
     }
 
-    /// A cookie with this configuration's attributes, borrowing every string so that the
-    /// only allocation is the final header text.
-    fn base<'a>(&'a self, name: &'a str, value: &'a str) -> Cookie<'a> {
-        let mut c = Cookie::new(name, value);
-        c.set_path(self.path.as_str());
-        if let Some(d) = &self.domain {
-            c.set_domain(d.as_str());
-        }
-        c.set_secure(self.secure);
-        c.set_http_only(self.http_only);
-        c.set_same_site(self.same_site.to_cookie());
-        c
-    }
-
     /// The `Set-Cookie` text of chunk `index` carrying `value` (prefixed with `count.` when
     /// given: the first of several chunks). Every part is visible ASCII: the name and the
     /// path and domain were checked when the configuration was built, and the value is
@@ -151,13 +191,7 @@ impl CookieConfig {
     ) -> String {
         let name = self.chunk_name(index);
         debug_assert!(name.len() + value.len() <= MAX_COOKIE_BYTES);
-        let domain = self
-            .domain
-            .as_deref()
-            .map(|d| d.strip_prefix('.').unwrap_or(d));
-        let mut h = String::with_capacity(
-            name.len() + value.len() + self.path.len() + domain.map_or(0, |d| d.len() + 9) + 80,
-        );
+        let mut h = String::with_capacity(name.len() + value.len() + self.attributes.len() + 72);
         h.push_str(&self.name);
         match index {
             0 => {}
@@ -173,23 +207,7 @@ impl CookieConfig {
             h.push('.');
         }
         h.push_str(value);
-        if self.http_only {
-            h.push_str("; HttpOnly");
-        }
-        h.push_str(match self.same_site {
-            SameSite::Strict => "; SameSite=Strict",
-            SameSite::Lax => "; SameSite=Lax",
-            SameSite::None => "; SameSite=None",
-        });
-        if self.secure {
-            h.push_str("; Secure");
-        }
-        h.push_str("; Path=");
-        h.push_str(&self.path);
-        if let Some(d) = domain {
-            h.push_str("; Domain=");
-            h.push_str(d);
-        }
+        h.push_str(&self.attributes);
         // The engine decides persistence per session: `None` is a browser-session cookie.
         if let Some(secs) = max_age {
             h.push_str("; Max-Age=");
@@ -198,10 +216,6 @@ impl CookieConfig {
         h
     }
 }
-
-/// The slot of the refresh stamp cookie `<name>.t` among a request's session cookies (after
-/// the chunks), and its bit in `RequestCookies::present`.
-pub(crate) const STAMP: usize = MAX_CHUNKS;
 
 struct ChunkName<'a>(&'a str, usize);
 
@@ -248,156 +262,4 @@ fn digits(n: usize) -> usize {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    pub(crate) fn cfg(max: usize) -> CookieConfig {
-        CookieConfig {
-            max_cookies: max,
-            ..CookieConfig::default()
-        }
-    }
-
-    pub(crate) fn names_and_values(headers: &[String]) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .map(|h| {
-                let c = Cookie::parse(h.clone()).unwrap();
-                (c.name().to_string(), c.value().to_string())
-            })
-            .collect()
-    }
-
-    #[test]
-    fn secure_defaults_on_the_wire() {
-        let h = cfg(1).set_cookies("abc", Some(60), 0).unwrap();
-        let s = &h[0];
-        for attr in [
-            "session=abc",
-            "HttpOnly",
-            "Secure",
-            "SameSite=Lax",
-            "Path=/",
-            "Max-Age=60",
-        ] {
-            assert!(s.contains(attr), "{s}");
-        }
-    }
-
-    #[test]
-    fn exactly_at_the_limit_fits_one_byte_more_does_not() {
-        let c = cfg(1);
-        let fits = "A".repeat(MAX_COOKIE_BYTES - "session".len());
-        let h = c.set_cookies(&fits, None, 0).unwrap();
-        let (n, v) = &names_and_values(&h)[0];
-        assert_eq!(n.len() + v.len(), MAX_COOKIE_BYTES);
-        let over = format!("{fits}A");
-        let e = c.set_cookies(&over, None, 0).unwrap_err();
-        assert_eq!(
-            e,
-            Error::TooLarge {
-                size: MAX_COOKIE_BYTES + 1,
-                limit: MAX_COOKIE_BYTES,
-                max_cookies: 1
-            }
-        );
-    }
-
-    #[test]
-    fn stale_chunks_are_removed_when_the_session_shrinks() {
-        let c = cfg(3);
-        let h = c.set_cookies("small", Some(10), 0b111).unwrap();
-        let nv = names_and_values(&h);
-        assert_eq!(nv[0], ("session".to_string(), "small".to_string()));
-        assert_eq!(nv.len(), 3);
-        for s in &h[1..] {
-            assert!(s.contains("Max-Age=0") && s.contains("Path=/"), "{s}");
-        }
-        assert!(h[1].starts_with("session.1="));
-    }
-
-    #[test]
-    fn too_large_even_chunked_names_the_fix() {
-        let c = cfg(2);
-        let e = c.set_cookies(&"A".repeat(9000), None, 0).unwrap_err();
-        assert!(matches!(
-            e,
-            Error::TooLarge {
-                limit: 8192,
-                max_cookies: 2,
-                ..
-            }
-        ));
-        assert!(e.to_string().contains("max_cookies(n)"));
-    }
-
-    /// The `cookie` crate's text for what `header` writes by hand.
-    fn via_cookie_crate(c: &CookieConfig, name: &str, value: &str, max_age: Option<u64>) -> String {
-        let mut k = c.base(name, value);
-        if let Some(secs) = max_age {
-            let secs = i64::try_from(secs).unwrap_or(i64::MAX);
-            k.set_max_age(cookie::time::Duration::seconds(secs));
-        }
-        k.to_string()
-    }
-
-    #[test]
-    fn set_cookie_text_is_what_the_cookie_crate_writes() {
-        let configs = [
-            CookieConfig::default(),
-            CookieConfig {
-                name: "__Host-session".into(),
-                ..CookieConfig::default()
-            },
-            CookieConfig {
-                secure: false,
-                http_only: false,
-                same_site: SameSite::Strict,
-                path: "/app".into(),
-                domain: Some(".example.com".into()),
-                ..CookieConfig::default()
-            },
-            CookieConfig {
-                same_site: SameSite::None,
-                domain: Some("example.com".into()),
-                persistent: false,
-                ..CookieConfig::default()
-            },
-            CookieConfig {
-                secure: false,
-                same_site: SameSite::None,
-                ..CookieConfig::default()
-            },
-        ];
-        for c in &configs {
-            for max_age in [None, Some(0), Some(7), Some(86_400), Some(u64::MAX)] {
-                for (index, count) in [
-                    (0, None),
-                    (0, Some(3)),
-                    (1, None),
-                    (12, None),
-                    (STAMP, None),
-                ] {
-                    let name = c.chunk_name(index).to_string();
-                    let value = match count {
-                        Some(n) => format!("{n}.AbC-_9"),
-                        None => "AbC-_9".to_string(),
-                    };
-                    assert_eq!(
-                        c.header(index, count, "AbC-_9", max_age),
-                        via_cookie_crate(c, &name, &value, max_age),
-                        "{c:?} {max_age:?} {index} {count:?}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn browser_session_cookie_has_no_max_age() {
-        let h = cfg(1).set_cookies("v", None, 0).unwrap();
-        assert!(!h[0].contains("Max-Age") && !h[0].contains("Expires"));
-        let h = cfg(1).set_cookies("v", Some(100), 0).unwrap();
-        assert!(h[0].contains("Max-Age=100"));
-    }
-}
+pub(crate) mod tests;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::cookies::SetCookie;
-use sealed_session::{Session, SessionConfig};
+use sealed_session::{Session, SessionBuilder};
 
 /// A request to a test app.
 #[derive(Debug, Clone, Default)]
@@ -131,9 +131,9 @@ pub trait Adapter {
     const NAME: &'static str;
     /// Serves the suite's routes with `config` (and `inner` for [`Layout::Nested`]).
     fn app(
-        config: SessionConfig,
+        config: SessionBuilder,
         layout: Layout,
-        inner: Option<SessionConfig>,
+        inner: Option<SessionBuilder>,
     ) -> impl Future<Output = App>;
 }
 
@@ -158,6 +158,16 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
             (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
         })
         .collect()
+}
+
+/// The session's deadlines as the suite's routes answer them.
+fn deadlines(s: &Session) -> Value {
+    let d = s.deadlines();
+    json!({
+        "createdAt": d.created_at,
+        "idleExpiresAt": d.idle_expires_at,
+        "absoluteExpiresAt": d.absolute_expires_at,
+    })
 }
 
 fn state(s: &Session) -> Value {
@@ -222,7 +232,7 @@ pub fn route(
         }
         ("POST", "/renew") => {
             s.renew().unwrap();
-            ok(json!({ "state": state(s), "deadlines": s.deadlines() }))
+            ok(json!({ "state": state(s), "deadlines": deadlines(s) }))
         }
         ("POST", "/regenerate") => {
             s.regenerate().unwrap();
@@ -255,7 +265,7 @@ pub fn route(
             ok(state(s))
         }
         ("GET", "/data") => ok(json!({ "data": s.data::<Profile>().unwrap() })),
-        ("GET", "/deadlines") => ok(serde_json::to_value(s.deadlines()).unwrap()),
+        ("GET", "/deadlines") => ok(deadlines(s)),
         ("POST", "/twice") => {
             let b = s.clone();
             let before = b.get::<u64>("n").unwrap();
@@ -433,7 +443,7 @@ mod actix_impl {
     impl Adapter for Actix {
         const NAME: &'static str = "actix";
 
-        async fn app(config: SessionConfig, layout: Layout, inner: Option<SessionConfig>) -> App {
+        async fn app(config: SessionBuilder, layout: Layout, inner: Option<SessionBuilder>) -> App {
             let leaks: Leaks = Arc::default();
             let data = web::Data::new(leaks.clone());
             let outer = SessionMiddleware::new(config.build().unwrap());
@@ -536,7 +546,7 @@ mod axum_impl {
     impl Adapter for Axum {
         const NAME: &'static str = "axum";
 
-        async fn app(config: SessionConfig, layout: Layout, inner: Option<SessionConfig>) -> App {
+        async fn app(config: SessionBuilder, layout: Layout, inner: Option<SessionBuilder>) -> App {
             let leaks: Leaks = Arc::default();
             let base = || Router::new().fallback(dispatch).with_state(leaks.clone());
             let router = match layout {

@@ -19,7 +19,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
 use sealed_session::axum::SessionLayer;
-use sealed_session::{CookieConfig, Session};
+use sealed_session::{CookieOptions, Session};
 
 /// A shared handler's reply as an axum response.
 fn respond(reply: app::Reply) -> Response {
@@ -92,7 +92,7 @@ async fn store_blob(
     }
 }
 
-async fn cookie_stats(State(cookie): State<CookieConfig>, headers: HeaderMap) -> Response {
+async fn cookie_stats(State(cookie): State<CookieOptions>, headers: HeaderMap) -> Response {
     let values = headers.get_all(header::COOKIE);
     respond(app::cookie_stats(
         &cookie,

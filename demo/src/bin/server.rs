@@ -20,7 +20,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 
 use sealed_session::actix::SessionMiddleware;
-use sealed_session::{CookieConfig, Session, SessionEngine};
+use sealed_session::{CookieOptions, Session, SessionEngine};
 
 /// A shared handler's reply as an actix response.
 fn respond(reply: app::Reply) -> actix_web::Result<HttpResponse> {
@@ -62,7 +62,7 @@ async fn store_blob(
 
 async fn cookie_stats(
     req: HttpRequest,
-    cookie: web::Data<CookieConfig>,
+    cookie: web::Data<CookieOptions>,
 ) -> actix_web::Result<HttpResponse> {
     let headers = req.headers().get_all(header::COOKIE);
     respond(app::cookie_stats(&cookie, headers.map(|v| v.as_bytes())))

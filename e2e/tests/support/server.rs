@@ -57,7 +57,7 @@ impl Example {
     }
     fn feature(self) -> &'static str {
         match self {
-            // `metrics`: `GET /metrics` lists the session metrics (issue 14).
+            // `metrics`: `GET /metrics` lists the session metrics.
             Example::Actix => "actix,metrics",
             Example::Axum => "axum,metrics",
         }

@@ -1,0 +1,499 @@
+//! The per-request session handle: what handlers use, and what an adapter finishes into the
+//! response.
+//!
+//! One [`Session`] lives for one request. It is created by
+//! [`SessionEngine::start`] from the request's `Cookie` headers, cloned into the handler
+//! (clones share one state), and finished once with [`Session::finish`], which asks the
+//! engine what the response writes back (one decision, `engine/write.rs`) and adds the
+//! `Set-Cookie`, `Cache-Control` and `Vary` headers to the response.
+//!
+//! # When the cookie is opened
+//!
+//! The first time a method is called, once per request. A route that never uses the session
+//! pays for one scan of the `Cookie` header (done by `start`) and nothing else, unless the
+//! cookie's header shows it was sealed under an older key or another algorithm: then
+//! `finish` opens it and re-seals it under the primary key, so live sessions migrate off old
+//! keys even on routes that never read them.
+//!
+//! # What the response writes back
+//!
+//! * nothing for an unused session, or one read but unchanged and not yet due for an idle
+//!   refresh;
+//! * a sealed cookie for a changed, renewed or regenerated session, and for one opened under an
+//!   old key;
+//! * only a refresh stamp (`<name>.t`, bound to the request's value) for a session whose
+//!   times alone move: one due for an idle refresh (see
+//!   [`refresh_share`](crate::SessionBuilder::refresh_share)), touched, or revalidated. The
+//!   value is never re-sent for that, so a late refresh response cannot undo a concurrent
+//!   write or logout (FORMAT.md, *Refresh stamps*);
+//! * removals for a purged session, and for a rejected cookie that no healthy instance could
+//!   open ([`Rejection::remove_cookie`](crate::Rejection::remove_cookie));
+//! * removals of chunk cookies the new value no longer needs.
+//!
+//! A cookie that fails to open is "no session": the handler sees an empty session, and the
+//! rejection is counted and logged, never a
+//! server error. When the session no longer fits, [`finish`](Session::finish) returns an
+//! [`ErrorResponse`] under [`TooLargePolicy::ServerError`](crate::TooLargePolicy), and sends no
+//! session cookie either way, so the client keeps its last good one.
+//!
+//! # Edge cases, decided here once for every adapter
+//!
+//! * **Two session layers on one request** (app-level and scope-level): the inner one owns
+//!   the request. Its adapter calls [`supersede`](Session::supersede) on the outer handle,
+//!   whose `finish` then does nothing, so a response never carries two competing
+//!   `Set-Cookie`s for the session.
+//! * **Writes after the response headers were built** (from a streaming body, a spawned
+//!   task): they return [`Error::Committed`] instead of succeeding and being lost.
+//! * **A handler that writes and then answers 5xx**: its writes are discarded by default
+//!   ([`ServerErrorWrites`](crate::ServerErrorWrites)).
+//! * **A stored value that no longer decodes** as the requested type (the type changed in a
+//!   deploy): [`get`](Session::get) returns [`Error::Deserialize`], which the handler can
+//!   handle: treat the value as absent and [`remove`](Session::remove) or overwrite it, or
+//!   [`clear`](Session::clear) the session. Left unhandled with `?`, it is an opaque 500
+//!   whose details go to the log only.
+
+mod lifecycle;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::engine::{Deadlines, LoadOutcome, Opened, SessionEngine};
+use crate::error::Error;
+use crate::state::{SessionState, SessionStatus};
+use crate::wire::request::RequestCookies;
+
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use lifecycle::missing_layer_message;
+
+/// One request's session, shared by the handler and the adapter that finishes the response.
+///
+/// `Clone` (clones share one state), `Send` and `Sync`: it can be held across `.await`s in
+/// any executor. Reading methods open the cookie on first use; changing methods return
+/// [`Error::Committed`] once the response has been finished.
+///
+/// ```
+/// use sealed_session::{Secret, SessionBuilder, SessionStatus};
+///
+/// let engine = SessionBuilder::new(Secret::generate()).build().unwrap();
+/// let session = engine.start_headers(&http::HeaderMap::new());
+/// session.insert("cart", &vec!["SKU-1"])?;
+/// assert_eq!(session.status(), SessionStatus::Changed);
+///
+/// let mut response = http::Response::new(());
+/// session.finish(&mut response).unwrap();
+/// assert!(response.headers().contains_key("set-cookie"));
+/// assert_eq!(response.headers()["cache-control"], "private");
+/// assert_eq!(session.insert("late", &1u8), Err(sealed_session::Error::Committed));
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    engine: SessionEngine,
+    request: RequestCookies,
+    slot: Mutex<Slot>,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// The session, once someone used it (or `finish` opened it for a re-seal).
+    opened: Option<Opened>,
+    /// The clock, read once per request when first needed.
+    now: Option<u64>,
+    /// A nested session layer owns the request: this handle writes nothing.
+    superseded: bool,
+    /// [`Session::revalidate`] already ran for this request.
+    revalidated: bool,
+    /// `finish` ran (or a nested layer took over): changes can no longer reach the client.
+    closed: bool,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let slot = self.lock();
+        let mut d = f.debug_struct("Session");
+        match &slot.opened {
+            None => d.field("state", &"untouched"),
+            Some(o) => d.field("state", &o.state).field("outcome", &o.outcome),
+        };
+        d.field("superseded", &slot.superseded)
+            .field("closed", &slot.closed)
+            .finish()
+    }
+}
+
+impl Session {
+    fn lock(&self) -> MutexGuard<'_, Slot> {
+        // A panic while holding the lock leaves a session that is still consistent (every
+        // change is a single map operation), so recover the guard rather than spread it.
+        self.shared
+            .slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The request's one clock reading.
+    fn now(&self, slot: &mut Slot) -> u64 {
+        *slot.now.get_or_insert_with(|| self.shared.engine.now())
+    }
+
+    /// The opened session, opening it first if nobody has: the one place a request's cookie
+    /// is opened, and its rejection logged.
+    fn open<'s>(&self, slot: &'s mut Slot) -> &'s mut Opened {
+        if slot.opened.is_none() {
+            let now = self.now(slot);
+            let engine = &self.shared.engine;
+            let opened = engine.open_request(&self.shared.request, now);
+            if let LoadOutcome::Rejected(r) = opened.outcome {
+                engine.note_rejection(r, now);
+            }
+            slot.opened = Some(opened);
+        }
+        match slot.opened.as_mut() {
+            Some(opened) => opened,
+            None => unreachable!("opened just above"),
+        }
+    }
+
+    /// Runs `f` on the opened session, opening it first if nobody has.
+    fn read<R>(&self, f: impl FnOnce(&SessionState, LoadOutcome) -> R) -> R {
+        let mut slot = self.lock();
+        let opened = self.open(&mut slot);
+        f(&opened.state, opened.outcome)
+    }
+
+    /// Runs `f` on the opened session to change it; refused once the response is finished.
+    fn change<R>(&self, f: impl FnOnce(&mut SessionState) -> R) -> Result<R, Error> {
+        let mut slot = self.lock();
+        if slot.closed {
+            return Err(Error::Committed);
+        }
+        Ok(f(&mut self.open(&mut slot).state))
+    }
+
+    /// Reads the value under `key` as a `T`: `Ok(None)` when absent.
+    ///
+    /// A value that does not decode as `T` (stored as another type, or by an older release
+    /// whose type had other fields) is [`Error::Deserialize`]. Handle it rather than let it
+    /// fail every request: treat it as absent and overwrite or [`remove`](Session::remove)
+    /// it.
+    ///
+    /// ```
+    /// # use sealed_session::{Error, Secret, SessionBuilder};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.insert("n", &5u32)?;
+    /// assert_eq!(session.get::<u32>("n")?, Some(5));
+    /// assert_eq!(session.get::<u32>("missing")?, None);
+    ///
+    /// // Recovering from a value of another shape:
+    /// let cart: Vec<String> = match session.get("n") {
+    ///     Ok(v) => v.unwrap_or_default(),
+    ///     Err(Error::Deserialize { key, .. }) => { session.remove(&key)?; Vec::new() }
+    ///     Err(e) => return Err(e),
+    /// };
+    /// assert!(cart.is_empty());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        self.read(|s, _| s.get(key))
+    }
+
+    /// Stores `value` under `key`. Writing the value already stored is not a change and sends
+    /// no cookie.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder, SessionStatus};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.insert("theme", "dark")?;
+    /// assert_eq!(session.status(), SessionStatus::Changed);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn insert<T: Serialize + ?Sized>(
+        &self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.change(|s| s.insert(key, value))?
+    }
+
+    /// Removes `key`; returns whether it was present.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.insert("a", &1u8)?;
+    /// assert!(session.remove("a")?);
+    /// assert!(!session.remove("a")?);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn remove(&self, key: &str) -> Result<bool, Error> {
+        self.change(|s| s.remove(key))
+    }
+
+    /// Removes `key` and returns its value as a `T`.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.insert("flash", "saved")?;
+    /// assert_eq!(session.remove_as::<String>("flash")?.as_deref(), Some("saved"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn remove_as<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        self.change(|s| s.remove_as(key))?
+    }
+
+    /// Removes every entry; the session and its lifetime go on.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.insert("a", &1u8)?;
+    /// session.clear()?;
+    /// assert!(session.is_empty());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn clear(&self) -> Result<(), Error> {
+        self.change(SessionState::clear)
+    }
+
+    /// Starts a new lifetime and a new cookie, keeping the data. See
+    /// [`SessionState::renew`]; at login, prefer [`regenerate`](Session::regenerate).
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder, SessionStatus};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.insert("theme", "dark")?;
+    /// session.renew()?;
+    /// assert_eq!(session.status(), SessionStatus::Renewed);
+    /// assert_eq!(session.get::<String>("theme")?.as_deref(), Some("dark"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn renew(&self) -> Result<(), Error> {
+        self.change(SessionState::renew)
+    }
+
+    /// Starts a new, empty session with a new lifetime: do this at login (and at any change
+    /// of privilege), so nothing planted in the session before the user authenticated
+    /// survives into the authenticated one. See [`SessionState::regenerate`].
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder, SessionStatus};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.insert("planted", &true)?;
+    /// session.regenerate()?;
+    /// session.insert("user_id", &42u64)?;
+    /// assert_eq!(session.get::<bool>("planted")?, None);
+    /// assert_eq!(session.status(), SessionStatus::Renewed);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn regenerate(&self) -> Result<(), Error> {
+        self.change(SessionState::regenerate)
+    }
+
+    /// Destroys the session and removes its cookies. See [`SessionState::purge`].
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder, SessionStatus};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.insert("a", &1u8)?;
+    /// session.purge()?;
+    /// assert_eq!(session.status(), SessionStatus::Purged);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn purge(&self) -> Result<(), Error> {
+        self.change(SessionState::purge)
+    }
+
+    /// Refreshes the idle deadline on this response even if it is not yet due.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder, SessionStatus};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.touch()?;
+    /// assert_eq!(session.status(), SessionStatus::Unchanged); // but the response refreshes the cookie
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn touch(&self) -> Result<(), Error> {
+        self.change(SessionState::touch)
+    }
+
+    /// Chooses whether this session's cookies outlive the browser ("keep me signed in") or
+    /// end with it. See [`SessionState::set_persistent`]; the choice is sealed in the cookie.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder};
+    /// let engine = SessionBuilder::new(Secret::generate()).build().unwrap();
+    /// let session = engine.start_headers(&http::HeaderMap::new());
+    /// session.insert("user_id", &1u64)?;
+    /// session.set_persistent(false)?;
+    /// let mut response = http::Response::new(());
+    /// session.finish(&mut response).unwrap();
+    /// let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    /// assert!(!cookie.contains("Max-Age") && !cookie.contains("Expires"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn set_persistent(&self, persistent: bool) -> Result<(), Error> {
+        self.change(|s| s.set_persistent(persistent))
+    }
+
+    /// What happened to the session so far in this request.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder, SessionStatus};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// assert_eq!(session.status(), SessionStatus::Unchanged);
+    /// ```
+    pub fn status(&self) -> SessionStatus {
+        self.read(|s, _| s.status())
+    }
+
+    /// How the request's cookie turned out (no cookie, opened, or rejected and why).
+    ///
+    /// ```
+    /// # use sealed_session::{LoadOutcome, Secret, SessionBuilder};
+    /// let engine = SessionBuilder::new(Secret::generate()).build().unwrap();
+    /// let session = engine.start([&b"__Host-session=not-sealed"[..]]);
+    /// assert!(matches!(session.outcome(), LoadOutcome::Rejected(_)));
+    /// ```
+    pub fn outcome(&self) -> LoadOutcome {
+        self.read(|_, o| o)
+    }
+
+    /// Reads a whole-struct session stored with [`set_data`](Session::set_data).
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Cart { items: Vec<String> }
+    /// assert!(session.data::<Cart>()?.is_none());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn data<T: DeserializeOwned>(&self) -> Result<Option<T>, Error> {
+        self.read(|s, _| s.data())
+    }
+
+    /// Stores one struct as the session's typed data. See [`SessionState::set_data`].
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Cart { items: Vec<String> }
+    /// session.set_data(&Cart { items: vec!["SKU-1".into()] })?;
+    /// assert_eq!(session.data::<Cart>()?.unwrap().items.len(), 1);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn set_data<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Error> {
+        self.change(|s| s.set_data(value))?
+    }
+
+    /// Whether the session holds no data.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// assert!(session.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.read(|s, _| s.is_empty())
+    }
+
+    /// The keys of the map entries, in order.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.insert("b", &1u8)?;
+    /// session.insert("a", &1u8)?;
+    /// assert_eq!(session.keys(), ["a", "b"]);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn keys(&self) -> Vec<String> {
+        self.read(|s, _| s.keys().map(str::to_owned).collect())
+    }
+
+    /// The session's deadlines as they will stand after this response (Unix seconds): a
+    /// session written, renewed or touched in this request is stamped "now" when the
+    /// response is sealed.
+    ///
+    /// ```
+    /// # use sealed_session::{Secret, SessionBuilder};
+    /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
+    /// session.insert("a", &1u8)?;
+    /// let d = session.deadlines();
+    /// assert_eq!(d.absolute_expires_at, d.created_at + 7 * 86_400);
+    /// assert!(d.idle_expires_at.unwrap() <= d.absolute_expires_at);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn deadlines(&self) -> Deadlines {
+        let mut slot = self.lock();
+        let now = self.now(&mut slot);
+        let opened = self.open(&mut slot);
+        self.shared
+            .engine
+            .deadlines(&opened.state, opened.outcome, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Secret;
+    use crate::SessionBuilder;
+
+    #[test]
+    fn an_untouched_session_without_an_old_key_decrypts_nothing() {
+        let engine = SessionBuilder::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .cookie_name("session")
+            .build()
+            .unwrap();
+        let mut s = SessionState::new();
+        s.insert("a", &1u8).unwrap();
+        let value = engine.seal(&mut s).unwrap();
+        // A valid cookie and a garbage one alike: the untouched handle finishes with no
+        // header, and the header-only peek does not even try a garbage value.
+        for cookie in [format!("session={value}"), "session=garbage".into()] {
+            let session = engine.start([cookie.as_bytes()]);
+            let mut res = http::Response::new(());
+            session.finish(&mut res).unwrap();
+            assert!(res.headers().is_empty(), "{cookie}");
+            assert!(format!("{session:?}").contains("untouched"));
+        }
+    }
+
+    #[test]
+    fn a_request_reads_the_clock_once() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let reads = Arc::new(AtomicU64::new(0));
+        let r = Arc::clone(&reads);
+        let engine = SessionBuilder::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .cookie_name("session")
+            .refresh_share(0.0)
+            .clock(move || {
+                r.fetch_add(1, Ordering::SeqCst);
+                1_800_000_000
+            })
+            .build()
+            .unwrap();
+        let mut s = SessionState::new();
+        s.insert("a", &1u8).unwrap();
+        let cookie = format!("session={}", engine.seal(&mut s).unwrap());
+        reads.store(0, Ordering::SeqCst);
+        // Open, read, the deadlines, a refresh stamp on finish: one reading.
+        let session = engine.start([cookie.as_bytes()]);
+        assert_eq!(session.get::<u8>("a").unwrap(), Some(1));
+        let _ = session.deadlines();
+        let mut res = http::Response::new(());
+        session.finish(&mut res).unwrap();
+        assert!(res.headers().contains_key("set-cookie"));
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+    }
+}
