@@ -73,6 +73,12 @@ pub mod format;
 mod handle;
 pub mod inspect;
 pub mod keys;
+#[cfg(feature = "actix-session-import")]
+#[allow(
+    dead_code,
+    reason = "the importer's decoder: the request lifecycle calls it once the importer is wired in"
+)]
+mod legacy;
 pub mod metrics;
 mod random;
 pub mod response;
