@@ -73,3 +73,32 @@ pub fn refresh_due(engine: &SessionEngine, session: &SessionState, now: u64) -> 
 pub fn max_value_len(engine: &SessionEngine) -> usize {
     engine.writer().max_value_len()
 }
+
+/// The actix-session importer's decoder (`src/legacy.rs`), for the interop tests and the fuzz
+/// harness.
+#[cfg(feature = "actix-session-import")]
+pub use crate::legacy::{
+    LegacyError, LegacyKey, LegacyKeyError, MAX_DEPTH as LEGACY_MAX_DEPTH,
+    MAX_ENTRIES as LEGACY_MAX_ENTRIES, MAX_KEY_LEN as LEGACY_MAX_KEY_LEN,
+    MAX_PLAINTEXT as LEGACY_MAX_PLAINTEXT, MAX_VALUE_LEN as LEGACY_MAX_VALUE_LEN,
+};
+
+/// The key of an actix-session app's `cookie::Key` bytes (see [`LegacyKey::from_master`]).
+#[cfg(feature = "actix-session-import")]
+pub fn legacy_key(master: &[u8]) -> Result<LegacyKey, LegacyKeyError> {
+    LegacyKey::from_master(master)
+}
+
+/// Opens an actix-session private cookie `name=value` (see [`LegacyKey::open`]).
+#[cfg(feature = "actix-session-import")]
+pub fn legacy_open(key: &LegacyKey, name: &str, value: &[u8]) -> Result<Vec<u8>, LegacyError> {
+    key.open(name, value)
+}
+
+/// The entries of an actix-session plaintext (see `legacy::decode_state`).
+#[cfg(feature = "actix-session-import")]
+pub fn legacy_decode_state(
+    plain: &[u8],
+) -> Result<std::collections::BTreeMap<String, serde_json::Value>, LegacyError> {
+    crate::legacy::decode_state(plain)
+}

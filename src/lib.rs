@@ -101,6 +101,12 @@ mod engine;
 mod error;
 pub mod inspect;
 mod keys;
+#[cfg(feature = "actix-session-import")]
+#[allow(
+    dead_code,
+    reason = "the importer's decoder: the request lifecycle calls it once the importer is wired in"
+)]
+mod legacy;
 pub mod metrics;
 mod options;
 mod policy;

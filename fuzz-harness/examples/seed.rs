@@ -9,9 +9,11 @@ mod workloads;
 use std::path::{Path, PathBuf};
 
 use sealed_session::internals::MAX_PLAINTEXT;
+use sealed_session::internals::{LEGACY_MAX_DEPTH, LEGACY_MAX_ENTRIES, LEGACY_MAX_PLAINTEXT};
 use sealed_session::{Algorithm, Compression, SessionEngine, SessionState};
 use sealed_session_fuzz::{
-    chunked_header, compressed_plaintext, plaintext_seed, seed_config, COOKIE_NAME, NOW,
+    chunked_header, compressed_plaintext, plaintext_seed, seed_config, COOKIE_NAME, LEGACY_OPEN,
+    LEGACY_SEAL, LEGACY_STATE, NOW,
 };
 
 struct Out(PathBuf);
@@ -317,5 +319,77 @@ fn main() {
     rt.extend([2, 0xc3, 0xa9, 1, 2, b'h', b'i']);
     out.put("roundtrip", "every-kind", &rt);
     out.put("roundtrip", "empty", b"");
+
+    legacy_seeds(&out);
     println!("seeds written to {}", out.0.display());
+}
+
+/// An `id` cookie as actix-session 0.11 wrote it (`Set-Cookie`, percent-encoded) for the
+/// login session under the key 0, 1, ..., 63 (`LEGACY_MASTER`), captured from `interop/`.
+const ACTIX_LOGIN: &str = "NNKt2quB9nYB1llxLrw+jxYLbWtUxoBRv5ayyZFsnz3jLgXrMnyPVIzF0pPAj+C2\
+    ZvGaU0SId1I+%2FBciMoRDRWjib+jiOczwEAne2RYLHfHcRRWerJezJ%2F3H2LAUiD+A64XpT0v8V9QQWehHa80P\
+    BXU2M6%2FNkVh5ZPzkXUkECLCcwvB1slQAJdv+M9Z0yVyq2pTKBD4%3D";
+
+/// The same session with `CookieContentSecurity::Signed`: `base64(HMAC) || JSON`, encoded.
+const ACTIX_SIGNED: &str = "UXJHcCvYfGs1appoB+mNa1v5mlhF0Cn5+VMU6ZgarSU%3D%7B%22role%22%3A%22\
+    %5C%22admin%5C%22%22%2C%22username%22%3A%22%5C%22admin%5C%22%22%2C%22userId%22%3A%221%22%2C\
+    %22permissions%22%3A%22%5B%5C%22read%5C%22%2C%5C%22write%5C%22%2C%5C%22delete%5C%22%5D%22%2C\
+    %22loginCount%22%3A%221%22%7D";
+
+/// `legacy_cookie`: real actix-session cookies, plaintexts of actix-session's shape for the
+/// JSON reader, and plaintexts the harness seals (in each written form, up to the limit).
+fn legacy_seeds(out: &Out) {
+    let put = |name: &str, mode: u8, rest: &[u8]| {
+        let mut v = vec![mode];
+        v.extend_from_slice(rest);
+        out.put("legacy_cookie", name, &v);
+    };
+    put("actix-login", LEGACY_OPEN, ACTIX_LOGIN.as_bytes());
+    let decoded = ACTIX_LOGIN.replace("%2F", "/").replace("%3D", "=");
+    put("actix-login-decoded", LEGACY_OPEN, decoded.as_bytes());
+    put("actix-signed", LEGACY_OPEN, ACTIX_SIGNED.as_bytes());
+    put("open-empty", LEGACY_OPEN, b"");
+    put("open-zeros", LEGACY_OPEN, &[b'A'; 40]);
+
+    // actix-session's state: each value is the text `serde_json::to_string` made of it.
+    let login = r#"{"userId":"1","username":"\"admin\"","role":"\"admin\"","permissions":"[\"read\",\"write\",\"delete\"]","loginCount":"1"}"#;
+    let kinds = r#"{"n":"null","b":"false","i":"-7","u":"18446744073709551615","f":"1.5e-3","s":"\"a\\\"b\\u00e9\"","a":"[1,[2,{}]]","o":"{\"k\":[true]}"}"#;
+    let deep = format!(
+        "{{\"d\":\"{}{}\"}}",
+        "[".repeat(LEGACY_MAX_DEPTH),
+        "]".repeat(LEGACY_MAX_DEPTH)
+    );
+    let many: Vec<String> = (0..LEGACY_MAX_ENTRIES)
+        .map(|i| format!("\"{i}\":\"{i}\""))
+        .collect();
+    let many = format!("{{{}}}", many.join(","));
+    let states: [(&str, &[u8]); 6] = [
+        ("login", login.as_bytes()),
+        ("kinds", kinds.as_bytes()),
+        ("deep", deep.as_bytes()),
+        ("many", many.as_bytes()),
+        ("empty", b"{}"),
+        ("not-utf8", b"{\"a\":\"\xff\"}"),
+    ];
+    for (name, plain) in states {
+        put(&format!("state-{name}"), LEGACY_STATE, plain);
+        for form in 0..4u8 {
+            put(
+                &format!("seal-{name}-form{form}"),
+                LEGACY_SEAL | form << 2,
+                plain,
+            );
+        }
+    }
+    // The largest plaintext a 4096-byte value holds, and one byte more.
+    for (name, n) in [
+        ("max", LEGACY_MAX_PLAINTEXT),
+        ("over", LEGACY_MAX_PLAINTEXT + 1),
+    ] {
+        let pad = n - r#"{"a":"\"\""}"#.len();
+        let plain = format!("{{\"a\":\"\\\"{}\\\"\"}}", "x".repeat(pad));
+        assert_eq!(plain.len(), n);
+        put(&format!("seal-{name}"), LEGACY_SEAL, plain.as_bytes());
+        put(&format!("state-{name}"), LEGACY_STATE, plain.as_bytes());
+    }
 }

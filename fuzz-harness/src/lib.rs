@@ -7,10 +7,16 @@
 //! broken (a bug): every other outcome, `Ok` or a typed error, is fine. All targets use the
 //! same fixed key ring (primary secret `[0x11; 32]`, fallback `[0x22; 32]`), the cookie name
 //! [`COOKIE_NAME`] and the fixed clock [`NOW`], so that seeds sealed by
-//! [`seed_config`] open in the targets.
+//! [`seed_config`] open in the targets. `legacy_cookie` (the actix-session importer's
+//! decoder) uses the key of an actix-session app instead, [`LEGACY_MASTER`].
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+
+mod legacy;
+pub use legacy::{
+    legacy_cookie, legacy_seal, LEGACY_MASTER, LEGACY_NAME, LEGACY_OPEN, LEGACY_SEAL, LEGACY_STATE,
+};
 
 use serde::{Deserialize, Serialize};
 

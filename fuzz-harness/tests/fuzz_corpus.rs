@@ -18,11 +18,12 @@ use sealed_session_fuzz::{
 /// A fuzz target: its directory name and the shared function it calls.
 type Target = (&'static str, fn(&[u8]));
 
-const TARGETS: [Target; 4] = [
+const TARGETS: [Target; 5] = [
     ("open_value", fuzzing::open_value),
     ("cookie_headers", fuzzing::cookie_headers),
     ("plaintext", fuzzing::plaintext),
     ("roundtrip", fuzzing::roundtrip),
+    ("legacy_cookie", fuzzing::legacy_cookie),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -235,4 +236,31 @@ fn set_cookies(session: &sealed_session::Session) -> Vec<String> {
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
         .collect()
+}
+
+#[test]
+fn legacy_seed_is_a_real_actix_session_cookie() {
+    use sealed_session::internals::{legacy_decode_state, legacy_key, legacy_open};
+
+    // fuzz/corpus/legacy_cookie/actix-login: mode byte, then the `id` cookie's value as
+    // actix-session 0.11 set it. It must reach the JSON reader, not stop at the tag.
+    let path = fuzz_dir().join("corpus/legacy_cookie/actix-login");
+    let data = std::fs::read(&path).unwrap();
+    assert_eq!(data[0], fuzzing::LEGACY_OPEN);
+    let key = legacy_key(&fuzzing::LEGACY_MASTER).unwrap();
+    let plain = legacy_open(&key, fuzzing::LEGACY_NAME, &data[1..]).unwrap();
+    let state = legacy_decode_state(&plain).unwrap();
+    assert_eq!(state.len(), 5);
+    assert_eq!(state["userId"], 1);
+    assert_eq!(state["permissions"][2], "delete");
+    fuzzing::legacy_cookie(&data);
+
+    // A value sealed by the harness opens to itself in every written form.
+    for form in 0..4u8 {
+        let mut input = vec![fuzzing::LEGACY_SEAL | form << 2];
+        input.extend_from_slice(&plain);
+        fuzzing::legacy_cookie(&input);
+    }
+    let sealed = fuzzing::legacy_seal(fuzzing::LEGACY_NAME, &plain, 9);
+    assert_eq!(legacy_open(&key, "id", sealed.as_bytes()).unwrap(), plain);
 }
