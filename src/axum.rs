@@ -181,7 +181,7 @@ fn json_response<B: From<String>>(body: String) -> http::Response<B> {
 /// Extracting [`Session`] on a route without [`SessionLayer`]: a 500 with an opaque body;
 /// the log names the layer to add.
 #[derive(Debug)]
-pub struct MissingSessionLayer;
+struct MissingSessionLayer;
 
 impl IntoResponse for MissingSessionLayer {
     fn into_response(self) -> Response {
