@@ -6,7 +6,7 @@
 //! | name | kind | labels | what it answers |
 //! |---|---|---|---|
 //! | [`OPENS`] | counter | `outcome` (`opened`, `no_cookie`, `rejected`), `reason` ([`Rejection::as_str`], empty unless rejected) | how many cookies fail, and why |
-//! | [`OPENS_BY_KEY`] | counter | `algorithm`, `key_id` (hex, as `sealed-session key-ids` prints), `primary` (`true`, `false`) | which keys sessions still use: once `primary="false"` stays at zero, the old secret can go |
+//! | [`OPENS_BY_KEY`] | counter | `algorithm`, `key_id` (a key ring's key: hex, as `sealed-session key-ids` prints; an epoch key: `epoch:previous`, `epoch:current`, `epoch:next`), `primary` (`true`, `false`) | which keys sessions still use: once `primary="false"` stays at zero, the old secret can go |
 //! | [`SEALED_BYTES`] | histogram | | bytes of each sealed value written (all chunks) |
 //! | [`SEALED_CHUNKS`] | histogram | | cookies each sealed value needed |
 //! | [`SIZE_WARNINGS`] | counter | | sealed values past [`size_warning_share`](crate::SessionBuilder::size_warning_share) of what the cookies can carry |
@@ -53,14 +53,28 @@ pub(crate) fn opened(outcome: &'static str, reason: &'static str) {
     ::metrics::counter!(OPENS, "outcome" => outcome, "reason" => reason).increment(1);
 }
 
+/// Which key opened a value, as the `key_id` label names it: a key ring's key by its id
+/// (one series per secret the operator configured), an epoch key by its place relative to
+/// the current epoch (three series at most, however long the process runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyLabel {
+    /// A key ring's key.
+    Id(KeyId),
+    /// An epoch key: `epoch:previous`, `epoch:current` or `epoch:next`.
+    Epoch(&'static str),
+}
+
 /// Records the key that opened an authenticated value.
 #[inline]
-pub(crate) fn opened_key(algorithm: Algorithm, key_id: KeyId, primary: bool) {
+pub(crate) fn opened_key(algorithm: Algorithm, key: KeyLabel, primary: bool) {
     #[cfg(feature = "metrics")]
     ::metrics::counter!(
         OPENS_BY_KEY,
         "algorithm" => algorithm.name(),
-        "key_id" => key_id.to_string(),
+        "key_id" => match key {
+            KeyLabel::Id(id) => std::borrow::Cow::Owned(id.to_string()),
+            KeyLabel::Epoch(place) => std::borrow::Cow::Borrowed(place),
+        },
         "primary" => if primary { "true" } else { "false" },
     )
     .increment(1);

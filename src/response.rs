@@ -13,9 +13,13 @@
 //!
 //! * a response with a session `Set-Cookie` gets `Cache-Control: private` (added to what the
 //!   handler set, unless it already says `private` or `no-store`);
-//! * a response the handler marked publicly cacheable (`public` or `s-maxage`) never gets a
-//!   session cookie: the write is dropped and an error event logged, because a cached copy
-//!   would replay it to other users;
+//! * a response the handler marked storable by shared caches (`Cache-Control: public` or
+//!   `s-maxage`, or a `CDN-Cache-Control` or `Surrogate-Control` field that lets a CDN store
+//!   it) never carries a session value: the write is dropped and an error event logged,
+//!   because a cached copy would replay it to other users;
+//! * a removal (a logout) on such a response is sent anyway, and the response is made
+//!   uncacheable (`no-store` in every cache field it had): a logout served from a shared
+//!   cache would never reach the application, and the user would stay logged in;
 //! * a response whose content may depend on the session (the handler used it) gets
 //!   `Vary: Cookie`, as Django's session middleware does, so a cache keys it by the cookie.
 
@@ -27,6 +31,10 @@ use crate::error::Error;
 pub(crate) const SET_COOKIE: &str = "set-cookie";
 pub(crate) const CACHE_CONTROL: &str = "cache-control";
 pub(crate) const VARY: &str = "vary";
+/// Cache directives for CDNs only (RFC 9213).
+pub(crate) const CDN_CACHE_CONTROL: &str = "cdn-cache-control";
+/// Cache directives for surrogates (reverse proxies and CDNs, Edge Architecture 1.0).
+pub(crate) const SURROGATE_CONTROL: &str = "surrogate-control";
 
 /// The parts of an HTTP response that [`Session::finish`](crate::Session::finish) reads and
 /// writes. Header names are passed in lowercase; values are visible ASCII, borrowed when they
@@ -140,23 +148,49 @@ fn has_directive(response: &impl ResponseHeaders, name: &'static str, any_of: &[
     directives(response, name).any(|d| any_of.iter().any(|a| d.eq_ignore_ascii_case(a.as_bytes())))
 }
 
-/// Whether the handler marked the response as storable by shared caches.
+/// Whether the handler marked the response as storable by shared caches: `public` or
+/// `s-maxage` in `Cache-Control`, or a targeted field (`CDN-Cache-Control`,
+/// `Surrogate-Control`) that lets its caches store it.
 pub(crate) fn publicly_cacheable(response: &impl ResponseHeaders) -> bool {
     has_directive(response, CACHE_CONTROL, &["public", "s-maxage"])
+        || [CDN_CACHE_CONTROL, SURROGATE_CONTROL]
+            .into_iter()
+            .any(|field| {
+                has_directive(response, field, &["public", "s-maxage", "max-age"])
+                    && !has_directive(response, field, &["no-store", "private"])
+            })
 }
 
-/// Adds the session's `Set-Cookie` values with the cache rules of this module; `vary` when
-/// the content may depend on the session.
-pub(crate) fn apply(response: &mut impl ResponseHeaders, set_cookies: Vec<String>, vary: bool) {
+/// Adds the session's `Set-Cookie` values with the cache rules of this module; `removal`
+/// when they only remove the session's cookies, `vary` when the content may depend on the
+/// session.
+pub(crate) fn apply(
+    response: &mut impl ResponseHeaders,
+    set_cookies: Vec<String>,
+    removal: bool,
+    vary: bool,
+) {
     if !set_cookies.is_empty() {
-        if publicly_cacheable(response) {
+        let cacheable = publicly_cacheable(response);
+        if cacheable && !removal {
             tracing::error!(
                 "session cookie not sent: the response is marked publicly cacheable \
-                 (Cache-Control: public or s-maxage), and a shared cache would replay the \
+                 (Cache-Control: public or s-maxage, or a CDN-Cache-Control or \
+                 Surrogate-Control that stores it), and a shared cache would replay the \
                  session to other users; do not mark responses of session routes public"
             );
         } else {
-            make_private(response);
+            if cacheable {
+                tracing::warn!(
+                    "a session removal (a logout) on a response marked publicly cacheable: \
+                     sent, and the response made uncacheable (no-store), since a cached \
+                     logout would never reach the application; do not mark responses of \
+                     session routes public"
+                );
+                make_uncacheable(response);
+            } else {
+                make_private(response);
+            }
             for value in set_cookies {
                 response.append(SET_COOKIE, Cow::Owned(value));
             }
@@ -164,6 +198,16 @@ pub(crate) fn apply(response: &mut impl ResponseHeaders, set_cookies: Vec<String
     }
     if vary && !has_directive(response, VARY, &["cookie", "*"]) {
         response.append(VARY, Cow::Borrowed("Cookie"));
+    }
+}
+
+/// Replaces every cache field the response has with `no-store`.
+fn make_uncacheable(response: &mut impl ResponseHeaders) {
+    response.set(CACHE_CONTROL, Cow::Borrowed("no-store"));
+    for field in [CDN_CACHE_CONTROL, SURROGATE_CONTROL] {
+        if response.values(field).next().is_some() {
+            response.set(field, Cow::Borrowed("no-store"));
+        }
     }
 }
 
@@ -350,7 +394,7 @@ mod tests {
     #[test]
     fn a_session_cookie_makes_the_response_private_keeping_stricter_directives() {
         let mut r = response(&[]);
-        apply(&mut r, vec!["s=v".into()], false);
+        apply(&mut r, vec!["s=v".into()], false, false);
         assert_eq!(values(&r, CACHE_CONTROL), ["private"]);
         assert_eq!(values(&r, SET_COOKIE), ["s=v"]);
         assert!(values(&r, VARY).is_empty());
@@ -359,7 +403,7 @@ mod tests {
             (CACHE_CONTROL, "max-age=60"),
             (CACHE_CONTROL, "must-revalidate"),
         ]);
-        apply(&mut r, vec!["s=v".into()], false);
+        apply(&mut r, vec!["s=v".into()], false, false);
         assert_eq!(
             values(&r, CACHE_CONTROL),
             ["max-age=60, must-revalidate, private"]
@@ -372,7 +416,7 @@ mod tests {
             r#"private="set-cookie""#,
         ] {
             let mut r = response(&[(CACHE_CONTROL, strict)]);
-            apply(&mut r, vec!["s=v".into()], false);
+            apply(&mut r, vec!["s=v".into()], false, false);
             assert_eq!(values(&r, CACHE_CONTROL), [strict], "{strict}");
         }
     }
@@ -381,7 +425,7 @@ mod tests {
     fn a_public_response_never_carries_a_session_cookie() {
         for public in ["public, max-age=3600", "s-maxage=60", "PUBLIC"] {
             let mut r = response(&[(CACHE_CONTROL, public)]);
-            apply(&mut r, vec!["s=v".into()], true);
+            apply(&mut r, vec!["s=v".into()], false, true);
             assert!(values(&r, SET_COOKIE).is_empty(), "{public}");
             assert_eq!(values(&r, CACHE_CONTROL), [public]);
             assert_eq!(values(&r, VARY), ["Cookie"]);
@@ -389,9 +433,47 @@ mod tests {
     }
 
     #[test]
+    fn caching_for_cdns_only_counts_as_public() {
+        for (field, value) in [
+            (CDN_CACHE_CONTROL, "max-age=600"),
+            (SURROGATE_CONTROL, "max-age=3600"),
+            (CDN_CACHE_CONTROL, "public"),
+        ] {
+            let mut r = response(&[(field, value)]);
+            apply(&mut r, vec!["s=v".into()], false, false);
+            assert!(values(&r, SET_COOKIE).is_empty(), "{field}: {value}");
+        }
+        for (field, value) in [
+            (CDN_CACHE_CONTROL, "no-store"),
+            (SURROGATE_CONTROL, "max-age=60, no-store"),
+            (CDN_CACHE_CONTROL, "private"),
+        ] {
+            let mut r = response(&[(field, value)]);
+            apply(&mut r, vec!["s=v".into()], false, false);
+            assert_eq!(values(&r, SET_COOKIE), ["s=v"], "{field}: {value}");
+        }
+    }
+
+    #[test]
+    fn a_logout_on_a_public_response_is_sent_and_not_cached() {
+        let mut r = response(&[
+            (CACHE_CONTROL, "public, max-age=3600"),
+            (CDN_CACHE_CONTROL, "max-age=600"),
+        ]);
+        apply(&mut r, vec!["s=; Max-Age=0".into()], true, true);
+        assert_eq!(values(&r, SET_COOKIE), ["s=; Max-Age=0"]);
+        assert_eq!(values(&r, CACHE_CONTROL), ["no-store"]);
+        assert_eq!(values(&r, CDN_CACHE_CONTROL), ["no-store"]);
+        assert!(
+            values(&r, SURROGATE_CONTROL).is_empty(),
+            "no field is added"
+        );
+    }
+
+    #[test]
     fn vary_cookie_once() {
         let mut r = response(&[(VARY, "Accept-Encoding")]);
-        apply(&mut r, Vec::new(), true);
+        apply(&mut r, Vec::new(), false, true);
         assert_eq!(values(&r, VARY), ["Accept-Encoding", "Cookie"]);
         assert!(
             values(&r, CACHE_CONTROL).is_empty(),
@@ -399,7 +481,7 @@ mod tests {
         );
         for already in ["cookie", "Accept, Cookie", "*"] {
             let mut r = response(&[(VARY, already)]);
-            apply(&mut r, Vec::new(), true);
+            apply(&mut r, Vec::new(), false, true);
             assert_eq!(values(&r, VARY), [already]);
         }
     }

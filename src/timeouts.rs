@@ -98,7 +98,7 @@ impl Timeouts {
     }
 
     /// Checks a just-opened session's times against the limits at `now`, with `skew` seconds
-    /// of leeway for a creation time ahead of this instance's clock.
+    /// of leeway for a time ahead of this instance's clock.
     ///
     /// Timestamps are whole seconds, rounded down: a session stamped `t` was sealed at some
     /// real time in `[t, t + 1)`. A deadline `d` is therefore the *last* second at which the
@@ -113,7 +113,10 @@ impl Timeouts {
         now: u64,
         skew: u64,
     ) -> Result<(), Rejection> {
-        if created > now.saturating_add(skew) {
+        // Either time ahead of this instance's clock by more than the skew was not written
+        // by a healthy instance of this fleet: an idle deadline pushed into the future would
+        // outlive the idle timeout.
+        if created.max(refreshed) > now.saturating_add(skew) {
             return Err(Rejection::FromTheFuture);
         }
         if now > self.absolute_deadline(created) {
@@ -168,6 +171,9 @@ mod tests {
         );
         assert_eq!(e.check(1060, 1060, 1000, 60), Ok(()), "within the leeway");
         assert_eq!(e.check(1061, 1061, 1000, 60), Err(Rejection::FromTheFuture));
+        // A refresh time ahead of the clock is as suspect as a creation time.
+        assert_eq!(e.check(900, 1060, 1000, 60), Ok(()), "within the leeway");
+        assert_eq!(e.check(900, 1061, 1000, 60), Err(Rejection::FromTheFuture));
     }
 
     /// A session refreshed at real time 1500.9 is stamped 1500; at real time 1600.0 (clock

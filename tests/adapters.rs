@@ -1035,13 +1035,23 @@ async fn a_planted_duplicate_cookie_neither_logs_out_nor_replaces_the_session() 
         assert_eq!(body["n"], 8);
         assert!(cookies.iter().all(|c| !c.is_removal()), "{cookies:?}");
     }
-    // Only a handful of candidates are tried.
+    // Only a handful of candidates are tried: the first two and the last two of a name.
     let many = std::iter::repeat_n("session=garbage", 10)
         .chain([good.as_str()])
         .collect::<Vec<_>>()
         .join("; ");
-    let (_, _, body) = call!(app, "GET", "/read", many);
-    assert_eq!(body["n"], Value::Null, "the 11th candidate is not tried");
+    let (_, cookies, body) = call!(app, "GET", "/read", many);
+    assert_eq!(body["n"], 7, "the last candidate is kept and tried");
+    assert!(cookies.is_empty(), "{cookies:?}");
+    let middle = ["session=garbage"; 2]
+        .into_iter()
+        .chain([good.as_str()])
+        .chain(["session=garbage"; 10])
+        .collect::<Vec<_>>()
+        .join("; ");
+    let (_, cookies, body) = call!(app, "GET", "/read", middle);
+    assert_eq!(body["n"], Value::Null, "a value in the middle is not tried");
+    assert!(cookies.is_empty(), "and nothing is removed: {cookies:?}");
 }
 
 #[actix_web::test]

@@ -593,10 +593,7 @@ fn known_answer_vectors_open() {
             let c = config.build().unwrap();
             let opened = c.open_value(&s("cookie_value")).unwrap();
             assert_eq!(opened.schema() as u64, v["schema"].as_u64().unwrap_or(0));
-            assert_eq!(
-                opened.persistent(),
-                v["persistent"].as_bool().filter(|p| !p).map(|_| false)
-            );
+            assert_eq!(opened.persistent(), v["persistent"].as_bool());
             assert_eq!(
                 opened.validated_at(),
                 v["validated_at"].as_u64().or(Some(created))

@@ -240,3 +240,42 @@ fn the_cookie_header_budget() {
     });
     assert_eq!(counter(&rec, COOKIE_HEADER_OVER_BUDGET, &[]), 0);
 }
+
+#[test]
+fn epoch_keys_add_no_series_as_epochs_pass() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+    let now = Arc::new(AtomicU64::new(1_800_000_000));
+    let t = Arc::clone(&now);
+    let keys = sealed_session::EpochKeys::new(secret(4), Duration::from_secs(86_400)).unwrap();
+    let engine = SessionBuilder::new(keys)
+        .cookie_name("s")
+        .clock(move || t.load(Ordering::SeqCst))
+        .build()
+        .unwrap();
+    let rec = record(|| {
+        // A session sealed in each of 20 epochs, opened in that epoch and in the next one.
+        for _ in 0..20 {
+            let mut s = SessionState::new();
+            s.insert("a", &1u8).unwrap();
+            let cookie = cookie_for(&engine, &mut s);
+            request(&engine, &cookie);
+            now.fetch_add(86_400, Ordering::SeqCst);
+            request(&engine, &cookie);
+        }
+    });
+    let mut ids: Vec<&str> = rec
+        .iter()
+        .filter(|(n, _, _)| n == OPENS_BY_KEY)
+        .flat_map(|(_, l, _)| l.iter().filter(|(k, _)| k == "key_id"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids, ["epoch:current", "epoch:previous"]);
+    assert_eq!(
+        counter(&rec, OPENS_BY_KEY, &[("key_id", "epoch:previous")]),
+        20
+    );
+}

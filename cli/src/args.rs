@@ -94,12 +94,15 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
     Ok(args)
 }
 
-/// Strips a `Cookie:` or `Set-Cookie:` prefix.
+/// Strips a `Cookie:` or `Set-Cookie:` prefix. Works on bytes, so a line pasted from a log
+/// with any characters in it never splits inside a character.
 fn strip_prefix(c: &str) -> &str {
     let c = c.trim();
     for prefix in ["cookie:", "set-cookie:"] {
-        if c.len() >= prefix.len() && c[..prefix.len()].eq_ignore_ascii_case(prefix) {
-            return c[prefix.len()..].trim();
+        let head = c.as_bytes().get(..prefix.len());
+        if head.is_some_and(|h| h.eq_ignore_ascii_case(prefix.as_bytes())) {
+            // The prefix is ASCII, so the rest starts on a character boundary.
+            return c.get(prefix.len()..).unwrap_or_default().trim();
         }
     }
     c
@@ -170,6 +173,35 @@ mod tests {
         assert!(parse(&argv("keygen extra")).is_err());
         assert!(parse(&argv("frobnicate")).is_err());
         assert_eq!(parse(&[]).unwrap().command, Command::Help);
+    }
+
+    #[test]
+    fn lines_from_a_hostile_log_never_panic() {
+        for line in [
+            "é",
+            "Cookié: a=b",
+            "Set-Cookie\u{e9}: x",
+            "cookie:\u{1F36A}=\u{1F36A}",
+            "\u{1F36A}\u{1F36A}\u{1F36A}\u{1F36A}",
+            "set-cookie:",
+            "Cookie: session=AQ\u{e9}; session.1=\u{ff}",
+        ] {
+            let cookies = vec![line.to_owned()];
+            let name = default_name(&cookies);
+            let _ = cookie_headers(name, &cookies);
+            let _ = parse(&["inspect".to_owned(), line.to_owned()]);
+        }
+        assert_eq!(strip_prefix("COOKIE: a=b"), "a=b");
+        assert_eq!(strip_prefix("Cookié: a=b"), "Cookié: a=b");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_argument_parses_or_fails_without_a_panic(args in proptest::collection::vec(".*", 0..6)) {
+            let _ = parse(&args);
+            let name = default_name(&args);
+            let _ = cookie_headers(name, &args);
+        }
     }
 
     #[test]

@@ -280,3 +280,26 @@ fn write_out(text: &str) -> Result<(), String> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// `inspect` on any cookie text, with and without keys, never panics: it reports a
+        /// rejection or an error.
+        #[test]
+        fn inspect_never_panics(cookies in proptest::collection::vec(".{0,300}", 1..4), keys in proptest::bool::ANY) {
+            let mut argv = vec!["inspect".to_owned(), "--json".to_owned(), "--now".to_owned(), "1800000000".to_owned()];
+            if keys {
+                argv.push("--keys".to_owned());
+                argv.push(Secret::from_bytes(&[7; 32]).map(|s| s.to_base64()).unwrap_or_default());
+            }
+            argv.push("--".to_owned());
+            argv.extend(cookies.into_iter().filter(|c| c != "-"));
+            if let Ok(args) = args::parse(&argv) {
+                let _ = inspect(&args);
+            }
+        }
+    }
+}

@@ -10,17 +10,60 @@ impl SessionEngine {
     /// Records a rejected cookie: a `debug` event for each, and at most one `info` summary
     /// per minute with the counts by reason, so a client sending garbage on every request
     /// cannot flood the logs.
+    ///
+    /// Two session cookies that both open ([`Rejection::Ambiguous`]) are an attack on this
+    /// user, not a client's garbage: they are also logged at `warn`, at most once a minute.
     pub(crate) fn note_rejection(&self, reason: Rejection, now: u64) {
         tracing::debug!(reason = reason.as_str(), "session cookie rejected");
-        self.inner.log.note(reason, now);
+        let log = &self.inner.log;
+        if reason == Rejection::Ambiguous && once_a_minute(&log.last_warning, now) {
+            tracing::warn!(
+                "two different session cookies of this name both opened: one was planted by \
+                 someone who can set cookies for this site (a sibling subdomain, a plain-HTTP \
+                 page); the request gets no session and nothing is removed; name the cookie \
+                 with the __Host- prefix to rule this out (at most one such warning a minute)"
+            );
+        }
+        log.note(reason, now);
+    }
+
+    /// Records a session that could not be saved: an `error` event at most once a minute
+    /// (with the count since the last), so that a client growing its session past the limit
+    /// on every request cannot flood the logs. Details of every one are at `debug`.
+    pub(crate) fn note_not_saved(&self, error: &crate::Error, now: u64) {
+        let log = &self.inner.log;
+        log.not_saved.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(error = %error, "session not saved; the client keeps its last good session");
+        if once_a_minute(&log.last_not_saved, now) {
+            let count = log.not_saved.swap(0, Ordering::Relaxed);
+            tracing::error!(
+                error = %error,
+                count,
+                "session not saved; the client keeps its last good session ({count} since \
+                 the last report, at most one such line a minute)"
+            );
+        }
     }
 }
 
-/// Counts rejections by reason between `info` summaries.
+/// Counts rejections by reason between `info` summaries, and sessions that could not be
+/// saved between `error` lines.
 #[derive(Default)]
 pub(super) struct RejectionLog {
     counts: [AtomicU64; Rejection::COUNT],
     last_report: AtomicU64,
+    last_warning: AtomicU64,
+    not_saved: AtomicU64,
+    last_not_saved: AtomicU64,
+}
+
+/// Whether a rate-limited line may be logged at `now` (one a minute), claiming the slot.
+fn once_a_minute(last: &AtomicU64, now: u64) -> bool {
+    let prev = last.load(Ordering::Relaxed);
+    (prev == 0 || now >= prev.saturating_add(REPORT_EVERY))
+        && last
+            .compare_exchange(prev, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
 }
 
 /// Seconds between two rejection summaries.

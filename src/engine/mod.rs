@@ -25,6 +25,7 @@ use crate::wire::seal::{self, Binding, KEY_PREFIX_LEN};
 use crate::wire::set_cookie::CookieWriter;
 
 use log::RejectionLog;
+pub(crate) use write::WriteBack;
 
 /// How the request's session cookie turned out.
 ///
@@ -85,6 +86,10 @@ pub(crate) struct Opened {
     /// For a value under an old key or algorithm only: the session as it opened, which a
     /// response that discards the handler's writes still re-seals under the current key.
     pub pristine: Option<SessionState>,
+    /// The request carried values of the session's cookies that were never tried (more than
+    /// the reader keeps, or past the attempt budget): a response must not remove the name,
+    /// which could only reach a cookie nobody looked at.
+    pub untried: bool,
 }
 
 impl Opened {
@@ -96,6 +101,7 @@ impl Opened {
             outcome,
             binding,
             pristine,
+            untried: false,
         }
     }
 }
@@ -237,5 +243,22 @@ impl SessionEngine {
     /// The revalidation settings, if any.
     pub(crate) fn revalidator(&self) -> Option<&Revalidator> {
         self.parts().revalidator.as_ref()
+    }
+
+    /// Whether the application's revalidation check must run for `session` at `now` before
+    /// its data is read: a check is configured, the session holds data, and its last check
+    /// is an interval old, or claims a time ahead of this instance's clock by more than the
+    /// skew (an instance with a fast clock, or a key holder, cannot put a session beyond
+    /// revocation).
+    pub(crate) fn revalidation_due(&self, session: &SessionState, now: u64) -> bool {
+        let Some(revalidator) = self.revalidator() else {
+            return false;
+        };
+        if session.is_empty() {
+            return false;
+        }
+        let validated_at = session.validated_at().unwrap_or(now);
+        validated_at > now.saturating_add(self.parts().skew)
+            || now.saturating_sub(validated_at) >= revalidator.interval
     }
 }

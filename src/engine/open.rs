@@ -4,6 +4,7 @@
 use super::{LoadOutcome, Opened, SessionEngine};
 use crate::error::Rejection;
 use crate::keys::KeysAt;
+use crate::metrics::KeyLabel;
 use crate::policy::Migration;
 use crate::state::SessionState;
 use crate::wire::request::RequestCookies;
@@ -15,9 +16,11 @@ pub(super) const MAX_STAMP_LEN: usize = 128;
 
 impl SessionEngine {
     /// Opens the request's cookies at `now`: the reader offers the candidates (with its
-    /// attempt budget inside) and the first that opens wins. A request with no session
-    /// cookie is a new session; one whose cookies all fail is a new session and the first
-    /// candidate's reason (the browser sends the most specific cookie first).
+    /// attempt budget inside) and the engine tries each. The one that opens is the session;
+    /// two different values that both open are [`Rejection::Ambiguous`] (one was planted). A
+    /// request with no session cookie is a new session; one whose cookies all fail is a new
+    /// session and the first candidate's reason (the browser sends the most specific cookie
+    /// first).
     pub(crate) fn open_request(&self, request: &RequestCookies, now: u64) -> Opened {
         let opened = self.open_candidates(request, now);
         let (outcome, reason) = match opened.outcome {
@@ -37,24 +40,42 @@ impl SessionEngine {
         let keys = self.keys_at(now);
         let mut candidates = request.candidates(self.writer().max_cookies());
         let mut first_err = None;
+        let mut found: Option<(SessionState, bool, Binding)> = None;
         while let Some(candidate) = candidates.next() {
-            let opened =
-                candidate.and_then(|value| self.open_sealed(&keys, value, request.stamps(), now));
-            match opened {
-                Ok((state, needs_reseal, binding)) => {
-                    let outcome = LoadOutcome::Opened { needs_reseal };
-                    return Opened::new(state, outcome, Some(binding));
+            let value = match candidate {
+                Ok(value) => value,
+                Err(r) => {
+                    first_err.get_or_insert(r);
+                    continue;
                 }
+            };
+            match self.open_sealed(&keys, value, request.stamps(), now) {
+                // Two values that open are the same cookie sent twice (same nonce), or one
+                // planted beside the user's own: then neither is trusted.
+                Ok(opened) => match &found {
+                    Some((_, _, seen)) if *seen == opened.2 => {}
+                    Some(_) => {
+                        let mut ambiguous = rejected(Rejection::Ambiguous);
+                        ambiguous.untried = true;
+                        return ambiguous;
+                    }
+                    None => found = Some(opened),
+                },
                 Err(r) => {
                     first_err.get_or_insert(r);
                 }
             }
         }
-        match first_err {
-            Some(r) => rejected(r),
-            None if candidates.saw_head() => rejected(Rejection::BadChunks),
-            None => Opened::new(SessionState::new(), LoadOutcome::NoCookie, None),
-        }
+        let mut opened = match (found, first_err) {
+            (Some((state, needs_reseal, binding)), _) => {
+                Opened::new(state, LoadOutcome::Opened { needs_reseal }, Some(binding))
+            }
+            (None, Some(r)) => rejected(r),
+            (None, None) if candidates.saw_head() => rejected(Rejection::BadChunks),
+            (None, None) => Opened::new(SessionState::new(), LoadOutcome::NoCookie, None),
+        };
+        opened.untried = request.untried() || candidates.untried();
+        opened
     }
 
     /// Opens one sealed value at `now` under `keys`, applies the first of `stamps` that is
@@ -81,16 +102,37 @@ impl SessionEngine {
             else {
                 continue;
             };
-            if session.apply_stamp(&s.body).is_ok() {
+            if session
+                .apply_stamp(&s.body, now.saturating_add(p.skew))
+                .is_ok()
+            {
                 break;
             }
         }
         let (created, refreshed) = session.times();
         p.timeouts.check(created, refreshed, now, p.skew)?;
         self.migrate(&mut session)?;
-        crate::metrics::opened_key(opened.algorithm, opened.key_id, opened.primary);
+        crate::metrics::opened_key(
+            opened.algorithm,
+            self.key_label(keys, &opened),
+            opened.primary,
+        );
         let needs_reseal = !opened.primary || opened.algorithm != p.algorithm;
         Ok((session, needs_reseal, opened.nonce))
+    }
+
+    /// How the metrics name the key that opened `opened`: a key ring's key by its id, an
+    /// epoch key by its place, so that the label set stays bounded as epochs pass.
+    fn key_label(&self, keys: &KeysAt<'_>, opened: &seal::Opened) -> KeyLabel {
+        match keys {
+            KeysAt::Ring(_) => KeyLabel::Id(opened.key_id),
+            KeysAt::Epoch { .. } if keys.sealing(opened.algorithm).id() == opened.key_id => {
+                KeyLabel::Epoch("epoch:current")
+            }
+            // Among epoch keys, only the next epoch's opens as primary.
+            KeysAt::Epoch { .. } if opened.primary => KeyLabel::Epoch("epoch:next"),
+            KeysAt::Epoch { .. } => KeyLabel::Epoch("epoch:previous"),
+        }
     }
 
     /// Brings a just-opened session to the configured schema version (see

@@ -56,7 +56,10 @@ impl SessionEngine {
     ) -> Result<WriteBack, Error> {
         let removals = || WriteBack::Remove(self.writer().removals(present));
         let (outcome, binding) = (opened.outcome, opened.binding);
-        let rejected_removable = matches!(outcome, LoadOutcome::Rejected(r) if r.remove_cookie());
+        // A removal reaches only the host's own cookie of the name; when a request carried
+        // values nobody tried, that cookie may be the user's good one.
+        let rejected_removable =
+            !opened.untried && matches!(outcome, LoadOutcome::Rejected(r) if r.remove_cookie());
         let state = if discard {
             // The session as it opened, unchanged: decided as on an untouched route.
             match &mut opened.pristine {

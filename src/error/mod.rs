@@ -295,6 +295,10 @@ pub enum Error {
     /// The operating system's random number generator failed, so no nonce could be drawn
     /// and nothing was sealed (the crate never falls back to a weaker source).
     Random(String),
+    /// The session's data was read or changed while the application's revalidation check
+    /// ([`SessionBuilder::revalidate`](crate::SessionBuilder::revalidate)) was due and had
+    /// not answered: the session may have been revoked.
+    RevalidationPending,
 }
 
 impl fmt::Display for Error {
@@ -340,6 +344,13 @@ impl fmt::Display for Error {
                 "the session was changed after its response headers were built (for example \
                  inside a streaming body), so the change would be lost: change the session \
                  before returning the response",
+            ),
+            Error::RevalidationPending => f.write_str(
+                "the session was read before its revalidation check answered (it may have \
+                 been revoked): take the session through the framework's `Session` \
+                 extractor, or call `session.revalidate().await` before reading it; a \
+                 middleware or a custom extractor that takes the session from the request's \
+                 extensions must await it too",
             ),
             Error::Random(reason) => write!(
                 f,

@@ -54,6 +54,11 @@ pub enum Rejection {
     /// The session was written under a newer schema version (by an instance of the next
     /// release, during a rolling deploy): no session here, but the cookie is kept.
     NewerSchema,
+    /// Two different values of the session cookie's name both opened: one of them was
+    /// planted by someone who can set cookies for this site (a sibling subdomain, a
+    /// plain-HTTP page), so neither is trusted. No session, nothing removed, a warning
+    /// logged; the `__Host-` prefix prevents it.
+    Ambiguous,
 }
 
 /// One row per [`Rejection`], in declaration order: its stable name, whether a response
@@ -82,11 +87,12 @@ const REASONS: [(&str, bool, &str); Rejection::COUNT] = [
     ("from_the_future", false, "the session claims a time in the future beyond the clock-skew leeway; check the clocks of your servers or raise `clock_skew`"),
     ("old_schema", true, "the session was written under an older schema version and the migration dropped it (or `SessionBuilder::schema` has no migration for it); the user starts a new session"),
     ("newer_schema", false, "the session was written under a newer schema version, by an instance of a later release; finish the rolling deploy (the cookie is kept for it)"),
+    ("ambiguous", false, "two different session cookies of this name both opened, so one was planted by someone who can set cookies for this site (a sibling subdomain, a plain-HTTP page): neither is used; name the cookie with the __Host- prefix to rule this out"),
 ];
 
 impl Rejection {
     /// How many reasons there are (for per-reason counters).
-    pub(crate) const COUNT: usize = 18;
+    pub(crate) const COUNT: usize = 19;
 
     /// A dense index per reason, `0..COUNT`, in declaration order: its row in [`REASONS`].
     pub(crate) fn index(self) -> usize {
@@ -109,6 +115,7 @@ impl Rejection {
             Rejection::FromTheFuture => 15,
             Rejection::OldSchema => 16,
             Rejection::NewerSchema => 17,
+            Rejection::Ambiguous => 18,
         }
     }
 
@@ -201,6 +208,7 @@ mod tests {
             Rejection::FromTheFuture,
             Rejection::OldSchema,
             Rejection::NewerSchema,
+            Rejection::Ambiguous,
         ];
         for (i, r) in all.iter().enumerate() {
             assert_eq!(r.index(), i);
@@ -227,6 +235,7 @@ mod tests {
             Rejection::FutureKey,
             Rejection::FromTheFuture,
             Rejection::NewerSchema,
+            Rejection::Ambiguous,
         ] {
             assert!(!r.remove_cookie(), "{r:?}");
         }

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 
-use super::{Session, Shared, Slot};
-use crate::engine::SessionEngine;
+use super::{Check, Session, Shared, Slot};
+use crate::engine::{SessionEngine, WriteBack};
 use crate::error::Error;
 use crate::policy::{Revalidation, ServerErrorWrites, TooLargePolicy, Verdict};
 use crate::response::{self, ErrorResponse, ResponseHeaders};
@@ -61,9 +61,20 @@ impl SessionEngine {
 impl Session {
     /// Runs the configured revalidation check
     /// ([`SessionBuilder::revalidate`](crate::SessionBuilder::revalidate)) if it is due for
-    /// this session, once per request, and applies its verdict: a rejected session is purged
-    /// before anything reads it. The adapters' extractors await this; without a framework,
-    /// await it before using the session. Without a check configured it returns at once.
+    /// this session and applies its verdict: a rejected session is purged before anything
+    /// reads it. Without a check configured, or when it is not due, it returns at once.
+    ///
+    /// While the check is due, nothing reads or changes the session's data: [`get`],
+    /// [`insert`] and the other data methods return [`Error::RevalidationPending`], and
+    /// [`is_empty`] answers `true`, whichever way the handle was reached (an extractor, the
+    /// request's extensions, a middleware). The adapters' `Session` extractors await this;
+    /// a middleware or a custom extractor that takes the session from the request's
+    /// extensions awaits it before reading; without a framework, await it after
+    /// [`SessionEngine::start`].
+    ///
+    /// [`get`]: Session::get
+    /// [`insert`]: Session::insert
+    /// [`is_empty`]: Session::is_empty
     ///
     /// ```
     /// # use std::time::Duration;
@@ -91,25 +102,26 @@ impl Session {
         };
         let input = {
             let mut slot = self.lock();
-            if slot.revalidated || slot.closed {
+            if slot.closed {
                 return Ok(());
             }
-            slot.revalidated = true;
             let now = self.now(&mut slot);
-            let state = &self.open(&mut slot).state;
-            let validated_at = state.validated_at().unwrap_or(now);
-            if state.is_empty() || now.saturating_sub(validated_at) < revalidator.interval {
+            self.open(&mut slot);
+            if slot.check != Check::Due {
                 return Ok(());
             }
+            let state = &self.open(&mut slot).state;
             Revalidation {
                 session: state.clone(),
                 created_at: state.created_at().unwrap_or(now),
-                validated_at,
+                validated_at: state.validated_at().unwrap_or(now),
                 now,
             }
         };
         let now = input.now;
-        // The lock is not held across the application's check.
+        // The lock is not held across the application's check. A second caller meanwhile
+        // (two extractors of one handler) finds the check still due and runs it too: the
+        // data stays out of reach until a verdict is applied.
         let verdict = (revalidator.check)(input).await;
         let mut slot = self.lock();
         if slot.closed {
@@ -124,6 +136,7 @@ impl Session {
                 state.mark_validated(now);
             }
         }
+        slot.check = Check::Done;
         Ok(())
     }
 }
@@ -191,12 +204,13 @@ impl Session {
         drop(slot);
         match decided {
             Ok(write_back) => {
-                response::apply(response, write_back.into_set_cookies(), used);
+                let removal = matches!(write_back, WriteBack::Remove(_));
+                response::apply(response, write_back.into_set_cookies(), removal, used);
                 Ok(())
             }
             Err(error) => {
-                tracing::error!(error = %error, "session not saved; the client keeps its last good session");
-                response::apply(response, Vec::new(), used);
+                engine.note_not_saved(&error, now);
+                response::apply(response, Vec::new(), false, used);
                 match engine.parts().too_large {
                     TooLargePolicy::KeepResponse => Ok(()),
                     _ => Err(ErrorResponse::new(error)),

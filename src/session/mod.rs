@@ -55,6 +55,7 @@
 mod lifecycle;
 
 use std::fmt;
+use std::ops::Not as _;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::de::DeserializeOwned;
@@ -108,10 +109,23 @@ struct Slot {
     now: Option<u64>,
     /// A nested session layer owns the request: this handle writes nothing.
     superseded: bool,
-    /// [`Session::revalidate`] already ran for this request.
-    revalidated: bool,
+    /// Whether the application's revalidation check must run before the data is read.
+    check: Check,
     /// `finish` ran (or a nested layer took over): changes can no longer reach the client.
     closed: bool,
+}
+
+/// Where the revalidation check stands for this request's session.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// Not configured, not due, or no data to check.
+    #[default]
+    NotDue,
+    /// Due and not yet answered: the data may belong to a revoked session, so nothing reads
+    /// or changes it until [`Session::revalidate`] has applied the verdict.
+    Due,
+    /// Answered in this request (or the data was dropped).
+    Done,
 }
 
 impl fmt::Debug for Session {
@@ -144,7 +158,7 @@ impl Session {
     }
 
     /// The opened session, opening it first if nobody has: the one place a request's cookie
-    /// is opened, and its rejection logged.
+    /// is opened, its rejection logged, and whether the revalidation check is due decided.
     fn open<'s>(&self, slot: &'s mut Slot) -> &'s mut Opened {
         if slot.opened.is_none() {
             let now = self.now(slot);
@@ -152,6 +166,9 @@ impl Session {
             let opened = engine.open_request(&self.shared.request, now);
             if let LoadOutcome::Rejected(r) = opened.outcome {
                 engine.note_rejection(r, now);
+            }
+            if engine.revalidation_due(&opened.state, now) {
+                slot.check = Check::Due;
             }
             slot.opened = Some(opened);
         }
@@ -161,20 +178,60 @@ impl Session {
         }
     }
 
-    /// Runs `f` on the opened session, opening it first if nobody has.
-    fn read<R>(&self, f: impl FnOnce(&SessionState, LoadOutcome) -> R) -> R {
+    /// Runs `f` on the opened session, opening it first if nobody has: what it shows of
+    /// the session, never its data.
+    fn peek<R>(&self, f: impl FnOnce(&SessionState, LoadOutcome) -> R) -> R {
         let mut slot = self.lock();
         let opened = self.open(&mut slot);
         f(&opened.state, opened.outcome)
     }
 
-    /// Runs `f` on the opened session to change it; refused once the response is finished.
+    /// Runs `f` on the opened session's data; refused while the revalidation check is due.
+    fn read<R>(&self, f: impl FnOnce(&SessionState) -> R) -> Result<R, Error> {
+        let mut slot = self.lock();
+        self.open(&mut slot);
+        if slot.check == Check::Due {
+            return Err(Error::RevalidationPending);
+        }
+        Ok(f(&self.open(&mut slot).state))
+    }
+
+    /// Runs `f` on the opened session to change it; refused once the response is finished,
+    /// and while the revalidation check is due.
     fn change<R>(&self, f: impl FnOnce(&mut SessionState) -> R) -> Result<R, Error> {
         let mut slot = self.lock();
         if slot.closed {
             return Err(Error::Committed);
         }
+        self.open(&mut slot);
+        if slot.check == Check::Due {
+            return Err(Error::RevalidationPending);
+        }
         Ok(f(&mut self.open(&mut slot).state))
+    }
+
+    /// Runs `f`, which drops the session's data, on the opened session: allowed while the
+    /// revalidation check is due (a revoked session's data goes either way), after which
+    /// there is nothing left to check.
+    fn drop_data(&self, f: impl FnOnce(&mut SessionState)) -> Result<(), Error> {
+        let mut slot = self.lock();
+        if slot.closed {
+            return Err(Error::Committed);
+        }
+        f(&mut self.open(&mut slot).state);
+        if slot.check == Check::Due {
+            slot.check = Check::Done;
+        }
+        Ok(())
+    }
+
+    /// What a data accessor without an error path answers while the check is due: nothing,
+    /// as for a session that was revoked, with an error event saying how to fix the caller.
+    fn pending<R: Default>(&self, result: Result<R, Error>) -> R {
+        result.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "session data read before its revalidation check");
+            R::default()
+        })
     }
 
     /// Reads the value under `key` as a `T`: `Ok(None)` when absent.
@@ -201,7 +258,7 @@ impl Session {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        self.read(|s, _| s.get(key))
+        self.read(|s| s.get(key))?
     }
 
     /// Stores `value` under `key`. Writing the value already stored is not a change and sends
@@ -260,7 +317,7 @@ impl Session {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn clear(&self) -> Result<(), Error> {
-        self.change(SessionState::clear)
+        self.drop_data(SessionState::clear)
     }
 
     /// Starts a new lifetime and a new cookie, keeping the data. See
@@ -294,7 +351,7 @@ impl Session {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn regenerate(&self) -> Result<(), Error> {
-        self.change(SessionState::regenerate)
+        self.drop_data(SessionState::regenerate)
     }
 
     /// Destroys the session and removes its cookies. See [`SessionState::purge`].
@@ -308,7 +365,7 @@ impl Session {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn purge(&self) -> Result<(), Error> {
-        self.change(SessionState::purge)
+        self.drop_data(SessionState::purge)
     }
 
     /// Refreshes the idle deadline on this response even if it is not yet due.
@@ -351,7 +408,7 @@ impl Session {
     /// assert_eq!(session.status(), SessionStatus::Unchanged);
     /// ```
     pub fn status(&self) -> SessionStatus {
-        self.read(|s, _| s.status())
+        self.peek(|s, _| s.status())
     }
 
     /// How the request's cookie turned out (no cookie, opened, or rejected and why).
@@ -363,7 +420,7 @@ impl Session {
     /// assert!(matches!(session.outcome(), LoadOutcome::Rejected(_)));
     /// ```
     pub fn outcome(&self) -> LoadOutcome {
-        self.read(|_, o| o)
+        self.peek(|_, o| o)
     }
 
     /// Reads a whole-struct session stored with [`set_data`](Session::set_data).
@@ -377,7 +434,7 @@ impl Session {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn data<T: DeserializeOwned>(&self) -> Result<Option<T>, Error> {
-        self.read(|s, _| s.data())
+        self.read(|s| s.data())?
     }
 
     /// Stores one struct as the session's typed data. See [`SessionState::set_data`].
@@ -403,7 +460,8 @@ impl Session {
     /// assert!(session.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.read(|s, _| s.is_empty())
+        // While the check is due the session may be revoked: it holds nothing yet.
+        self.pending(self.read(|s| !s.is_empty())).not()
     }
 
     /// The keys of the map entries, in order.
@@ -417,7 +475,7 @@ impl Session {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn keys(&self) -> Vec<String> {
-        self.read(|s, _| s.keys().map(str::to_owned).collect())
+        self.pending(self.read(|s| s.keys().map(str::to_owned).collect()))
     }
 
     /// The session's deadlines as they will stand after this response (Unix seconds): a

@@ -59,7 +59,8 @@ struct WireIn {
 struct Ext {
     /// The application's schema version of what it stores (default 0).
     schema: u32,
-    /// Bit 0: a browser-session cookie (no `Max-Age`/`Expires`). Other bits must be zero.
+    /// Bit 0: a browser-session cookie (no `Max-Age`/`Expires`); bit 1: a persistent one,
+    /// whatever the configuration says. Not both; other bits must be zero.
     flags: u8,
     /// Unix seconds of the last revalidation; 0 means "at creation".
     validated_at: u64,
@@ -74,8 +75,10 @@ struct Stamp {
 }
 
 const EXT_BROWSER_SESSION: u8 = 0b0000_0001;
+/// The session chose persistent cookies ("remember me"), whatever the configuration's default.
+const EXT_PERSISTENT: u8 = 0b0000_0010;
 
-const EXT_KNOWN_FLAGS: u8 = EXT_BROWSER_SESSION;
+const EXT_KNOWN_FLAGS: u8 = EXT_BROWSER_SESSION | EXT_PERSISTENT;
 
 impl SessionState {
     /// Encodes the session as a body, stamping the timestamps for `now`: a new or renewed
@@ -109,10 +112,10 @@ impl SessionState {
         let out = postcard::to_extend(&wire, Vec::with_capacity(estimate)).map_err(serialize)?;
         let ext = Ext {
             schema: self.schema,
-            flags: if self.persistent == Some(false) {
-                EXT_BROWSER_SESSION
-            } else {
-                0
+            flags: match self.persistent {
+                Some(false) => EXT_BROWSER_SESSION,
+                Some(true) => EXT_PERSISTENT,
+                None => 0,
             },
             validated_at: self.validated_at.unwrap_or(0),
         };
@@ -130,7 +133,12 @@ impl SessionState {
             Ext::default()
         } else {
             match postcard::take_from_bytes::<Ext>(rest) {
-                Ok((ext, [])) if ext.flags & !EXT_KNOWN_FLAGS == 0 => ext,
+                // Both choices at once is not something a writer does.
+                Ok((ext, []))
+                    if ext.flags & !EXT_KNOWN_FLAGS == 0 && ext.flags != EXT_KNOWN_FLAGS =>
+                {
+                    ext
+                }
                 _ => return Err(Rejection::BadPayload),
             }
         };
@@ -144,7 +152,11 @@ impl SessionState {
             status: SessionStatus::Unchanged,
             touched: false,
             schema: ext.schema,
-            persistent: (ext.flags & EXT_BROWSER_SESSION != 0).then_some(false),
+            persistent: match ext.flags {
+                EXT_BROWSER_SESSION => Some(false),
+                EXT_PERSISTENT => Some(true),
+                _ => None,
+            },
             validated_at: (ext.validated_at != 0).then_some(ext.validated_at),
         })
     }
@@ -164,11 +176,18 @@ impl SessionState {
     }
 
     /// Applies an authenticated refresh stamp: its times count when they are newer.
-    pub(crate) fn apply_stamp(&mut self, body: &[u8]) -> Result<(), Rejection> {
+    ///
+    /// A stamp whose times are after `latest` (this instance's clock plus the skew) is
+    /// refused whole: an instance with a fast clock, or a key holder, cannot stretch the idle
+    /// timeout or put off revalidation with it.
+    pub(crate) fn apply_stamp(&mut self, body: &[u8], latest: u64) -> Result<(), Rejection> {
         let stamp = match postcard::take_from_bytes::<Stamp>(body) {
             Ok((stamp, [])) => stamp,
             _ => return Err(Rejection::BadPayload),
         };
+        if stamp.refreshed_at > latest || stamp.validated_at > latest {
+            return Err(Rejection::FromTheFuture);
+        }
         if self.refreshed_at.is_some_and(|r| stamp.refreshed_at > r) {
             self.refreshed_at = Some(stamp.refreshed_at);
         }

@@ -13,11 +13,17 @@ pub(crate) const MAX_HEADER_BYTES: usize = 256 * 1024;
 /// The reader stops after this many cookies in a request (browsers send at most ~180 per site).
 pub(crate) const MAX_REQUEST_COOKIES: usize = 1024;
 
-/// The most values for one session cookie name that the reader keeps from a request.
+/// The most values for one session cookie name that the reader keeps from a request: the
+/// first two and the last two.
 ///
 /// A request may carry several cookies of the same name: one set by this site, and others
 /// planted by a sibling subdomain or a plain-HTTP page for a parent domain or a longer path
-/// ("cookie tossing"). The reader tries each rather than trusting the first.
+/// ("cookie tossing"). The reader tries each rather than trusting the first. Browsers send
+/// cookies with longer paths first and, among equal paths, older ones first, so a planted
+/// cookie can come before the site's own (a longer path, planted earlier) or after it
+/// (planted later); keeping both ends means a handful of planted cookies cannot push the
+/// site's own out of reach, and a request whose values were not all kept never removes
+/// anything (see [`RequestCookies::untried`]).
 pub(crate) const MAX_CANDIDATES: usize = 4;
 
 /// The most sealed values (candidates, or combinations of chunk candidates) one request may
@@ -37,6 +43,8 @@ pub(crate) struct RequestCookies {
     more: Vec<Part>,
     /// Bit `i` set: the request carried chunk `i` (usable or not).
     present: u64,
+    /// Bit `i` set: the request carried more values for chunk `i` than the reader keeps.
+    dropped: u64,
     /// The scan gave up (too many cookie bytes or cookies): nothing was read.
     refused: Option<Rejection>,
     /// Bytes of the `Cookie` header values scanned (up to where the scan gave up).
@@ -73,7 +81,7 @@ impl RequestCookies {
         let session = name.as_bytes();
         let mut out = RequestCookies::default();
         let (mut bytes, mut count) = (0usize, 0usize);
-        let mut per_index = [0u8; MAX_CHUNKS + 1];
+        let mut per_index = [0u16; MAX_CHUNKS + 1];
         for header in headers {
             bytes += header.len();
             out.header_bytes = bytes;
@@ -112,10 +120,11 @@ impl RequestCookies {
                 let Some(seen) = per_index.get_mut(index) else {
                     continue; // index <= STAMP by construction
                 };
-                if usize::from(*seen) >= MAX_CANDIDATES {
-                    continue;
+                *seen = seen.saturating_add(1);
+                if usize::from(*seen) > MAX_CANDIDATES {
+                    // Keep the first two and the last two: the oldest of the last two goes.
+                    out.drop_third(index);
                 }
-                *seen += 1;
                 let value = if cookie.len() + value.len() > MAX_COOKIE_BYTES {
                     // No browser keeps such a cookie, so no response of ours set it.
                     Err(Rejection::TooLong)
@@ -133,6 +142,33 @@ impl RequestCookies {
             }
         }
         out
+    }
+
+    /// Drops the third kept value of chunk `index` (the older of its last two), to make room
+    /// for a newer one. It is never the first part of the request.
+    fn drop_third(&mut self, index: usize) {
+        let third = self
+            .more
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.index == index)
+            .map(|(i, _)| i)
+            .nth(if self.first.as_ref().is_some_and(|p| p.index == index) {
+                1
+            } else {
+                2
+            });
+        if let Some(i) = third {
+            self.more.remove(i);
+        }
+        self.dropped |= 1 << index;
+    }
+
+    /// Whether the request carried values of this session's cookies that the reader did not
+    /// keep (more than [`MAX_CANDIDATES`] of one name): some cookie of the name was never
+    /// tried, so nothing is known about it and no response may remove the name.
+    pub(crate) fn untried(&self) -> bool {
+        self.dropped != 0
     }
 
     fn given_up(reason: Rejection, header_bytes: usize) -> RequestCookies {
@@ -312,6 +348,13 @@ impl Candidates<'_> {
     /// Whether the request carried a first chunk at all (usable or not).
     pub(crate) fn saw_head(&self) -> bool {
         self.saw_head
+    }
+
+    /// Whether the attempt budget ran out with candidates left untried.
+    pub(crate) fn untried(&self) -> bool {
+        self.attempts >= MAX_ATTEMPTS
+            && (self.chunked.as_ref().is_some_and(|c| !c.done)
+                || self.request.values(0).nth(self.next_head).is_some())
     }
 }
 

@@ -119,8 +119,8 @@ fn known_answer_vectors_seal_byte_exact() {
         if let Some(schema) = v["schema"].as_u64() {
             s.set_schema(schema as u32);
         }
-        if v["persistent"] == Value::Bool(false) {
-            s.set_persistent(false);
+        if let Some(p) = v["persistent"].as_bool() {
+            s.set_persistent(p);
         }
         if let Some(at) = v["validated_at"].as_u64() {
             s.mark_validated(at);
