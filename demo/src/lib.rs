@@ -3,9 +3,12 @@
 //! both serve exactly the same routes, bodies and status codes.
 //!
 //! Every handler takes the request's [`Session`] handle and returns a status and a JSON body.
+//! The users, their password hashes and their "logout everywhere" generations live in the
+//! user store ([`Users`], `src/users.rs`), a SQLite file that every instance of a fleet shares
+//! (`DATABASE_URL`); everything else a request needs is in its session cookie.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+mod users;
+
 use std::time::Duration;
 
 use rand::Rng as _;
@@ -14,9 +17,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use sealed_session::{
-    Algorithm, Compression, CookieConfig, EpochKeys, Keyring, Keys, Revalidation, Secret, Session,
-    SessionConfig, SessionEngine, Verdict,
+    Algorithm, Compression, CookieConfig, EpochKeys, Keyring, Keys, Revalidation,
+    RevalidationFuture, Secret, Session, SessionConfig, SessionEngine, Verdict,
 };
+
+pub use users::{database_path, Account, StoreError, Users, DEFAULT_DATABASE};
 
 /// Largest blob `POST /blob` accepts.
 const MAX_BLOB: usize = 65_536;
@@ -45,30 +50,58 @@ pub struct Credentials {
     remember: Option<bool>,
 }
 
-/// Each user's "logout everywhere" generation: a session is valid while the generation it
-/// was issued under (`authGen`) is the user's current one. A real app keeps this in its
-/// database; the demo keeps it in memory.
-fn generations() -> &'static Mutex<HashMap<u64, u64>> {
-    static GENERATIONS: OnceLock<Mutex<HashMap<u64, u64>>> = OnceLock::new();
-    GENERATIONS.get_or_init(Mutex::default)
+/// The session entry a revalidation sets when the user store could not answer: the request
+/// is answered with a 500 (whose session writes, this entry included, are discarded), and
+/// the next request asks again.
+const STORE_UNAVAILABLE: &str = "storeUnavailable";
+
+/// The revalidation check (`SESSION_REVALIDATE_SECS`): a logged-in session is valid while the
+/// session generation it sealed at login (`authGen`) is still its user's current one in the
+/// user store, which "logout everywhere" bumps on whichever instance it ran.
+fn still_valid(users: Users) -> impl Fn(Revalidation) -> RevalidationFuture + Send + Sync {
+    move |r| {
+        let users = users.clone();
+        Box::pin(async move {
+            let Some(user) = r.session.get::<User>("user").ok().flatten() else {
+                return Verdict::Keep;
+            };
+            let issued_under = r.session.get::<u64>("authGen").ok().flatten().unwrap_or(0);
+            match users.generation(user.id).await {
+                Ok(Some(current)) if current == issued_under => Verdict::Keep,
+                // Logged out everywhere since, or the account is gone.
+                Ok(_) => Verdict::Reject,
+                Err(e) => {
+                    tracing::error!(error = %e, user = user.id, "revalidation: the user store failed");
+                    let mut session = r.session;
+                    match session.insert(STORE_UNAVAILABLE, &true) {
+                        Ok(()) => Verdict::Replace(session),
+                        // Cannot happen (a bool always serializes); fail closed.
+                        Err(_) => Verdict::Reject,
+                    }
+                }
+            }
+        })
+    }
 }
 
-fn generation(user: u64) -> u64 {
-    let map = generations().lock().unwrap_or_else(|p| p.into_inner());
-    map.get(&user).copied().unwrap_or(0)
+/// `Some(500)` when this request's revalidation could not reach the user store.
+fn store_unavailable(session: &Session) -> Option<Reply> {
+    match session.get::<bool>(STORE_UNAVAILABLE) {
+        Ok(None) => None,
+        Ok(Some(_)) => Some(Ok(internal_error())),
+        Err(e) => Some(Err(e)),
+    }
 }
 
-/// The revalidation check (`SESSION_REVALIDATE_SECS`): a session issued before its user's
-/// last "logout everywhere" is rejected.
-fn still_valid(r: Revalidation) -> sealed_session::RevalidationFuture {
-    let user = r.session.get::<User>("user").ok().flatten();
-    let issued_under = r.session.get::<u64>("authGen").ok().flatten().unwrap_or(0);
-    Box::pin(async move {
-        match user {
-            Some(u) if issued_under < generation(u.id) => Verdict::Reject,
-            _ => Verdict::Keep,
-        }
-    })
+/// The opaque 500 of a failed user store, after logging why.
+fn store_failed(e: &StoreError, during: &str) -> Reply {
+    tracing::error!(error = %e, "{during}: the user store failed");
+    Ok(internal_error())
+}
+
+/// The body of every 500: the same as the session layer's own.
+fn internal_error() -> (u16, Value) {
+    (500, json!({ "error": "internal server error" }))
 }
 
 /// `PUT /session-data` body.
@@ -88,33 +121,35 @@ fn unauthorized() -> Reply {
     Ok((401, json!({ "error": "Authentication required" })))
 }
 
-/// The demo users. A real app checks a password hash from its database.
-fn authenticate(c: &Credentials) -> Option<User> {
-    let (id, role, permissions): (u64, &str, &[&str]) =
-        match (c.username.as_str(), c.password.as_str()) {
-            ("admin", "admin123") => (1, "admin", &["read", "write", "delete"]),
-            ("user", "user123") => (2, "user", &["read"]),
-            _ => return None,
-        };
-    Some(User {
-        id,
-        username: c.username.clone(),
-        role: role.into(),
-        permissions: permissions.iter().map(|p| p.to_string()).collect(),
-    })
-}
-
 /// `GET /counter`
 pub fn counter(session: &Session) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     let count = session.get::<u64>("count")?.unwrap_or(0) + 1;
     session.insert("count", &count)?;
     Ok((200, json!({ "count": count })))
 }
 
-/// `POST /login`
-pub fn login(session: &Session, body: &Credentials) -> Reply {
-    let Some(user) = authenticate(body) else {
-        return Ok((401, json!({ "error": "Invalid credentials" })));
+/// `POST /login`: checks the password against the user store, and seals the user and their
+/// current session generation into the session.
+pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
+    let account = match users
+        .authenticate(body.username.clone(), body.password.clone())
+        .await
+    {
+        Ok(Some(account)) => account,
+        Ok(None) => return Ok((401, json!({ "error": "Invalid credentials" }))),
+        Err(e) => return store_failed(&e, "login"),
+    };
+    let user = User {
+        id: account.id,
+        username: account.username,
+        role: account.role,
+        permissions: account.permissions,
     };
     // A new lifetime at every login: the privilege level changes. This demo keeps the data
     // (`renew`) so that `loginCount` counts logins; an app with nothing to carry over uses
@@ -122,7 +157,7 @@ pub fn login(session: &Session, body: &Credentials) -> Reply {
     session.renew()?;
     let login_count = session.get::<u64>("loginCount")?.unwrap_or(0) + 1;
     session.insert("loginCount", &login_count)?;
-    session.insert("authGen", &generation(user.id))?;
+    session.insert("authGen", &account.generation)?;
     session.insert("user", &user)?;
     // "Keep me signed in" unless the client said otherwise; sealed in the cookie, so later
     // refreshes and re-seals keep it.
@@ -138,6 +173,9 @@ pub fn login(session: &Session, body: &Credentials) -> Reply {
 
 /// `GET /profile`
 pub fn profile(session: &Session) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     let Some(user) = session.get::<User>("user")? else {
         return unauthorized();
     };
@@ -147,6 +185,9 @@ pub fn profile(session: &Session) -> Reply {
 
 /// `GET /admin/dashboard`
 pub fn admin_dashboard(session: &Session) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     let Some(user) = session.get::<User>("user")? else {
         return unauthorized();
     };
@@ -164,6 +205,9 @@ pub fn admin_dashboard(session: &Session) -> Reply {
 
 /// `PUT /session-data`
 pub fn session_data(session: &Session, body: &Preferences) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     if let Some(theme) = &body.theme {
         session.insert("theme", theme)?;
     }
@@ -181,6 +225,9 @@ pub fn session_data(session: &Session, body: &Preferences) -> Reply {
 
 /// `GET /session-info`
 pub fn session_info(session: &Session) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     if session.get::<User>("user")?.is_none() {
         return unauthorized();
     }
@@ -197,6 +244,9 @@ pub fn session_info(session: &Session) -> Reply {
 
 /// `POST /refresh-session`
 pub fn refresh_session(session: &Session) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     session.touch()?;
     Ok((
         200,
@@ -206,19 +256,26 @@ pub fn refresh_session(session: &Session) -> Reply {
 
 /// `POST /logout`
 pub fn logout(session: &Session) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     session.purge()?;
     Ok((200, json!({ "message": "Logged out" })))
 }
 
-/// `POST /logout-everywhere`: every session of this user issued before now is revoked (the
-/// others see it within `SESSION_REVALIDATE_SECS`), and this client's is removed.
-pub fn logout_everywhere(session: &Session) -> Reply {
+/// `POST /logout-everywhere`: bumps the user's session generation in the user store, so
+/// every other session of this user, on any instance sharing the store, is rejected at its
+/// next revalidation (within `SESSION_REVALIDATE_SECS`); this client's is removed now.
+pub async fn logout_everywhere(session: &Session, users: &Users) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     let Some(user) = session.get::<User>("user")? else {
         return unauthorized();
     };
-    {
-        let mut map = generations().lock().unwrap_or_else(|p| p.into_inner());
-        *map.entry(user.id).or_insert(0) += 1;
+    // `None`: the account is gone, so its sessions are rejected anyway.
+    if let Err(e) = users.bump_generation(user.id).await {
+        return store_failed(&e, "logout everywhere");
     }
     session.purge()?;
     Ok((200, json!({ "message": "Logged out everywhere" })))
@@ -226,6 +283,9 @@ pub fn logout_everywhere(session: &Session) -> Reply {
 
 /// `POST /blob?size=N`
 pub fn store_blob(session: &Session, query: &BlobQuery) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     if query.size > MAX_BLOB {
         return Ok((
             400,
@@ -241,12 +301,18 @@ pub fn store_blob(session: &Session, query: &BlobQuery) -> Reply {
 
 /// `GET /blob`
 pub fn blob_size(session: &Session) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     let size = session.get::<Vec<u8>>("blob")?.map_or(0, |b| b.len());
     Ok((200, json!({ "size": size })))
 }
 
 /// `DELETE /blob`
 pub fn delete_blob(session: &Session) -> Reply {
+    if let Some(reply) = store_unavailable(session) {
+        return reply;
+    }
     session.remove("blob")?;
     Ok((200, json!({ "size": 0 })))
 }
@@ -315,7 +381,8 @@ fn env_flag(name: &str, default: bool) -> Result<bool, String> {
 }
 
 /// Builds the session engine from the environment (see README.md), or says what is wrong.
-pub fn engine_from_env() -> Result<SessionEngine, String> {
+/// Its revalidation check asks `users`.
+pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
     let secrets = match env("SESSION_KEYS") {
         Some(list) => Secret::list_from_base64(&list).map_err(|e| format!("SESSION_KEYS: {e}"))?,
         None => {
@@ -364,7 +431,7 @@ pub fn engine_from_env() -> Result<SessionEngine, String> {
         config = config.algorithm(alg);
     }
     let revalidate = Duration::from_secs(env_num("SESSION_REVALIDATE_SECS", 60)?);
-    config = config.revalidate(revalidate, still_valid);
+    config = config.revalidate(revalidate, still_valid(users.clone()));
     config.build().map_err(|e| e.to_string())
 }
 
@@ -378,13 +445,26 @@ fn init_logging() {
         .init();
 }
 
-/// Starts logging and the metrics recorder, and reads the engine and port from the
-/// environment; `None` (after saying why on stderr) when the server cannot start.
-pub fn startup() -> Option<(SessionEngine, u16)> {
+/// What a server needs to start: the session engine, the user store and the port.
+pub struct Startup {
+    pub engine: SessionEngine,
+    pub users: Users,
+    pub port: u16,
+}
+
+/// Starts logging and the metrics recorder, opens the user store (`DATABASE_URL`), and reads
+/// the engine and port from the environment; `None` (after saying why on stderr) when the
+/// server cannot start.
+pub fn startup() -> Option<Startup> {
     init_logging();
-    let settings = init_metrics()
-        .and_then(|()| engine_from_env())
-        .and_then(|e| Ok((e, env_num("PORT", 8080)?)));
+    let settings = init_metrics().and_then(|()| {
+        let users = Users::open(env("DATABASE_URL").as_deref())?;
+        Ok(Startup {
+            engine: engine_from_env(&users)?,
+            port: env_num("PORT", 8080)?,
+            users,
+        })
+    });
     settings.map_err(|e| eprintln!("error: {e}")).ok()
 }
 
