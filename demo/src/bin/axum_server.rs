@@ -6,7 +6,9 @@
 //! ```
 //!
 //! Settings come from the same environment variables as `server.rs` (see README.md).
-
+//!
+//! SIGTERM or ctrl-c stops it gracefully, as actix-web does: it stops accepting connections
+//! and finishes the requests in flight.
 
 use sealed_session_demo as app;
 
@@ -142,6 +144,31 @@ async fn not_found() -> StatusCode {
     StatusCode::NOT_FOUND
 }
 
+/// Resolves at the first SIGTERM (a process manager stopping the instance) or ctrl-c.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
 fn main() -> ExitCode {
     let Some(app::Startup {
         engine,
@@ -196,7 +223,9 @@ fn main() -> ExitCode {
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         app::announce(listener.local_addr()?.port());
-        axum::serve(listener, app).await
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     });
     match served {
         Ok(()) => ExitCode::SUCCESS,
