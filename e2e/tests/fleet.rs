@@ -9,6 +9,8 @@
 //!   the keys are rotated A → B by restarting one instance at a time (the README's procedure)
 //!   and one user logs out everywhere. Nothing is lost, nothing fails, and the revoked user's
 //!   other sessions are refused on every instance within the revalidation interval.
+//! - [`a_user_store_failure_is_an_opaque_500_and_the_session_survives_it`]: the shared store
+//!   taken away under a running server, and given back.
 //!
 //! The nginx test needs Debian's `nginx` (`.ci/run` installs it). Outside CI it skips with a
 //! printed reason when nginx is missing; in CI (`CI=true`) that is a failure. The instances
@@ -216,6 +218,61 @@ fn logout_everywhere_on_one_instance_revokes_on_the_others() {
     let r = request(a.port, "GET", "/profile", &on_b.jar.header(), None).unwrap();
     assert_eq!(r.status, 200);
     let _ = admin.send("POST", "/logout", None);
+}
+
+/// The user store failing under a running server: every request that needs it is an opaque
+/// 500 with a log line, and the session is left as it was, so it works again once the store
+/// is back. Never a revoked session kept for want of an answer.
+#[test]
+fn a_user_store_failure_is_an_opaque_500_and_the_session_survives_it() {
+    for example in [Example::Actix, Example::Axum] {
+        let db = TempDir::new("fleet-store-db");
+        let (keys, url) = (key(0xA), db.database_url());
+        let env = [
+            ("SESSION_KEYS", keys.as_str()),
+            ("SESSION_SECURE", "0"),
+            ("SESSION_REVALIDATE_SECS", "0"),
+            ("DATABASE_URL", url.as_str()),
+        ];
+        select(example);
+        let server = Server::start(0, &env);
+        let mut c = Client::new(server.port);
+        assert_eq!(c.login("user", "user123").status, 200);
+        let logged_in = c.jar.header();
+
+        let conn = rusqlite::Connection::open(db.path().join("users.db")).unwrap();
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        conn.execute_batch("ALTER TABLE users RENAME TO users_away")
+            .unwrap();
+        let opaque = json!({ "error": "internal server error" });
+        let body = json!({ "username": "admin", "password": "admin123" });
+        for (method, path, cookie, body) in [
+            ("GET", "/profile", logged_in.as_str(), None),
+            ("GET", "/counter", logged_in.as_str(), None),
+            ("POST", "/logout-everywhere", logged_in.as_str(), None),
+            ("POST", "/login", "", Some(&body)),
+        ] {
+            let r = request(server.port, method, path, cookie, body).unwrap();
+            assert_eq!(r.status, 500, "{example:?} {method} {path}");
+            assert_eq!(r.json(), opaque, "{example:?} {method} {path}");
+            assert!(
+                r.cookies.is_empty(),
+                "{example:?} {method} {path}: {:?}",
+                r.cookies
+            );
+        }
+        let log = server.wait_for_stderr("the user store failed");
+        assert!(log.contains("the user store failed"), "{example:?}: {log}");
+
+        conn.execute_batch("ALTER TABLE users_away RENAME TO users")
+            .unwrap();
+        let r = request(server.port, "GET", "/profile", &logged_in, None).unwrap();
+        assert_eq!(
+            r.status, 200,
+            "{example:?}: the session survived the outage"
+        );
+        assert_eq!(r.json()["loginCount"], 1);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
