@@ -81,6 +81,14 @@ pub enum Verdict {
     /// Still valid, with new contents (fresh permissions, say): the entries are replaced and
     /// the session re-sealed.
     Replace(SessionState),
+    /// The check could not answer (the application's database is down): for this request
+    /// the session's data stays out of reach (reading or changing it is
+    /// [`Error::RevalidationUnavailable`](crate::Error::RevalidationUnavailable), an opaque
+    /// 500 when a handler returns it), dropping it (a logout) still works, and the cookie is
+    /// left as it was, so the next request checks again. Neither a logout of everyone on a
+    /// database blip (failing closed) nor revoked sessions served while it lasts (failing
+    /// open).
+    Unavailable,
 }
 
 /// The future a revalidation check returns, boxed once per check.

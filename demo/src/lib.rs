@@ -3,9 +3,12 @@
 //! both serve exactly the same routes, bodies and status codes.
 //!
 //! Every handler takes the request's [`Session`] handle and returns a status and a JSON body.
+//! The users, their password hashes and their "logout everywhere" generations live in the
+//! user store ([`Users`], `src/users.rs`), a SQLite file that every instance of a fleet shares
+//! (`DATABASE_URL`); everything else a request needs is in its session cookie.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+mod users;
+
 use std::time::Duration;
 
 use rand::Rng as _;
@@ -17,6 +20,8 @@ use sealed_session::{
     Algorithm, Compression, CookieOptions, EpochKeys, Keyring, Keys, Revalidation, Secret, Session,
     SessionBuilder, SessionEngine, Verdict,
 };
+
+pub use users::{database_path, Account, StoreError, Users, DEFAULT_DATABASE};
 
 /// Largest blob `POST /blob` accepts.
 const MAX_BLOB: usize = 65_536;
@@ -45,30 +50,36 @@ pub struct Credentials {
     remember: Option<bool>,
 }
 
-/// Each user's "logout everywhere" generation: a session is valid while the generation it
-/// was issued under (`authGen`) is the user's current one. A real app keeps this in its
-/// database; the demo keeps it in memory.
-fn generations() -> &'static Mutex<HashMap<u64, u64>> {
-    static GENERATIONS: OnceLock<Mutex<HashMap<u64, u64>>> = OnceLock::new();
-    GENERATIONS.get_or_init(Mutex::default)
-}
-
-fn generation(user: u64) -> u64 {
-    let map = generations().lock().unwrap_or_else(|p| p.into_inner());
-    map.get(&user).copied().unwrap_or(0)
-}
-
-/// The revalidation check (`SESSION_REVALIDATE_SECS`): a session issued before its user's
-/// last "logout everywhere" is rejected.
-fn still_valid(r: Revalidation) -> impl std::future::Future<Output = Verdict> {
-    let user = r.session.get::<User>("user").ok().flatten();
+/// The revalidation check (`SESSION_REVALIDATE_SECS`): a logged-in session is valid while the
+/// session generation it sealed at login (`authGen`) is still its user's current one in the
+/// user store, which "logout everywhere" bumps on whichever instance it ran.
+async fn still_valid(users: Users, r: Revalidation) -> Verdict {
+    let Some(user) = r.session.get::<User>("user").ok().flatten() else {
+        return Verdict::Keep;
+    };
     let issued_under = r.session.get::<u64>("authGen").ok().flatten().unwrap_or(0);
-    async move {
-        match user {
-            Some(u) if issued_under < generation(u.id) => Verdict::Reject,
-            _ => Verdict::Keep,
+    match users.generation(user.id).await {
+        Ok(Some(current)) if current == issued_under => Verdict::Keep,
+        // Logged out everywhere since, or the account is gone.
+        Ok(_) => Verdict::Reject,
+        // The request fails with an opaque 500 and the session is left as it was: the next
+        // request asks again.
+        Err(e) => {
+            tracing::error!(error = %e, user = user.id, "revalidation: the user store failed");
+            Verdict::Unavailable
         }
     }
+}
+
+/// The opaque 500 of a failed user store, after logging why.
+fn store_failed(e: &StoreError, during: &str) -> Reply {
+    tracing::error!(error = %e, "{during}: the user store failed");
+    Ok(internal_error())
+}
+
+/// The body of every 500: the same as the session layer's own.
+fn internal_error() -> (u16, Value) {
+    (500, json!({ "error": "internal server error" }))
 }
 
 /// `PUT /session-data` body.
@@ -88,22 +99,6 @@ fn unauthorized() -> Reply {
     Ok((401, json!({ "error": "Authentication required" })))
 }
 
-/// The demo users. A real app checks a password hash from its database.
-fn authenticate(c: &Credentials) -> Option<User> {
-    let (id, role, permissions): (u64, &str, &[&str]) =
-        match (c.username.as_str(), c.password.as_str()) {
-            ("admin", "admin123") => (1, "admin", &["read", "write", "delete"]),
-            ("user", "user123") => (2, "user", &["read"]),
-            _ => return None,
-        };
-    Some(User {
-        id,
-        username: c.username.clone(),
-        role: role.into(),
-        permissions: permissions.iter().map(|p| p.to_string()).collect(),
-    })
-}
-
 /// `GET /counter`
 pub fn counter(session: &Session) -> Reply {
     let count = session.get::<u64>("count")?.unwrap_or(0) + 1;
@@ -111,10 +106,22 @@ pub fn counter(session: &Session) -> Reply {
     Ok((200, json!({ "count": count })))
 }
 
-/// `POST /login`
-pub fn login(session: &Session, body: &Credentials) -> Reply {
-    let Some(user) = authenticate(body) else {
-        return Ok((401, json!({ "error": "Invalid credentials" })));
+/// `POST /login`: checks the password against the user store, and seals the user and their
+/// current session generation into the session.
+pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Reply {
+    let account = match users
+        .authenticate(body.username.clone(), body.password.clone())
+        .await
+    {
+        Ok(Some(account)) => account,
+        Ok(None) => return Ok((401, json!({ "error": "Invalid credentials" }))),
+        Err(e) => return store_failed(&e, "login"),
+    };
+    let user = User {
+        id: account.id,
+        username: account.username,
+        role: account.role,
+        permissions: account.permissions,
     };
     // A new lifetime at every login: the privilege level changes. This demo keeps the data
     // (`renew`) so that `loginCount` counts logins; an app with nothing to carry over uses
@@ -122,7 +129,7 @@ pub fn login(session: &Session, body: &Credentials) -> Reply {
     session.renew()?;
     let login_count = session.get::<u64>("loginCount")?.unwrap_or(0) + 1;
     session.insert("loginCount", &login_count)?;
-    session.insert("authGen", &generation(user.id))?;
+    session.insert("authGen", &account.generation)?;
     session.insert("user", &user)?;
     // "Keep me signed in" unless the client said otherwise; sealed in the cookie, so later
     // refreshes and re-seals keep it.
@@ -204,21 +211,22 @@ pub fn refresh_session(session: &Session) -> Reply {
     ))
 }
 
-/// `POST /logout`
+/// `POST /logout`: needs no user store, so it works while the store is down too.
 pub fn logout(session: &Session) -> Reply {
     session.purge()?;
     Ok((200, json!({ "message": "Logged out" })))
 }
 
-/// `POST /logout-everywhere`: every session of this user issued before now is revoked (the
-/// others see it within `SESSION_REVALIDATE_SECS`), and this client's is removed.
-pub fn logout_everywhere(session: &Session) -> Reply {
+/// `POST /logout-everywhere`: bumps the user's session generation in the user store, so
+/// every other session of this user, on any instance sharing the store, is rejected at its
+/// next revalidation (within `SESSION_REVALIDATE_SECS`); this client's is removed now.
+pub async fn logout_everywhere(session: &Session, users: &Users) -> Reply {
     let Some(user) = session.get::<User>("user")? else {
         return unauthorized();
     };
-    {
-        let mut map = generations().lock().unwrap_or_else(|p| p.into_inner());
-        *map.entry(user.id).or_insert(0) += 1;
+    // `None`: the account is gone, so its sessions are rejected anyway.
+    if let Err(e) = users.bump_generation(user.id).await {
+        return store_failed(&e, "logout everywhere");
     }
     session.purge()?;
     Ok((200, json!({ "message": "Logged out everywhere" })))
@@ -331,7 +339,8 @@ fn env_flag(name: &str, default: bool) -> Result<bool, String> {
 }
 
 /// Builds the session engine from the environment (see README.md), or says what is wrong.
-pub fn engine_from_env() -> Result<SessionEngine, String> {
+/// Its revalidation check asks `users`.
+pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
     let secrets = match env("SESSION_KEYS") {
         Some(list) => Secret::list_from_base64(&list).map_err(|e| format!("SESSION_KEYS: {e}"))?,
         None => {
@@ -377,7 +386,8 @@ pub fn engine_from_env() -> Result<SessionEngine, String> {
         config = config.algorithm(alg);
     }
     let revalidate = Duration::from_secs(env_num("SESSION_REVALIDATE_SECS", 60)?);
-    config = config.revalidate(revalidate, still_valid);
+    let store = users.clone();
+    config = config.revalidate(revalidate, move |r| still_valid(store.clone(), r));
     config.build().map_err(|e| e.to_string())
 }
 
@@ -391,13 +401,26 @@ fn init_logging() {
         .init();
 }
 
-/// Starts logging and the metrics recorder, and reads the engine and port from the
-/// environment; `None` (after saying why on stderr) when the server cannot start.
-pub fn startup() -> Option<(SessionEngine, u16)> {
+/// What a server needs to start: the session engine, the user store and the port.
+pub struct Startup {
+    pub engine: SessionEngine,
+    pub users: Users,
+    pub port: u16,
+}
+
+/// Starts logging and the metrics recorder, opens the user store (`DATABASE_URL`), and reads
+/// the engine and port from the environment; `None` (after saying why on stderr) when the
+/// server cannot start.
+pub fn startup() -> Option<Startup> {
     init_logging();
-    let settings = init_metrics()
-        .and_then(|()| engine_from_env())
-        .and_then(|e| Ok((e, env_num("PORT", 8080)?)));
+    let settings = init_metrics().and_then(|()| {
+        let users = Users::open(env("DATABASE_URL").as_deref())?;
+        Ok(Startup {
+            engine: engine_from_env(&users)?,
+            port: env_num("PORT", 8080)?,
+            users,
+        })
+    });
     settings.map_err(|e| eprintln!("error: {e}")).ok()
 }
 

@@ -299,6 +299,10 @@ pub enum Error {
     /// ([`SessionBuilder::revalidate`](crate::SessionBuilder::revalidate)) was due and had
     /// not answered: the session may have been revoked.
     RevalidationPending,
+    /// The session's data was read or changed after the application's revalidation check
+    /// answered [`Verdict::Unavailable`](crate::Verdict::Unavailable): it cannot be used in
+    /// this request, and the cookie is left as it was.
+    RevalidationUnavailable,
 }
 
 impl fmt::Display for Error {
@@ -351,6 +355,11 @@ impl fmt::Display for Error {
                  extractor, or call `session.revalidate().await` before reading it; a \
                  middleware or a custom extractor that takes the session from the request's \
                  extensions must await it too",
+            ),
+            Error::RevalidationUnavailable => f.write_str(
+                "the session's revalidation check could not answer (the application's records \
+                 are unavailable), so its data cannot be used in this request; the cookie is \
+                 left as it was and the next request checks again",
             ),
             Error::Random(reason) => write!(
                 f,

@@ -135,6 +135,11 @@ impl Session {
                 state.replace_entries(new);
                 state.mark_validated(now);
             }
+            // The data stays out of reach; dropping it (a logout) still works.
+            Verdict::Unavailable => {
+                slot.check = Check::Unavailable;
+                return Ok(());
+            }
         }
         slot.check = Check::Done;
         Ok(())

@@ -126,6 +126,20 @@ enum Check {
     Due,
     /// Answered in this request (or the data was dropped).
     Done,
+    /// The check could not answer ([`Verdict::Unavailable`](crate::Verdict::Unavailable)):
+    /// the data stays out of reach for this request; dropping it (a logout) still works.
+    Unavailable,
+}
+
+impl Check {
+    /// The error of reading or changing the data now, if it is out of reach.
+    fn refusal(self) -> Option<Error> {
+        match self {
+            Check::Due => Some(Error::RevalidationPending),
+            Check::Unavailable => Some(Error::RevalidationUnavailable),
+            Check::NotDue | Check::Done => None,
+        }
+    }
 }
 
 impl fmt::Debug for Session {
@@ -190,8 +204,8 @@ impl Session {
     fn read<R>(&self, f: impl FnOnce(&SessionState) -> R) -> Result<R, Error> {
         let mut slot = self.lock();
         self.open(&mut slot);
-        if slot.check == Check::Due {
-            return Err(Error::RevalidationPending);
+        if let Some(refused) = slot.check.refusal() {
+            return Err(refused);
         }
         Ok(f(&self.open(&mut slot).state))
     }
@@ -204,8 +218,8 @@ impl Session {
             return Err(Error::Committed);
         }
         self.open(&mut slot);
-        if slot.check == Check::Due {
-            return Err(Error::RevalidationPending);
+        if let Some(refused) = slot.check.refusal() {
+            return Err(refused);
         }
         Ok(f(&mut self.open(&mut slot).state))
     }
@@ -219,14 +233,14 @@ impl Session {
             return Err(Error::Committed);
         }
         f(&mut self.open(&mut slot).state);
-        if slot.check == Check::Due {
+        if slot.check.refusal().is_some() {
             slot.check = Check::Done;
         }
         Ok(())
     }
 
-    /// What a data accessor without an error path answers while the check is due: nothing,
-    /// as for a session that was revoked, with an error event saying how to fix the caller.
+    /// What a data accessor without an error path answers while the data is out of reach:
+    /// nothing, as for a session that was revoked, with an error event saying why.
     fn pending<R: Default>(&self, result: Result<R, Error>) -> R {
         result.unwrap_or_else(|e| {
             tracing::error!(error = %e, "session data read before its revalidation check");

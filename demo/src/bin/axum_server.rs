@@ -6,13 +6,16 @@
 //! ```
 //!
 //! Settings come from the same environment variables as `server.rs` (see README.md).
+//!
+//! SIGTERM or ctrl-c stops it gracefully, as actix-web does: it stops accepting connections
+//! and finishes the requests in flight.
 
 use sealed_session_demo as app;
 
 use std::process::ExitCode;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{FromRef, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -20,6 +23,25 @@ use axum::{Json, Router};
 
 use sealed_session::axum::SessionLayer;
 use sealed_session::{CookieOptions, Session};
+
+/// What the handlers share: the session cookie's settings and the user store.
+#[derive(Clone)]
+struct AppState {
+    cookie: CookieOptions,
+    users: app::Users,
+}
+
+impl FromRef<AppState> for CookieOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.cookie.clone()
+    }
+}
+
+impl FromRef<AppState> for app::Users {
+    fn from_ref(state: &AppState) -> Self {
+        state.users.clone()
+    }
+}
 
 /// A shared handler's reply as an axum response.
 fn respond(reply: app::Reply) -> Response {
@@ -62,11 +84,20 @@ fn json_body<T: serde::de::DeserializeOwned>(
     app::parse_json(content_type, body)
 }
 
-async fn login(s: Session, headers: HeaderMap, body: Bytes) -> Response {
+async fn login(
+    s: Session,
+    State(users): State<app::Users>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match json_body(&headers, &body) {
-        Ok(credentials) => respond(app::login(&s, &credentials)),
+        Ok(credentials) => respond(app::login(&s, &users, &credentials).await),
         Err(reason) => bad_request(reason),
     }
+}
+
+async fn logout_everywhere(s: Session, State(users): State<app::Users>) -> Response {
+    respond(app::logout_everywhere(&s, &users).await)
 }
 
 async fn session_data(s: Session, headers: HeaderMap, body: Bytes) -> Response {
@@ -113,8 +144,38 @@ async fn not_found() -> StatusCode {
     StatusCode::NOT_FOUND
 }
 
+/// Resolves at the first SIGTERM (a process manager stopping the instance) or ctrl-c.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
 fn main() -> ExitCode {
-    let Some((engine, port)) = app::startup() else {
+    let Some(app::Startup {
+        engine,
+        users,
+        port,
+    }) = app::startup()
+    else {
         return ExitCode::FAILURE;
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -127,7 +188,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let cookie = engine.cookie().clone();
+    let state = AppState {
+        cookie: engine.cookie().clone(),
+        users,
+    };
     let app = Router::new()
         .route("/", get(index))
         .route("/counter", get(session_route!(app::counter)))
@@ -144,10 +208,7 @@ fn main() -> ExitCode {
             post(session_route!(app::refresh_session)),
         )
         .route("/logout", post(session_route!(app::logout)))
-        .route(
-            "/logout-everywhere",
-            post(session_route!(app::logout_everywhere)),
-        )
+        .route("/logout-everywhere", post(logout_everywhere))
         .route(
             "/blob",
             post(store_blob)
@@ -157,12 +218,14 @@ fn main() -> ExitCode {
         .route("/cookie-stats", get(cookie_stats))
         .route("/metrics", get(metrics))
         .method_not_allowed_fallback(not_found)
-        .with_state(cookie)
+        .with_state(state)
         .layer(SessionLayer::new(engine));
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         app::announce(listener.local_addr()?.port());
-        axum::serve(listener, app).await
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     });
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,10 @@
 //! Settings come from the environment (see README.md): `PORT`, `SESSION_KEYS`,
 //! `SESSION_EPOCH_SECS`, `SESSION_COOKIE_NAME`, `SESSION_IDLE_SECS`, `SESSION_ABSOLUTE_SECS`,
 //! `SESSION_MAX_COOKIES`, `SESSION_SECURE`, `SESSION_COMPRESSION`, `SESSION_ALGORITHM`,
-//! `SESSION_REVALIDATE_SECS`.
+//! `SESSION_REVALIDATE_SECS`, and `DATABASE_URL` (the user store).
+//!
+//! SIGTERM or ctrl-c stops it gracefully: it stops accepting connections and finishes the
+//! requests in flight (actix-web's own signal handling).
 
 use sealed_session_demo as app;
 
@@ -20,7 +23,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 
 use sealed_session::actix::SessionMiddleware;
-use sealed_session::{CookieOptions, Session, SessionEngine};
+use sealed_session::{CookieOptions, Session};
 
 /// A shared handler's reply as an actix response.
 fn respond(reply: app::Reply) -> actix_web::Result<HttpResponse> {
@@ -42,8 +45,19 @@ async fn index() -> HttpResponse {
         .body(app::DEMO_HTML)
 }
 
-async fn login(s: Session, body: web::Json<app::Credentials>) -> actix_web::Result<HttpResponse> {
-    respond(app::login(&s, &body))
+async fn login(
+    s: Session,
+    users: web::Data<app::Users>,
+    body: web::Json<app::Credentials>,
+) -> actix_web::Result<HttpResponse> {
+    respond(app::login(&s, &users, &body).await)
+}
+
+async fn logout_everywhere(
+    s: Session,
+    users: web::Data<app::Users>,
+) -> actix_web::Result<HttpResponse> {
+    respond(app::logout_everywhere(&s, &users).await)
 }
 
 async fn session_data(
@@ -75,10 +89,10 @@ async fn metrics() -> HttpResponse {
 }
 
 fn main() -> ExitCode {
-    let Some((engine, port)) = app::startup() else {
+    let Some(startup) = app::startup() else {
         return ExitCode::FAILURE;
     };
-    match actix_web::rt::System::new().block_on(serve(engine, port)) {
+    match actix_web::rt::System::new().block_on(serve(startup)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -87,13 +101,20 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(engine: SessionEngine, port: u16) -> std::io::Result<()> {
+async fn serve(startup: app::Startup) -> std::io::Result<()> {
+    let app::Startup {
+        engine,
+        users,
+        port,
+    } = startup;
     let cookie = web::Data::new(engine.cookie().clone());
+    let users = web::Data::new(users);
     let sessions = SessionMiddleware::new(engine);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(sessions.clone())
             .app_data(cookie.clone())
+            .app_data(users.clone())
             .route("/", web::get().to(index))
             .route("/counter", web::get().to(session_route!(app::counter)))
             .route("/login", web::post().to(login))
@@ -112,10 +133,7 @@ async fn serve(engine: SessionEngine, port: u16) -> std::io::Result<()> {
                 web::post().to(session_route!(app::refresh_session)),
             )
             .route("/logout", web::post().to(session_route!(app::logout)))
-            .route(
-                "/logout-everywhere",
-                web::post().to(session_route!(app::logout_everywhere)),
-            )
+            .route("/logout-everywhere", web::post().to(logout_everywhere))
             .route("/blob", web::post().to(store_blob))
             .route("/blob", web::get().to(session_route!(app::blob_size)))
             .route("/blob", web::delete().to(session_route!(app::delete_blob)))

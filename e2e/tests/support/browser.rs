@@ -22,21 +22,13 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value as Json};
 
 use server::pump;
-pub use server::Server;
+pub use server::{in_ci, Server};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// How long any single wait (a process to come up, the page to settle) may take.
 pub const WAIT: Duration = Duration::from_secs(20);
-
-/// Whether this is a CI run (`CI` set to anything but empty/`0`/`false`).
-pub fn in_ci() -> bool {
-    match std::env::var("CI") {
-        Ok(v) => !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false")),
-        Err(_) => false,
-    }
-}
 
 /// `Ok(())` if Chromium and chromedriver are installed. Outside CI a missing browser makes the
 /// caller skip (with the reason printed); in CI it is a failure.

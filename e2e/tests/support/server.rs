@@ -6,6 +6,8 @@
 //!
 //! A binary is built (`cargo build -p sealed-session-demo --bin <name>`) when it is missing or
 //! older than its sources; every wait is bounded and the child is killed when its guard drops.
+//! Each server gets a user store of its own (a fresh `DATABASE_URL` file, removed with it)
+//! unless the test names one, as the fleet tests do for instances that share it.
 #![allow(dead_code)]
 
 use std::cell::Cell;
@@ -13,6 +15,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -33,6 +36,7 @@ const SERVER_VARS: &[&str] = &[
     "SESSION_COMPRESSION",
     "SESSION_ALGORITHM",
     "SESSION_REVALIDATE_SECS",
+    "DATABASE_URL",
     "RUST_LOG",
 ];
 
@@ -113,9 +117,9 @@ fn is_stale(root: &Path, bin: &Path, example: Example) -> bool {
         root.join("Cargo.toml"),
         root.join("demo/Cargo.toml"),
         root.join(format!("demo/src/bin/{}.rs", example.name())),
-        root.join("demo/src/lib.rs"),
         root.join("demo/src/demo.html"),
     ];
+    sources.extend(rust_files(&root.join("demo/src")));
     sources.extend(rust_files(&root.join("src")));
     sources
         .iter()
@@ -210,16 +214,66 @@ pub fn pump(
     });
 }
 
-/// The server with exactly `env` on top of `PORT=port` and `RUST_LOG=warn`, the other
-/// variables it reads cleared; stdout and stderr piped.
-fn command(port: u16, env: &[(&str, &str)]) -> Command {
+/// Whether this is a CI run (`CI` set to anything but empty/`0`/`false`).
+pub fn in_ci() -> bool {
+    match std::env::var("CI") {
+        Ok(v) => !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false")),
+        Err(_) => false,
+    }
+}
+
+/// A fresh directory under the system temp dir, removed (with what is in it) on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!(
+            "sealed-session-{tag}-{}-{n}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// A `DATABASE_URL` for a user store file in this directory.
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self.0.join("users.db").display())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A user store of its own for a server whose `env` names none: the caller keeps the
+/// directory until the server is gone.
+fn own_database(env: &[(&str, &str)]) -> Option<TempDir> {
+    (!env.iter().any(|(k, _)| *k == "DATABASE_URL")).then(|| TempDir::new("e2e-db"))
+}
+
+/// The server with exactly `env` on top of `PORT=port`, `RUST_LOG=warn` and, if `db` is
+/// given, its `DATABASE_URL`; the other variables it reads cleared; stdout and stderr piped.
+fn command(port: u16, env: &[(&str, &str)], db: Option<&TempDir>) -> Command {
     let mut cmd = Command::new(server_bin());
     for v in SERVER_VARS {
         cmd.env_remove(v);
     }
-    cmd.env("PORT", port.to_string())
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().copied())
+    cmd.env("PORT", port.to_string()).env("RUST_LOG", "warn");
+    if let Some(db) = db {
+        cmd.env("DATABASE_URL", db.database_url());
+    }
+    cmd.envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -230,9 +284,10 @@ fn command(port: u16, env: &[(&str, &str)]) -> Command {
 fn spawn(
     port: u16,
     env: &[(&str, &str)],
+    db: Option<&TempDir>,
     notify: Option<(&'static str, mpsc::Sender<String>)>,
 ) -> (Child, Lines, Lines) {
-    let mut child = command(port, env)
+    let mut child = command(port, env, db)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", server_bin().display()));
     let (stdout, stderr) = (Lines::default(), Lines::default());
@@ -247,6 +302,8 @@ pub struct Server {
     pub port: u16,
     stdout: Lines,
     stderr: Lines,
+    /// The server's own user store, if the test named none; removed after the child.
+    _db: Option<TempDir>,
 }
 
 impl Drop for Server {
@@ -261,12 +318,14 @@ impl Server {
     /// exactly `env` (see [`command`]), and waits until it listens.
     pub fn start(port: u16, env: &[(&str, &str)]) -> Server {
         let (tx, rx) = mpsc::channel();
-        let (child, stdout, stderr) = spawn(port, env, Some((LISTENING, tx)));
+        let db = own_database(env);
+        let (child, stdout, stderr) = spawn(port, env, db.as_ref(), Some((LISTENING, tx)));
         let mut server = Server {
             child,
             port,
             stdout,
             stderr,
+            _db: db,
         };
         let deadline = Instant::now() + STARTUP;
         loop {
@@ -325,6 +384,34 @@ impl Server {
         )
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops the server gracefully, as a process manager does: SIGTERM, then waits (at most
+    /// [`STARTUP`]) for it to finish the requests in flight and exit. Returns its exit status.
+    pub fn terminate(mut self) -> ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM failed");
+        let deadline = Instant::now() + STARTUP;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the server") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit within {STARTUP:?} of SIGTERM:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Stops the server and waits until its port accepts no more connections.
     pub fn stop(self) {
         let port = self.port;
@@ -348,7 +435,8 @@ impl Server {
 /// Runs the server (on a free port, with `env` as for [`Server::start`]) expecting it to exit
 /// by itself; returns its status and stderr.
 pub fn run_to_exit(env: &[(&str, &str)]) -> (ExitStatus, String) {
-    let (mut child, _stdout, stderr) = spawn(0, env, None);
+    let db = own_database(env);
+    let (mut child, _stdout, stderr) = spawn(0, env, db.as_ref(), None);
     let deadline = Instant::now() + STARTUP;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
