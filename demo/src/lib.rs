@@ -123,12 +123,26 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
         role: account.role,
         permissions: account.permissions,
     };
-    // A new lifetime at every login: the privilege level changes. This demo keeps the data
-    // (`renew`) so that `loginCount` counts logins; an app with nothing to carry over uses
-    // `regenerate`, which also drops whatever was stored before the user authenticated.
-    session.renew()?;
+    // A new, empty session at every login: the privilege level changes, and nothing planted
+    // in the session before the user authenticated (session fixation) may survive into the
+    // authenticated one. What the demo carries over is named here, read before and written
+    // after: the count of logins in this browser, the page-view counter and the display
+    // preferences.
     let login_count = session.get::<u64>("loginCount")?.unwrap_or(0) + 1;
+    let count = session.get::<u64>("count")?;
+    let theme = session.get::<String>("theme")?;
+    let language = session.get::<String>("language")?;
+    session.regenerate()?;
     session.insert("loginCount", &login_count)?;
+    if let Some(count) = count {
+        session.insert("count", &count)?;
+    }
+    if let Some(theme) = theme {
+        session.insert("theme", &theme)?;
+    }
+    if let Some(language) = language {
+        session.insert("language", &language)?;
+    }
     session.insert("authGen", &account.generation)?;
     session.insert("user", &user)?;
     // "Keep me signed in" unless the client said otherwise; sealed in the cookie, so later
@@ -370,7 +384,6 @@ pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
             .into(),
     };
     let mut config = SessionBuilder::new(keys)
-        .cookie_name(env("SESSION_COOKIE_NAME").unwrap_or_else(|| "session".into()))
         .idle_timeout(Duration::from_secs(env_num("SESSION_IDLE_SECS", 86_400)?))
         .absolute_timeout(Duration::from_secs(env_num(
             "SESSION_ABSOLUTE_SECS",
@@ -378,6 +391,11 @@ pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
         )?))
         .max_cookies(env_num("SESSION_MAX_COOKIES", 1)?)
         .secure(env_flag("SESSION_SECURE", true)?);
+    // Without SESSION_COOKIE_NAME the library's default: `__Host-session` whenever the
+    // cookies are `Secure` (the only name nobody else can plant), `session` otherwise.
+    if let Some(name) = env("SESSION_COOKIE_NAME") {
+        config = config.cookie_name(name);
+    }
     if !env_flag("SESSION_COMPRESSION", true)? {
         config = config.compression(Compression::Off);
     }

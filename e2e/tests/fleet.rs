@@ -646,7 +646,7 @@ impl LoadClient {
             return;
         };
         if r.status == 200 {
-            // `renew` keeps the session's data: the counter goes on.
+            // Login starts a fresh session and carries the counter over: it goes on.
             self.logins += 1;
         } else {
             self.unexpected(load, "POST /login", &r);

@@ -643,6 +643,50 @@ fn revocation_waits_for_the_revalidation_interval() {
     assert_eq!(a.get("/profile").status, 401);
 }
 
+#[test]
+fn secure_by_default_the_cookie_is_host_only_and_named_host() {
+    select(EXAMPLE);
+    // SESSION_SECURE unset: the default, on.
+    let k = key(1);
+    let server = Server::start(0, &[("SESSION_KEYS", k.as_str())]);
+    let mut c = server.client();
+    let res = c.login("user", "user123");
+    assert_eq!(res.status, 200);
+    let cookies = res.set_cookies();
+    let session = cookies.iter().find(|c| !c.is_removal()).expect("a session cookie");
+    assert_eq!(session.name, "__Host-session", "{cookies:?}");
+    assert!(session.has_attr("Secure") && !session.has_attr("Domain"), "{cookies:?}");
+    assert_eq!(session.attr("Path"), Some(Some("/")));
+    // Plain HTTP for a test, or a name the operator chose: as asked.
+    let server = start(&[]);
+    let res = server.client().login("user", "user123");
+    assert_eq!(res.set_cookies()[0].name, "session");
+    let server = start(&[("SESSION_COOKIE_NAME", "sid")]);
+    let res = server.client().login("user", "user123");
+    assert_eq!(res.set_cookies()[0].name, "sid");
+}
+
+#[test]
+fn login_starts_a_fresh_session_carrying_over_only_what_the_demo_keeps() {
+    select(EXAMPLE);
+    let server = start(&[]);
+    let mut c = server.client();
+    // Before login: a counter, preferences, and a value nobody should carry over (a blob,
+    // standing for anything planted in the session before the user authenticated).
+    c.get("/counter");
+    let prefs = json!({ "theme": "dark", "language": "fr" });
+    assert_eq!(c.send("PUT", "/session-data", Some(prefs)).status, 200);
+    assert_eq!(c.post("/blob?size=16", None).status, 200);
+    let before = c.jar.header();
+    assert_eq!(c.login("user", "user123").status, 200);
+    assert_ne!(c.jar.header(), before, "a new cookie");
+    assert_eq!(c.get("/blob").json(), json!({ "size": 0 }), "not carried over");
+    assert_eq!(c.get("/counter").json(), json!({ "count": 2 }));
+    let prefs = c.send("PUT", "/session-data", Some(json!({})));
+    assert_eq!(prefs.json(), json!({ "theme": "dark", "language": "fr" }));
+    assert_eq!(c.get("/profile").json()["loginCount"], 1);
+}
+
 /// Two requests in flight from one browser state: a read-only request due for an idle
 /// refresh, and a write (or a logout). Whichever response the browser applies last, the
 /// write stands.
