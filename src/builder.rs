@@ -389,20 +389,29 @@ impl SessionBuilder {
         self
     }
 
-    /// Revalidates sessions against the application's own records, at most once per
-    /// `interval` per session: the answer to "log out everywhere", a disabled account or a
-    /// changed password, which a stateless cookie cannot otherwise honour before it expires.
+    /// Revalidates sessions against the application's own records: the answer to "log out
+    /// everywhere", a disabled account or a changed password, which a stateless cookie
+    /// cannot otherwise honour before it expires.
     ///
     /// `check` is given a copy of the session and when it was created and last revalidated,
-    /// and answers [`Verdict::Keep`], [`Verdict::Reject`] or [`Verdict::Replace`]. The time of
-    /// the last check is sealed in the cookie, so one lookup per session per interval (say,
-    /// "is this user's logout-everywhere watermark after `created_at`?") gives near-real-time
-    /// revocation with bounded staleness. An `interval` of zero checks on every request.
+    /// and answers [`Verdict::Keep`], [`Verdict::Reject`], [`Verdict::Replace`] or, when the
+    /// records cannot answer, [`Verdict::Unavailable`]. The time of the last check is sealed
+    /// in the cookie (as a refresh stamp), so the check runs when `interval` has passed since
+    /// it, and revocation takes effect within one interval. An `interval` of zero checks on
+    /// every request.
     ///
-    /// The check runs when a handler extracts the session (the adapters' extractors await it),
-    /// before the handler can read anything; without a framework, await
-    /// [`Session::revalidate`](crate::Session::revalidate) first. Sessions with no data are
-    /// not checked.
+    /// The bound is per cookie a client presents, not per session: a client that keeps its
+    /// cookies causes at most one check per interval, but one that drops the stamp (or
+    /// replays an older cookie) makes every request it sends run the check. Make the check
+    /// cheap (say, "is this user's logout-everywhere generation still the one sealed at
+    /// login?", an indexed lookup) or cached for the interval.
+    ///
+    /// While the check is due, the session's data is out of reach on every path: the
+    /// adapters' `Session` extractors await the check before the handler runs; anything
+    /// else that reaches the session (the request's extensions, a middleware, a custom
+    /// extractor) gets [`Error::RevalidationPending`](crate::Error::RevalidationPending) from
+    /// the data methods until it awaits [`Session::revalidate`](crate::Session::revalidate).
+    /// Sessions with no data are not checked.
     ///
     /// ```
     /// use std::time::Duration;

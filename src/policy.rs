@@ -106,7 +106,7 @@ pub(crate) struct Revalidator {
 /// allowed cookies can carry.
 ///
 /// Either way no session cookie is sent, so the client keeps its last good session, and an
-/// error event is logged.
+/// error event is logged (at most one a minute, with the count since the last).
 ///
 /// ```
 /// use sealed_session::TooLargePolicy;

@@ -1159,6 +1159,152 @@ async fn extracting_the_session_runs_the_revalidation_when_due() {
     assert!(!only_session(&cookies).is_removal());
 }
 
+// ---------------------------------------------------------------------------------------------
+// Cookie tossing, times and persistence: attacks that must fail
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn a_planted_session_of_another_account_is_no_session_not_a_swap() {
+    let clock = TestClock::new(T0);
+    let app = app!((builder(secret(1), &clock)));
+    let victim = login!(app, 7);
+    // The attacker's own account on the same site: a genuine cookie, planted for the victim
+    // with a longer path (sent first) or earlier (sent first among equal paths), or later.
+    let attacker = login!(app, 666);
+    for header in [
+        format!("{attacker}; {victim}"),
+        format!("{victim}; {attacker}"),
+    ] {
+        let (st, cookies, body) = call!(app, "GET", "/read", header);
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(body["n"], Value::Null, "neither session is served: {header}");
+        assert!(cookies.is_empty(), "nothing removed: {cookies:?}");
+    }
+    // The same cookie sent twice is one cookie.
+    let (_, _, body) = call!(app, "GET", "/read", format!("{victim}; {victim}"));
+    assert_eq!(body["n"], 7);
+}
+
+#[actix_web::test]
+async fn planted_cookies_never_log_the_user_out() {
+    let clock = TestClock::new(T0);
+    let app = app!((builder(secret(1), &clock)));
+    // Every value tried and none opens: the name is removed, as for any bad cookie.
+    let (_, cookies, _) = call!(app, "GET", "/read", "session=garbage; session=garbage");
+    assert_removed(&cookies, "session");
+    // More values than the reader keeps: the user's own may be among those never tried, and
+    // a removal could only reach it. Nothing is removed.
+    let planted = ["session=garbage"; 5].join("; ");
+    let (st, cookies, body) = call!(app, "GET", "/read", planted);
+    assert_eq!((st, &body["n"]), (StatusCode::OK, &Value::Null));
+    assert!(cookies.is_empty(), "{cookies:?}");
+    // The same with chunks: more combinations than the attempt budget.
+    let app = app!((builder(secret(1), &clock).max_cookies(3)));
+    let planted = "session=3.AAAA; session=3.BBBB; session=3.CCCC; session.1=x; \
+                   session.1=y; session.2=p; session.2=q";
+    let (_, cookies, body) = call!(app, "GET", "/read", planted);
+    assert_eq!(body["n"], Value::Null);
+    assert!(cookies.is_empty(), "{cookies:?}");
+    // Within the budget, every combination tried: removed.
+    let (_, cookies, _) = call!(app, "GET", "/read", "session=3.AAAA; session.1=x; session.2=p");
+    assert_removed(&cookies, "session");
+}
+
+#[actix_web::test]
+async fn planted_stamps_do_not_hide_the_users_refresh() {
+    let clock = TestClock::new(T0);
+    let app = app!((builder(secret(1), &clock).idle_timeout(Duration::from_secs(1000))));
+    let cookie = login!(app, 7);
+    clock.advance(300);
+    let (_, cookies, _) = call!(app, "GET", "/read", cookie);
+    let stamp = only_stamp(&cookies).pair();
+    // Four stamps planted with longer paths come before the user's own.
+    let header = format!(
+        "session.t=AAAA; session.t=BBBB; session.t=CCCC; session.t=DDDD; {cookie}; {stamp}"
+    );
+    // Past the idle deadline of the value alone, within the stamp's.
+    clock.set(T0 + 1100);
+    let (_, _, body) = call!(app, "GET", "/read", header);
+    assert_eq!(body["n"], 7, "the user's own stamp is still read");
+}
+
+#[actix_web::test]
+async fn a_remember_me_session_stays_persistent_when_the_default_is_browser_session() {
+    let clock = TestClock::new(T0);
+    let app = app!((builder(secret(1), &clock)
+        .persistent(false)
+        .idle_timeout(Duration::from_secs(1000))));
+    let (_, cookies, _) = call!(app, "POST", "/set/7", "");
+    assert_eq!(only_session(&cookies).max_age(), None, "the default: no Max-Age");
+    let (_, cookies, _) = call!(app, "POST", "/remember", cookie_header(&cookies));
+    assert!(only_session(&cookies).max_age().is_some(), "remember me: {cookies:?}");
+    let cookie = cookie_header(&cookies);
+    // An idle refresh, then a write: both keep the choice.
+    clock.advance(300);
+    let (_, cookies, _) = call!(app, "GET", "/read", cookie);
+    assert!(only_stamp(&cookies).max_age().is_some(), "{cookies:?}");
+    let cookie = apply(&cookie, &cookies);
+    let (_, cookies, _) = call!(app, "POST", "/incr", cookie);
+    let value = cookies.iter().find(|c| c.name == "session").unwrap();
+    assert!(value.max_age().is_some(), "{cookies:?}");
+    assert_removed(&cookies, "session.t"); // the new value makes the old stamp stale
+}
+
+#[actix_web::test]
+async fn times_ahead_of_this_instances_clock_are_not_trusted() {
+    let clock = TestClock::new(T0);
+    let app = app!((builder(secret(1), &clock)));
+    // An instance whose clock is 3000 s ahead (or a key holder) sealed this session.
+    let ahead = TestClock::new(T0 + 3000);
+    let fast = builder(secret(1), &ahead).build().unwrap();
+    let mut s = sealed_session::SessionState::new();
+    s.insert("n", &5u64).unwrap();
+    let from_the_future = format!("session={}", fast.seal(&mut s).unwrap());
+    let (_, cookies, body) = call!(app, "GET", "/read", from_the_future);
+    assert_eq!(body["n"], Value::Null, "refused");
+    assert!(cookies.is_empty(), "but not removed: a healthy peer may hold it");
+    // Created here, written there: its idle deadline would run from 3000 s in the future.
+    let fast_app = A::app(builder(secret(1), &ahead), Layout::Plain, None).await;
+    let cookie = login!(app, 5);
+    let (_, cookies, _) = call!(fast_app, "POST", "/incr", cookie);
+    let (_, cookies, body) = call!(app, "GET", "/read", cookie_header(&cookies));
+    assert_eq!(body["n"], Value::Null, "a refresh time from the future is refused");
+    assert!(cookies.is_empty());
+    // A refresh stamp from the fast instance cannot put off revalidation either.
+    let checks = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&checks);
+    let revalidating = |b: SessionBuilder| {
+        let c = Arc::clone(&c);
+        b.revalidate(Duration::from_secs(60), move |_| {
+            c.fetch_add(1, Ordering::SeqCst);
+            async { sealed_session::Verdict::Keep }
+        })
+    };
+    let app = A::app(revalidating(builder(secret(1), &clock)), Layout::Plain, None).await;
+    let fast_app = A::app(revalidating(builder(secret(1), &ahead)), Layout::Plain, None).await;
+    let cookie = login!(app, 9);
+    let (_, cookies, _) = call!(fast_app, "GET", "/read", cookie);
+    let stamped = apply(&cookie, &cookies);
+    assert!(stamped.contains("session.t="), "the fast instance checked and stamped");
+    let before = checks.load(Ordering::SeqCst);
+    clock.advance(60);
+    let (_, _, body) = call!(app, "GET", "/read", stamped);
+    assert_eq!(body["n"], 9);
+    assert_eq!(checks.load(Ordering::SeqCst), before + 1, "due: the stamp is ignored");
+}
+
+#[actix_web::test]
+async fn a_logout_on_a_public_response_still_logs_out() {
+    let clock = TestClock::new(T0);
+    let app = app!((builder(secret(1), &clock)));
+    let cookie = login!(app, 7);
+    let res = app
+        .send(Req::new("POST", "/logout-public", &cookie))
+        .await;
+    assert!(only_session(&res.set_cookies()).is_removal());
+    assert_eq!(res.all("cache-control"), ["no-store"], "a cache must not keep it");
+}
+
     };
 }
 

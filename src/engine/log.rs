@@ -157,4 +157,33 @@ mod tests {
         );
         assert_eq!(levels.len() - info, 1000, "every rejection at debug level");
     }
+
+    #[test]
+    fn a_client_growing_its_session_past_the_limit_writes_one_error_line_a_minute() {
+        let now = Arc::new(AtomicU64::new(1_000_000));
+        let t = now.clone();
+        let engine = SessionBuilder::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .compression(crate::Compression::Off)
+            .clock(move || t.load(Ordering::SeqCst))
+            .build()
+            .unwrap();
+        let levels = Levels::default();
+        let subscriber = tracing_subscriber::registry().with(levels.clone());
+        with_default(subscriber, || {
+            for i in 0..100u64 {
+                if i == 50 {
+                    now.fetch_add(REPORT_EVERY, Ordering::SeqCst);
+                }
+                let session = engine.start_headers(&http::HeaderMap::new());
+                session.insert("blob", &vec![7u8; 5000]).unwrap();
+                assert!(session.finish(&mut http::Response::new(())).is_err());
+            }
+        });
+        let levels = levels.0.lock().unwrap();
+        let errors = levels
+            .iter()
+            .filter(|l| **l == tracing::Level::ERROR)
+            .count();
+        assert_eq!(errors, 2, "one line at the first, one a minute later");
+    }
 }

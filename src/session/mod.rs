@@ -568,4 +568,23 @@ mod tests {
         assert!(res.headers().contains_key("set-cookie"));
         assert_eq!(reads.load(Ordering::SeqCst), 1);
     }
+
+    #[test]
+    fn a_last_check_claimed_in_the_future_makes_the_check_due() {
+        let engine = SessionBuilder::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .revalidate(std::time::Duration::from_secs(600), |_| async {
+                crate::Verdict::Keep
+            })
+            .build()
+            .unwrap();
+        let now = 1_800_000_000;
+        let mut s = SessionState::new().with_timestamps(now - 10, now - 10);
+        s.insert("a", &1u8).unwrap();
+        s.mark_validated(now - 10);
+        assert!(!engine.revalidation_due(&s, now), "checked 10 s ago");
+        s.mark_validated(now + 60);
+        assert!(!engine.revalidation_due(&s, now), "within the clock skew");
+        s.mark_validated(now + 61);
+        assert!(engine.revalidation_due(&s, now), "beyond it: due");
+    }
 }

@@ -243,6 +243,19 @@ pub fn route(
             s.purge().unwrap();
             ok(state(s))
         }
+        ("POST", "/remember") => {
+            s.set_persistent(true).unwrap();
+            ok(state(s))
+        }
+        // A logout whose response the app (wrongly) marks cacheable by anyone.
+        ("POST", "/logout-public") => {
+            s.purge().unwrap();
+            (
+                200,
+                state(s),
+                vec![("cache-control", "public, max-age=60".into())],
+            )
+        }
         ("POST", "/touch") => {
             s.touch().unwrap();
             ok(state(s))
