@@ -4,7 +4,7 @@
 //! cargo run --example actix_counter      # then: curl -c jar -b jar 127.0.0.1:8080/
 //! ```
 
-use actix_web::{web, App, HttpServer};
+use actix_web::{App, HttpServer, web};
 use sealed_session::actix::SessionMiddleware;
 use sealed_session::{Secret, Session, SessionBuilder};
 

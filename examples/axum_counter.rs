@@ -4,7 +4,7 @@
 //! cargo run --example axum_counter --features axum   # then: curl -c jar -b jar 127.0.0.1:8080/
 //! ```
 
-use axum::{routing::get, Router};
+use axum::{Router, routing::get};
 use sealed_session::axum::SessionLayer;
 use sealed_session::{Error, Secret, Session, SessionBuilder};
 

@@ -44,20 +44,20 @@
 //! | `cookie.maxAge` | `PersistentSession::session_ttl` | [`idle_timeout`](crate::SessionBuilder::idle_timeout) and [`absolute_timeout`](crate::SessionBuilder::absolute_timeout), enforced server-side |
 
 use std::borrow::Cow;
-use std::future::{ready, Future, Ready};
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use crate::engine::SessionEngine;
 use crate::error::Error;
-use crate::response::{error_body, header_value, ResponseHeaders, OPAQUE_BODY};
-use crate::session::{missing_layer_message, Session};
+use crate::response::{OPAQUE_BODY, ResponseHeaders, error_body, header_value};
+use crate::session::{Session, missing_layer_message};
 
 /// The actix-web middleware: starts each request's [`Session`] and finishes it into the
 /// response.

@@ -30,17 +30,17 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use http::{header, HeaderValue, Request, StatusCode};
+use http::{HeaderValue, Request, StatusCode, header};
 
 use crate::engine::SessionEngine;
 use crate::error::Error;
-use crate::response::{error_body, OPAQUE_BODY};
-use crate::session::{missing_layer_message, Session};
+use crate::response::{OPAQUE_BODY, error_body};
+use crate::session::{Session, missing_layer_message};
 
 /// A `tower::Layer` that starts each request's [`Session`] and finishes it into the
 /// response.

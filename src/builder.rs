@@ -13,8 +13,8 @@ use crate::error::ConfigError;
 use crate::keys::{Algorithm, Keys};
 use crate::options::{CookieOptions, SameSite};
 use crate::policy::{
-    system_clock, Clock, Migration, Revalidation, Revalidator, Schema, ServerErrorWrites,
-    TooLargePolicy, Verdict,
+    Clock, Migration, Revalidation, Revalidator, Schema, ServerErrorWrites, TooLargePolicy,
+    Verdict, system_clock,
 };
 use crate::state::SessionState;
 use crate::timeouts::Timeouts;

@@ -105,12 +105,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::Aes256Gcm;
-use base64::alphabet;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use base64::engine::DecodePaddingMode;
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use hkdf::Hkdf;
 use serde::de::{self, Deserializer as _, MapAccess, Visitor};
 use serde_json::Value;
@@ -329,12 +329,12 @@ fn percent_decode(value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len());
     let mut rest = value;
     while let Some((&b, tail)) = rest.split_first() {
-        if let (b'%', [h, l, after @ ..]) = (b, tail) {
-            if let (Some(h), Some(l)) = (hex(*h), hex(*l)) {
-                out.push(h << 4 | l);
-                rest = after;
-                continue;
-            }
+        if let (b'%', [h, l, after @ ..]) = (b, tail)
+            && let (Some(h), Some(l)) = (hex(*h), hex(*l))
+        {
+            out.push(h << 4 | l);
+            rest = after;
+            continue;
         }
         out.push(b);
         rest = tail;

@@ -142,10 +142,10 @@ impl CookieOptions {
                 path: self.path.clone(),
             });
         }
-        if let Some(d) = &self.domain {
-            if d.is_empty() || !d.bytes().all(is_attr_byte) {
-                return Err(ConfigError::CookieDomain { domain: d.clone() });
-            }
+        if let Some(d) = &self.domain
+            && (d.is_empty() || !d.bytes().all(is_attr_byte))
+        {
+            return Err(ConfigError::CookieDomain { domain: d.clone() });
         }
         if self.same_site == SameSite::None && !self.secure {
             return Err(ConfigError::SameSiteNoneNeedsSecure);
@@ -230,12 +230,14 @@ mod tests {
         assert!(sec(true).validate().is_ok());
         let e = sec(false).validate().unwrap_err();
         assert!(e.to_string().contains("set secure(true)"), "{e}");
-        assert!(CookieOptions {
-            name: "a b".into(),
-            ..options()
-        }
-        .validate()
-        .is_err());
+        assert!(
+            CookieOptions {
+                name: "a b".into(),
+                ..options()
+            }
+            .validate()
+            .is_err()
+        );
         let max = |n| CookieOptions {
             max_cookies: n,
             ..options()

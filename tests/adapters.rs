@@ -7,12 +7,12 @@ mod adapters;
 #[path = "support/cookies.rs"]
 mod cookies;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use adapters::{Adapter, Layout, Profile, Req};
 use cookies::{Jar, SetCookie};

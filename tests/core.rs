@@ -4,12 +4,12 @@
 #[path = "support/workloads.rs"]
 mod workloads;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proptest::prelude::*;
 use sealed_session::{
     Algorithm, Compression, ConfigError, EpochKeys, Error, Keyring, LoadOutcome, Rejection, Secret,
@@ -349,17 +349,21 @@ fn epoch_period_is_checked_against_idle_timeout_and_skew() {
         "{e}"
     );
     // The boundaries themselves are fine; key rings have no constraint.
-    assert!(SessionBuilder::new(epoch(121))
-        .cookie_name("session")
-        .idle_timeout(Duration::from_secs(121))
-        .build()
-        .is_ok());
-    assert!(SessionBuilder::new(secret(1))
-        .cookie_name("session")
-        .idle_timeout(Duration::from_secs(1))
-        .clock_skew(Duration::from_secs(3600))
-        .build()
-        .is_ok());
+    assert!(
+        SessionBuilder::new(epoch(121))
+            .cookie_name("session")
+            .idle_timeout(Duration::from_secs(121))
+            .build()
+            .is_ok()
+    );
+    assert!(
+        SessionBuilder::new(secret(1))
+            .cookie_name("session")
+            .idle_timeout(Duration::from_secs(1))
+            .clock_skew(Duration::from_secs(3600))
+            .build()
+            .is_ok()
+    );
 }
 
 #[test]
@@ -920,9 +924,10 @@ fn format_md_vector_3_bytes() {
     assert_eq!(s.get::<Vec<String>>("pages").unwrap().unwrap().len(), 60);
     // So does a plain body of the same bytes: compressing is the writer's choice.
     let plain_body = [&[0x00][..], &session].concat();
-    assert!(c
-        .open_value(&seal_xchacha(&key, "session", &plain_body))
-        .is_ok());
+    assert!(
+        c.open_value(&seal_xchacha(&key, "session", &plain_body))
+            .is_ok()
+    );
     // And sealing that plaintext with the vectors' nonce gives vector 3 back.
     assert_eq!(seal_xchacha(&key, "session", &plain), VECTOR_3);
 }

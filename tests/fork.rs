@@ -6,8 +6,8 @@
 //! operating system's generator on every seal.
 #![cfg(unix)]
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sealed_session::{Algorithm, Secret, SessionBuilder, SessionEngine, SessionState};
 
 const SEALS: usize = 4;

@@ -243,8 +243,8 @@ fn the_cookie_header_budget() {
 
 #[test]
 fn epoch_keys_add_no_series_as_epochs_pass() {
-    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::Duration;
     let now = Arc::new(AtomicU64::new(1_800_000_000));
     let t = Arc::clone(&now);

@@ -5,8 +5,8 @@
 
 #![cfg(any(feature = "actix", feature = "axum"))]
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sealed_session::{Secret, SessionBuilder, SessionEngine, SessionState, Verdict};
@@ -62,11 +62,11 @@ mod actix_adapter {
     use super::*;
     use actix_web::body::MessageBody;
     use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-    use actix_web::middleware::{from_fn, Next};
-    use actix_web::{test, web, App, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+    use actix_web::middleware::{Next, from_fn};
+    use actix_web::{App, FromRequest, HttpMessage, HttpRequest, HttpResponse, test, web};
     use sealed_session::actix::SessionMiddleware;
     use sealed_session::{Error, Session};
-    use std::future::{ready, Ready};
+    use std::future::{Ready, ready};
 
     /// A custom extractor that takes the session from the request's extensions and reads it
     /// at once, as an app's `CurrentUser` might.
@@ -189,7 +189,7 @@ mod actix_adapter {
 mod axum_adapter {
     use super::*;
     use ::axum::extract::{FromRequestParts, Request};
-    use ::axum::middleware::{from_fn, Next};
+    use ::axum::middleware::{Next, from_fn};
     use ::axum::response::{IntoResponse, Response};
     use ::axum::routing::get;
     use ::axum::{Extension, Json, Router};
@@ -220,10 +220,10 @@ mod axum_adapter {
 
     /// A middleware inside the session layer that reads the session before the handler.
     async fn auth(req: Request, next: Next) -> Response {
-        if let Some(s) = req.extensions().get::<Session>().cloned() {
-            if let Err(e) = s.get::<u64>("user") {
-                return e.into_response();
-            }
+        if let Some(s) = req.extensions().get::<Session>().cloned()
+            && let Err(e) = s.get::<u64>("user")
+        {
+            return e.into_response();
         }
         next.run(req).await
     }

@@ -109,8 +109,8 @@ impl RejectionLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Secret;
     use crate::SessionBuilder;
+    use crate::keys::Secret;
     use std::sync::{Arc, Mutex};
     use tracing::subscriber::with_default;
     use tracing_subscriber::layer::SubscriberExt as _;

@@ -75,10 +75,10 @@ impl SessionEngine {
             == LoadOutcome::Opened {
                 needs_reseal: false,
             };
-        if let (true, true, Some(binding)) = (write && state.only_refreshed(), current, binding) {
-            if !state.is_empty() {
-                return Ok(WriteBack::Stamp(self.stamp(state, binding, now)?));
-            }
+        if let (true, true, Some(binding)) = (write && state.only_refreshed(), current, binding)
+            && !state.is_empty()
+        {
+            return Ok(WriteBack::Stamp(self.stamp(state, binding, now)?));
         }
         let remove = state.status() == SessionStatus::Purged
             || rejected_removable
@@ -250,8 +250,8 @@ impl SessionEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Secret;
     use crate::SessionBuilder;
+    use crate::keys::Secret;
 
     #[test]
     fn an_oversized_session_is_refused_before_it_is_serialized() {

@@ -69,25 +69,97 @@ pub enum Rejection {
 /// clock is ahead), a creation time ahead of this instance's clock, a newer schema; nor when
 /// the request's cookies were not read at all (too many): nothing is known to be ours.
 const REASONS: [(&str, bool, &str); Rejection::COUNT] = [
-    ("header_too_large", false, "the request carried more cookie data than the session reader accepts; the client should clear its cookies for this site"),
-    ("bad_chunks", true, "the session was split across several cookies but a chunk is missing or the chunk count is invalid; the client dropped a cookie, or `max_cookies` was lowered since it was written"),
+    (
+        "header_too_large",
+        false,
+        "the request carried more cookie data than the session reader accepts; the client should clear its cookies for this site",
+    ),
+    (
+        "bad_chunks",
+        true,
+        "the session was split across several cookies but a chunk is missing or the chunk count is invalid; the client dropped a cookie, or `max_cookies` was lowered since it was written",
+    ),
     ("bad_base64", true, "the session cookie is not base64url"),
-    ("too_short", true, "the session cookie is too short to be sealed"),
-    ("too_long", true, "the session cookie is longer than any value this server writes"),
-    ("unknown_version", true, "the session cookie uses a format version this build cannot open; upgrade sealed-session on every instance before issuing it"),
-    ("unknown_algorithm", true, "the session cookie names an algorithm id this build does not know"),
-    ("unknown_key", false, "the session cookie was sealed under a key that is not in the key ring; if you rotated keys, keep the old secret as a fallback for one session lifetime"),
-    ("future_key", false, "the session cookie was sealed under the next epoch's key by an instance whose clock is ahead of this one by more than the clock skew; synchronise the clocks (NTP) or raise `clock_skew`"),
-    ("bad_tag", true, "the session cookie failed authentication: it was tampered with, corrupted, or sealed for another cookie name"),
-    ("bad_flags", true, "the session payload has flags this build does not know"),
-    ("bad_compression", true, "the session payload failed to decompress or exceeded the decompression cap"),
-    ("bad_payload", true, "the session payload is not a valid session encoding"),
-    ("idle_expired", true, "the session expired: its idle timeout passed without activity"),
-    ("absolute_expired", true, "the session expired: it reached its absolute lifetime"),
-    ("from_the_future", false, "the session claims a time in the future beyond the clock-skew leeway; check the clocks of your servers or raise `clock_skew`"),
-    ("old_schema", true, "the session was written under an older schema version and the migration dropped it (or `SessionBuilder::schema` has no migration for it); the user starts a new session"),
-    ("newer_schema", false, "the session was written under a newer schema version, by an instance of a later release; finish the rolling deploy (the cookie is kept for it)"),
-    ("ambiguous", false, "two different session cookies of this name both opened, so one was planted by someone who can set cookies for this site (a sibling subdomain, a plain-HTTP page): neither is used; name the cookie with the __Host- prefix to rule this out"),
+    (
+        "too_short",
+        true,
+        "the session cookie is too short to be sealed",
+    ),
+    (
+        "too_long",
+        true,
+        "the session cookie is longer than any value this server writes",
+    ),
+    (
+        "unknown_version",
+        true,
+        "the session cookie uses a format version this build cannot open; upgrade sealed-session on every instance before issuing it",
+    ),
+    (
+        "unknown_algorithm",
+        true,
+        "the session cookie names an algorithm id this build does not know",
+    ),
+    (
+        "unknown_key",
+        false,
+        "the session cookie was sealed under a key that is not in the key ring; if you rotated keys, keep the old secret as a fallback for one session lifetime",
+    ),
+    (
+        "future_key",
+        false,
+        "the session cookie was sealed under the next epoch's key by an instance whose clock is ahead of this one by more than the clock skew; synchronise the clocks (NTP) or raise `clock_skew`",
+    ),
+    (
+        "bad_tag",
+        true,
+        "the session cookie failed authentication: it was tampered with, corrupted, or sealed for another cookie name",
+    ),
+    (
+        "bad_flags",
+        true,
+        "the session payload has flags this build does not know",
+    ),
+    (
+        "bad_compression",
+        true,
+        "the session payload failed to decompress or exceeded the decompression cap",
+    ),
+    (
+        "bad_payload",
+        true,
+        "the session payload is not a valid session encoding",
+    ),
+    (
+        "idle_expired",
+        true,
+        "the session expired: its idle timeout passed without activity",
+    ),
+    (
+        "absolute_expired",
+        true,
+        "the session expired: it reached its absolute lifetime",
+    ),
+    (
+        "from_the_future",
+        false,
+        "the session claims a time in the future beyond the clock-skew leeway; check the clocks of your servers or raise `clock_skew`",
+    ),
+    (
+        "old_schema",
+        true,
+        "the session was written under an older schema version and the migration dropped it (or `SessionBuilder::schema` has no migration for it); the user starts a new session",
+    ),
+    (
+        "newer_schema",
+        false,
+        "the session was written under a newer schema version, by an instance of a later release; finish the rolling deploy (the cookie is kept for it)",
+    ),
+    (
+        "ambiguous",
+        false,
+        "two different session cookies of this name both opened, so one was planted by someone who can set cookies for this site (a sibling subdomain, a plain-HTTP page): neither is used; name the cookie with the __Host- prefix to rule this out",
+    ),
 ];
 
 impl Rejection {
@@ -222,9 +294,11 @@ mod tests {
         for r in all {
             assert!(!r.to_string().is_empty());
         }
-        assert!(Rejection::UnknownVersion(7)
-            .to_string()
-            .ends_with("(version 7)"));
+        assert!(
+            Rejection::UnknownVersion(7)
+                .to_string()
+                .ends_with("(version 7)")
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use std::fmt;
 
 use aes_gcm::Aes256Gcm;
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;

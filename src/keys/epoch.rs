@@ -100,10 +100,9 @@ impl EpochKeys {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
+            && c.epoch == epoch
         {
-            if c.epoch == epoch {
-                return Arc::clone(c);
-            }
+            return Arc::clone(c);
         }
         let fresh = Arc::new(EpochCache {
             epoch,

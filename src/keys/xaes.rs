@@ -28,10 +28,10 @@
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::aes::cipher::BlockCipherEncrypt;
-use aes_gcm::aes::Aes256;
 use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::aes::Aes256;
+use aes_gcm::aes::cipher::BlockCipherEncrypt;
 use zeroize::Zeroize;
 
 use crate::error::Error;

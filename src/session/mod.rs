@@ -58,8 +58,8 @@ use std::fmt;
 use std::ops::Not as _;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::engine::{Deadlines, LoadOutcome, Opened, SessionEngine};
 use crate::error::Error;
@@ -518,8 +518,8 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Secret;
     use crate::SessionBuilder;
+    use crate::keys::Secret;
 
     #[test]
     fn an_untouched_session_without_an_old_key_decrypts_nothing() {

@@ -13,10 +13,10 @@
 //! open is a [`Rejection`]; opening does work linear in the input and allocates at most the
 //! decoded value plus a decompression buffer of at most `MAX_PLAINTEXT` bytes.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::body::{compress_into, decode_plaintext_at, Compression, COMPRESS_MIN};
+use super::body::{COMPRESS_MIN, Compression, compress_into, decode_plaintext_at};
 use crate::error::{Error, Rejection};
 use crate::keys::{Algorithm, Key, KeyId, KeysAt};
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::cookies::SetCookie;
 use sealed_session::{Session, SessionBuilder};
@@ -367,7 +367,7 @@ mod actix_impl {
     use super::*;
     use actix_web::dev::Service as _;
     use actix_web::http::header::{HeaderName, HeaderValue};
-    use actix_web::{test, web, HttpRequest, HttpResponse};
+    use actix_web::{HttpRequest, HttpResponse, test, web};
     use sealed_session::actix::SessionMiddleware;
 
     async fn dispatch(
@@ -514,10 +514,10 @@ pub struct Axum;
 #[cfg(feature = "axum")]
 mod axum_impl {
     use super::*;
+    use axum::Router;
     use axum::body::Body;
     use axum::extract::{FromRequestParts as _, State};
     use axum::response::{IntoResponse, Response};
-    use axum::Router;
     use http_body_util::BodyExt as _;
     use sealed_session::axum::SessionLayer;
     use tower::ServiceExt as _;
