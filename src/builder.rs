@@ -14,7 +14,7 @@ use crate::keys::{Algorithm, Keys};
 use crate::options::{CookieOptions, SameSite};
 use crate::policy::{
     Clock, Migration, Revalidation, Revalidator, Schema, ServerErrorWrites, TooLargePolicy,
-    Verdict, system_clock,
+    Undecodable, Verdict, system_clock,
 };
 use crate::state::SessionState;
 use crate::timeouts::Timeouts;
@@ -61,6 +61,7 @@ pub struct SessionBuilder {
     clock: Clock,
     too_large: TooLargePolicy,
     server_errors: ServerErrorWrites,
+    undecodable: Undecodable,
     max_session_bytes: usize,
     size_warning_share: f64,
     cookie_header_budget: Option<usize>,
@@ -112,6 +113,7 @@ impl SessionBuilder {
             clock: Arc::new(system_clock),
             too_large: TooLargePolicy::ServerError,
             server_errors: ServerErrorWrites::Discard,
+            undecodable: Undecodable::Drop,
             max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
             size_warning_share: 0.8,
             cookie_header_budget: Some(8 * 1024),
@@ -292,6 +294,13 @@ impl SessionBuilder {
     /// (status 500–599; default [`ServerErrorWrites::Discard`]).
     pub fn on_server_error(mut self, writes: ServerErrorWrites) -> Self {
         self.server_errors = writes;
+        self
+    }
+
+    /// What reading a stored value that no longer decodes as the type asked for gives
+    /// (default [`Undecodable::Drop`]: absent, dropped from the cookie, and a warning).
+    pub fn on_undecodable(mut self, policy: Undecodable) -> Self {
+        self.undecodable = policy;
         self
     }
 
@@ -485,6 +494,7 @@ impl SessionBuilder {
             clock: self.clock,
             too_large: self.too_large,
             server_errors: self.server_errors,
+            undecodable: self.undecodable,
             max_session_bytes: self.max_session_bytes,
             size_warning_share: self.size_warning_share,
             cookie_header_budget: self.cookie_header_budget,

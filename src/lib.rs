@@ -134,9 +134,11 @@ pub use engine::{Deadlines, LoadOutcome, SessionEngine};
 pub use error::{ConfigError, Error, Rejection};
 pub use keys::{Algorithm, EpochKeys, KeyId, Keyring, Keys, Secret};
 pub use options::{CookieOptions, SameSite};
-pub use policy::{Migration, Revalidation, ServerErrorWrites, TooLargePolicy, Verdict};
+pub use policy::{
+    Migration, Revalidation, ServerErrorWrites, TooLargePolicy, Undecodable, Verdict,
+};
 pub use session::Session;
-pub use state::{SessionState, SessionStatus};
+pub use state::{KeyName, SessionKey, SessionState, SessionStatus};
 pub use timeouts::Timeouts;
 pub use wire::body::Compression;
 

@@ -146,3 +146,25 @@ pub enum ServerErrorWrites {
     /// Save them whatever the status.
     Commit,
 }
+
+/// What reading a stored value that no longer decodes as the type asked for gives: a value
+/// written by an older release whose type had other fields (a deploy that changed a stored
+/// struct without a [`schema`](crate::SessionBuilder::schema) migration), or stored as
+/// another type.
+///
+/// ```
+/// use sealed_session::Undecodable;
+/// assert_eq!(Undecodable::default(), Undecodable::Drop);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Undecodable {
+    /// Treat it as absent: the read gives `Ok(None)`, the entry is dropped from the cookie on
+    /// this response, and a warning (at most one a minute) names the entry and the fix. A
+    /// deploy that changes a stored type is never a loop of 500s.
+    #[default]
+    Drop,
+    /// Return [`Error::Deserialize`](crate::Error::Deserialize) to the handler, and leave the
+    /// entry as it is.
+    Error,
+}

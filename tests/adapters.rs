@@ -946,8 +946,14 @@ async fn writes_of_a_handler_that_answers_5xx_are_discarded_4xx_kept() {
 #[actix_web::test]
 async fn error_bodies_are_opaque_and_stale_values_are_recoverable() {
     let clock = TestClock::new(T0);
+    // By default a value that no longer decodes is absent and dropped: never a 500.
     let app = app!((builder(secret(1), &clock)));
     let cookie = login!(app, 3);
+    let (st, cookies, body) = call!(app, "GET", "/stale-unhandled", cookie);
+    assert_eq!((st, &body), (StatusCode::OK, &json!({ "profile": null })));
+    assert!(only_session(&cookies).is_removal(), "the only entry went");
+    // An app that asks for the error gets it.
+    let app = app!((builder(secret(1), &clock).on_undecodable(sealed_session::Undecodable::Error)));
     // "n" holds a u64; reading it as a Profile fails. Unhandled: an opaque 500.
     let (st, cookies, body) = call!(app, "GET", "/stale-unhandled", cookie);
     assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR);
@@ -963,6 +969,41 @@ async fn error_bodies_are_opaque_and_stale_values_are_recoverable() {
     assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR);
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["error", "limit", "maxCookies", "size"], "{body}");
+}
+
+#[actix_web::test]
+async fn a_deploy_that_changes_a_stored_struct_is_never_a_500() {
+    #[derive(serde::Serialize)]
+    struct ProfileV1 {
+        user: String,
+    }
+    let clock = TestClock::new(T0);
+    // The previous release stored a profile without `visits`.
+    let previous = builder(secret(1), &clock).build().unwrap();
+    let mut s = sealed_session::SessionState::new();
+    s.set_data(&ProfileV1 { user: "ada".into() }).unwrap();
+    s.insert("n", &7u64).unwrap();
+    let cookie = previous.set_cookies(&mut s).unwrap()[0]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    // This release reads `Profile { user, visits }`: the old value is absent, not an error,
+    // and the rest of the session is untouched.
+    let app = app!((builder(secret(1), &clock)));
+    for _ in 0..2 {
+        let (st, cookies, body) = call!(app, "GET", "/data", cookie);
+        assert_eq!((st, &body["data"]), (StatusCode::OK, &Value::Null));
+        let (_, _, body) = call!(app, "GET", "/read", apply(&cookie, &cookies));
+        assert_eq!(body["n"], 7, "the other entries stay");
+    }
+    // The response dropped the stale value from the cookie.
+    let (_, cookies, _) = call!(app, "GET", "/data", cookie);
+    let next = apply(&cookie, &cookies);
+    assert_ne!(next, cookie);
+    let (_, cookies, body) = call!(app, "GET", "/data", next);
+    assert_eq!(body["data"], Value::Null);
+    assert!(cookies.is_empty(), "nothing left to drop: {cookies:?}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,23 @@ impl SessionEngine {
         log.note(reason, now);
     }
 
+    /// Records a stored value that no longer decodes and was dropped: a warning at most once
+    /// a minute (the entry's name and postcard's reason, never the value), and each at
+    /// `debug`.
+    pub(crate) fn note_undecodable(&self, error: &crate::Error, now: u64) {
+        tracing::debug!(error = %error, "undecodable session value dropped");
+        if once_a_minute(&self.inner.log.last_undecodable, now) {
+            tracing::warn!(
+                error = %error,
+                "a session value no longer decodes as the type asked for, so it was treated \
+                 as absent and dropped from the cookie; if a deploy changed a stored type, \
+                 version what you store with `SessionBuilder::schema(version, migrate)` and \
+                 migrate old values instead of losing them (at most one such warning a \
+                 minute)"
+            );
+        }
+    }
+
     /// Records a session that could not be saved: an `error` event at most once a minute
     /// (with the count since the last), so that a client growing its session past the limit
     /// on every request cannot flood the logs. Details of every one are at `debug`.
@@ -53,6 +70,7 @@ pub(super) struct RejectionLog {
     counts: [AtomicU64; Rejection::COUNT],
     last_report: AtomicU64,
     last_warning: AtomicU64,
+    last_undecodable: AtomicU64,
     not_saved: AtomicU64,
     last_not_saved: AtomicU64,
 }

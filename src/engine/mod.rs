@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::keys::{Algorithm, Keys, KeysAt};
 use crate::options::CookieOptions;
-use crate::policy::{Clock, Revalidator, Schema, ServerErrorWrites, TooLargePolicy};
+use crate::policy::{Clock, Revalidator, Schema, ServerErrorWrites, TooLargePolicy, Undecodable};
 use crate::state::SessionState;
 use crate::timeouts::Timeouts;
 use crate::wire::body::Compression;
@@ -119,6 +119,7 @@ pub(crate) struct EngineParts {
     pub clock: Clock,
     pub too_large: TooLargePolicy,
     pub server_errors: ServerErrorWrites,
+    pub undecodable: Undecodable,
     pub max_session_bytes: usize,
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub size_warning_share: f64,

@@ -334,7 +334,10 @@ impl fmt::Display for Error {
             Error::Deserialize { key, reason } => write!(
                 f,
                 "the value stored under session key {key:?} does not decode as the type asked \
-                 for ({reason}); read it with the type it was inserted with"
+                 for ({reason}): it was written by an older release whose type had other \
+                 fields, or stored as another type; version what you store with \
+                 `SessionBuilder::schema(version, migrate)` and migrate old values, and use a \
+                 `SessionKey<T>` so every read and write agrees on the type"
             ),
             Error::Rejected(r) => write!(f, "session cookie rejected: {r}"),
             Error::SessionTooLarge { size, limit } => write!(

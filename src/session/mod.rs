@@ -47,10 +47,12 @@
 //! * **A handler that writes and then answers 5xx**: its writes are discarded by default
 //!   ([`ServerErrorWrites`](crate::ServerErrorWrites)).
 //! * **A stored value that no longer decodes** as the requested type (the type changed in a
-//!   deploy): [`get`](Session::get) returns [`Error::Deserialize`], which the handler can
-//!   handle: treat the value as absent and [`remove`](Session::remove) or overwrite it, or
-//!   [`clear`](Session::clear) the session. Left unhandled with `?`, it is an opaque 500
-//!   whose details go to the log only.
+//!   deploy): [`get`](Session::get) treats it as absent, drops it from the cookie on that
+//!   response and logs a warning naming [`schema`](crate::SessionBuilder::schema), so a
+//!   deploy is never a loop of 500s; [`Undecodable::Error`](crate::Undecodable::Error)
+//!   returns [`Error::Deserialize`] instead.
+//! * **A revalidation check that is due**: the data is out of reach until it has answered
+//!   (see [`Session::revalidate`]).
 
 mod lifecycle;
 
@@ -63,7 +65,8 @@ use serde::de::DeserializeOwned;
 
 use crate::engine::{Deadlines, LoadOutcome, Opened, SessionEngine};
 use crate::error::Error;
-use crate::state::{SessionState, SessionStatus};
+use crate::policy::Undecodable;
+use crate::state::{KeyName, SessionState, SessionStatus};
 use crate::wire::request::RequestCookies;
 
 #[cfg(any(feature = "actix", feature = "axum"))]
@@ -250,29 +253,57 @@ impl Session {
 
     /// Reads the value under `key` as a `T`: `Ok(None)` when absent.
     ///
-    /// A value that does not decode as `T` (stored as another type, or by an older release
-    /// whose type had other fields) is [`Error::Deserialize`]. Handle it rather than let it
-    /// fail every request: treat it as absent and overwrite or [`remove`](Session::remove)
-    /// it.
+    /// `key` is a name or, better, a [`SessionKey<T>`](crate::SessionKey), with which the
+    /// compiler checks that every read and write of the entry uses the same type.
+    ///
+    /// A stored value that no longer decodes as `T` (written by an older release whose type
+    /// had other fields, or stored as another type) is treated as absent: `Ok(None)`, the
+    /// entry is dropped from the cookie on this response, and a warning (at most one a
+    /// minute) names the entry and the fix, [`SessionBuilder::schema`]. With
+    /// [`Undecodable::Error`](crate::Undecodable::Error) it is [`Error::Deserialize`]
+    /// instead. postcard does not say which type wrote a value, so a value whose bytes happen
+    /// to fit `T` is read as one (see [`SessionState::get`]); typed keys rule that out.
+    ///
+    /// [`SessionBuilder::schema`]: crate::SessionBuilder::schema
     ///
     /// ```
-    /// # use sealed_session::{Error, Secret, SessionBuilder};
+    /// # use sealed_session::{Secret, SessionBuilder, SessionKey};
     /// # let session = SessionBuilder::new(Secret::generate()).build().unwrap().start_headers(&http::HeaderMap::new());
-    /// session.insert("n", &5u32)?;
-    /// assert_eq!(session.get::<u32>("n")?, Some(5));
+    /// const COUNT: SessionKey<u32> = SessionKey::new("n");
+    /// session.insert(COUNT, &5)?;
+    /// assert_eq!(session.get(COUNT)?, Some(5));
     /// assert_eq!(session.get::<u32>("missing")?, None);
     ///
-    /// // Recovering from a value of another shape:
-    /// let cart: Vec<String> = match session.get("n") {
-    ///     Ok(v) => v.unwrap_or_default(),
-    ///     Err(Error::Deserialize { key, .. }) => { session.remove(&key)?; Vec::new() }
-    ///     Err(e) => return Err(e),
-    /// };
-    /// assert!(cart.is_empty());
+    /// // The stored entry read as a shape it does not have: absent, and dropped.
+    /// assert_eq!(session.get::<(u64, String)>("n")?, None);
+    /// assert_eq!(session.get(COUNT)?, None);
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
-    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        self.read(|s| s.get(key))?
+    pub fn get<T: DeserializeOwned>(&self, key: impl KeyName<T>) -> Result<Option<T>, Error> {
+        let key = key.key_name();
+        let read = self.read(|s| s.get::<T>(key))?;
+        self.or_stale(key, read)
+    }
+
+    /// What a read that did not decode becomes under the configured
+    /// [`Undecodable`](crate::Undecodable) policy: absent (the entry dropped, a warning
+    /// logged) or the error.
+    fn or_stale<T>(&self, key: &str, read: Result<Option<T>, Error>) -> Result<Option<T>, Error> {
+        let error = match read {
+            Err(e @ Error::Deserialize { .. }) => e,
+            other => return other,
+        };
+        let engine = &self.shared.engine;
+        if engine.parts().undecodable == Undecodable::Error {
+            return Err(error);
+        }
+        let mut slot = self.lock();
+        let now = self.now(&mut slot);
+        if !slot.closed {
+            self.open(&mut slot).state.remove(key);
+        }
+        engine.note_undecodable(&error, now);
+        Ok(None)
     }
 
     /// Stores `value` under `key`. Writing the value already stored is not a change and sends
@@ -287,7 +318,7 @@ impl Session {
     /// ```
     pub fn insert<T: Serialize + ?Sized>(
         &self,
-        key: impl Into<String>,
+        key: impl KeyName<T>,
         value: &T,
     ) -> Result<(), Error> {
         self.change(|s| s.insert(key, value))?
@@ -316,8 +347,10 @@ impl Session {
     /// assert_eq!(session.remove_as::<String>("flash")?.as_deref(), Some("saved"));
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
-    pub fn remove_as<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        self.change(|s| s.remove_as(key))?
+    pub fn remove_as<T: DeserializeOwned>(&self, key: impl KeyName<T>) -> Result<Option<T>, Error> {
+        let key = key.key_name();
+        let read = self.change(|s| s.remove_as::<T>(key))?;
+        self.or_stale(key, read)
     }
 
     /// Removes every entry; the session and its lifetime go on.
@@ -448,7 +481,8 @@ impl Session {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn data<T: DeserializeOwned>(&self) -> Result<Option<T>, Error> {
-        self.read(|s| s.data())?
+        let read = self.read(|s| s.data::<T>())?;
+        self.or_stale(crate::state::WHOLE_STRUCT_KEY, read)
     }
 
     /// Stores one struct as the session's typed data. See [`SessionState::set_data`].

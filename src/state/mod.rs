@@ -6,6 +6,7 @@
 //! body and back, and decides expiry from the timestamps inside that body.
 
 mod codec;
+mod key;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,9 +16,11 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 
+pub use key::{KeyName, SessionKey};
+
 /// The key under which [`SessionState::set_data`] stores a whole-struct session. Map keys
 /// chosen by users are never empty, so it cannot collide with one.
-const WHOLE_STRUCT_KEY: &str = "";
+pub(crate) const WHOLE_STRUCT_KEY: &str = "";
 
 /// What happened to a session during the current request, which decides the response.
 ///
@@ -111,7 +114,15 @@ impl SessionState {
     }
 
     /// Reads the value under `key` as a `T`; `Ok(None)` when absent, an
-    /// [`Error::Deserialize`] when the stored bytes are not a `T`.
+    /// [`Error::Deserialize`] when the stored bytes do not decode as a `T`.
+    ///
+    /// The stored bytes are postcard, which does not say what type wrote them, so a value
+    /// read as another type is an error only when its bytes do not fit that type. What fits
+    /// is read, wrongly: an integer as another integer type of the same sign-less encoding
+    /// (`2u64` reads as `1i64`, zigzag), a small integer as a narrower one (`2u64` as `2u8`),
+    /// a `String` as a `Vec<u8>`, a struct as a tuple (or another struct) with fields of the
+    /// same types in the same order, a renamed or reordered enum variant. A
+    /// [`SessionKey`](crate::SessionKey) rules all of these out at compile time.
     ///
     /// ```
     /// # let mut s = sealed_session::SessionState::new();
@@ -119,7 +130,8 @@ impl SessionState {
     /// assert_eq!(s.get::<i32>("n").unwrap(), Some(7));
     /// assert!(s.get::<String>("n").is_err());
     /// ```
-    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+    pub fn get<T: DeserializeOwned>(&self, key: impl KeyName<T>) -> Result<Option<T>, Error> {
+        let key = key.key_name();
         match self.entries.get(key) {
             None => Ok(None),
             Some(v) => decode_value(key, &v.0).map(Some),
@@ -137,17 +149,17 @@ impl SessionState {
     /// ```
     pub fn insert<T: Serialize + ?Sized>(
         &mut self,
-        key: impl Into<String>,
+        key: impl KeyName<T>,
         value: &T,
     ) -> Result<(), Error> {
-        let key = key.into();
+        let key = key.key_name();
         if key.is_empty() {
             return Err(Error::Serialize {
-                key,
+                key: String::new(),
                 reason: "session keys must not be empty".into(),
             });
         }
-        self.insert_raw(key, value)
+        self.insert_raw(key.to_owned(), value)
     }
 
     fn insert_raw<T: Serialize + ?Sized>(&mut self, key: String, value: &T) -> Result<(), Error> {
@@ -186,7 +198,11 @@ impl SessionState {
     /// s.insert("flash", &"saved").unwrap();
     /// assert_eq!(s.remove_as::<String>("flash").unwrap().as_deref(), Some("saved"));
     /// ```
-    pub fn remove_as<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, Error> {
+    pub fn remove_as<T: DeserializeOwned>(
+        &mut self,
+        key: impl KeyName<T>,
+    ) -> Result<Option<T>, Error> {
+        let key = key.key_name();
         let out = self.get(key)?;
         self.remove(key);
         Ok(out)
@@ -377,7 +393,7 @@ impl SessionState {
     /// assert_eq!(s.data::<User>().unwrap().unwrap().name, "ada");
     /// ```
     pub fn data<T: DeserializeOwned>(&self) -> Result<Option<T>, Error> {
-        self.get(WHOLE_STRUCT_KEY)
+        self.get::<T>(WHOLE_STRUCT_KEY)
     }
 
     /// Stores one struct as the whole session's typed data. It lives beside (not instead of)
