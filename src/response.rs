@@ -17,9 +17,11 @@
 //!   `s-maxage`, or a `CDN-Cache-Control` or `Surrogate-Control` field that lets a CDN store
 //!   it) never carries a session value: the write is dropped and an error event logged,
 //!   because a cached copy would replay it to other users;
-//! * a removal (a logout) on such a response is sent anyway, and the response is made
-//!   uncacheable (`no-store` in every cache field it had): a logout served from a shared
-//!   cache would never reach the application, and the user would stay logged in;
+//! * a logout (the handler purged the session) on such a response is sent anyway, and the
+//!   response is made uncacheable (`no-store` in every cache field it had): a logout served
+//!   from a shared cache would never reach the application, and the user would stay logged
+//!   in. The removal of a cookie nobody can open is dropped like any other session cookie:
+//!   a public page stays cacheable whatever a client sends;
 //! * a response whose content may depend on the session (the handler used it) gets
 //!   `Vary: Cookie`, as Django's session middleware does, so a cache keys it by the cookie.
 
@@ -161,18 +163,18 @@ pub(crate) fn publicly_cacheable(response: &impl ResponseHeaders) -> bool {
             })
 }
 
-/// Adds the session's `Set-Cookie` values with the cache rules of this module; `removal`
-/// when they only remove the session's cookies, `vary` when the content may depend on the
-/// session.
+/// Adds the session's `Set-Cookie` values with the cache rules of this module; `logout`
+/// when they remove the session's cookies because the handler ended it, `vary` when the
+/// content may depend on the session.
 pub(crate) fn apply(
     response: &mut impl ResponseHeaders,
     set_cookies: Vec<String>,
-    removal: bool,
+    logout: bool,
     vary: bool,
 ) {
     if !set_cookies.is_empty() {
         let cacheable = publicly_cacheable(response);
-        if cacheable && !removal {
+        if cacheable && !logout {
             tracing::error!(
                 "session cookie not sent: the response is marked publicly cacheable \
                  (Cache-Control: public or s-maxage, or a CDN-Cache-Control or \
@@ -182,7 +184,7 @@ pub(crate) fn apply(
         } else {
             if cacheable {
                 tracing::warn!(
-                    "a session removal (a logout) on a response marked publicly cacheable: \
+                    "a logout on a response marked publicly cacheable: \
                      sent, and the response made uncacheable (no-store), since a cached \
                      logout would never reach the application; do not mark responses of \
                      session routes public"

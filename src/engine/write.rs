@@ -18,8 +18,12 @@ pub(crate) enum WriteBack {
     Stamp(String),
     /// The sealed value's cookies, and removals of chunks it no longer needs.
     Seal(Vec<String>),
-    /// Removals of every session cookie the request carried.
+    /// Removals of every session cookie the request carried, for a cookie nobody can open.
     Remove(Vec<String>),
+    /// The same removals because the handler ended the session (a purge, or every entry
+    /// cleared): a logout, which must reach the browser even on a response the handler
+    /// marked cacheable.
+    Logout(Vec<String>),
 }
 
 impl WriteBack {
@@ -28,7 +32,9 @@ impl WriteBack {
         match self {
             WriteBack::Nothing => Vec::new(),
             WriteBack::Stamp(stamp) => vec![stamp],
-            WriteBack::Seal(cookies) | WriteBack::Remove(cookies) => cookies,
+            WriteBack::Seal(cookies) | WriteBack::Remove(cookies) | WriteBack::Logout(cookies) => {
+                cookies
+            }
         }
     }
 }
@@ -80,11 +86,11 @@ impl SessionEngine {
         {
             return Ok(WriteBack::Stamp(self.stamp(state, binding, now)?));
         }
-        let remove = state.status() == SessionStatus::Purged
-            || rejected_removable
-            || (write && state.is_empty());
+        let logout = state.status() == SessionStatus::Purged || (write && state.is_empty());
         if !write || state.is_empty() {
-            return Ok(if remove {
+            return Ok(if logout {
+                WriteBack::Logout(self.writer().removals(present))
+            } else if rejected_removable {
                 removals()
             } else {
                 WriteBack::Nothing

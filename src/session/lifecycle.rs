@@ -209,8 +209,8 @@ impl Session {
         drop(slot);
         match decided {
             Ok(write_back) => {
-                let removal = matches!(write_back, WriteBack::Remove(_));
-                response::apply(response, write_back.into_set_cookies(), removal, used);
+                let logout = matches!(write_back, WriteBack::Logout(_));
+                response::apply(response, write_back.into_set_cookies(), logout, used);
                 Ok(())
             }
             Err(error) => {
