@@ -56,9 +56,11 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 
 use crate::engine::SessionEngine;
 use crate::error::Error;
-use crate::response::{OPAQUE_BODY, ResponseHeaders, error_body, header_value};
-use crate::session::{Session, missing_layer_message};
+use crate::response::{ResponseHeaders, error_body, header_value, opaque_body};
+use crate::session::{Session, missing_layer_message, transport_matters, unsecured_host};
 
+/// What a route without the session layer must add, as the error names it.
+const LAYER: &str = "`.wrap(SessionMiddleware::new(engine))`";
 /// The actix-web middleware: starts each request's [`Session`] and finishes it into the
 /// response.
 ///
@@ -140,7 +142,14 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let cookies = req.headers().get_all(header::COOKIE);
-        let session = self.engine.start(cookies.map(HeaderValue::as_bytes));
+        // Only when a `Secure` cookie would be dropped and nobody was told yet: a flag read.
+        let plain = transport_matters(&self.engine).then(|| {
+            let info = req.connection_info();
+            unsecured_host(info.scheme() == "https", info.host())
+        });
+        let session = self
+            .engine
+            .start_from(cookies.map(HeaderValue::as_bytes), plain.flatten());
         {
             let mut extensions = req.extensions_mut();
             if let Some(outer) = extensions.get::<Session>() {
@@ -248,7 +257,7 @@ impl std::fmt::Display for MissingMiddleware {
 
 impl ResponseError for MissingMiddleware {
     fn error_response(&self) -> HttpResponse {
-        json_500(OPAQUE_BODY.to_owned())
+        json_500(opaque_body(&missing_layer_message(LAYER)))
     }
 }
 
@@ -282,10 +291,7 @@ impl FromRequest for Session {
         let session = req.extensions().get::<Session>().cloned();
         Box::pin(async move {
             let Some(session) = session else {
-                tracing::error!(
-                    "{}",
-                    missing_layer_message("`.wrap(SessionMiddleware::new(engine))`")
-                );
+                tracing::error!("{}", missing_layer_message(LAYER));
                 return Err(MissingMiddleware.into());
             };
             // A revoked session is purged before the handler can read it.

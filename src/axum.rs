@@ -39,9 +39,11 @@ use http::{HeaderValue, Request, StatusCode, header};
 
 use crate::engine::SessionEngine;
 use crate::error::Error;
-use crate::response::{OPAQUE_BODY, error_body};
-use crate::session::{Session, missing_layer_message};
+use crate::response::{error_body, opaque_body};
+use crate::session::{Session, missing_layer_message, plain_http_host};
 
+/// What a route without the session layer must add, as the error names it.
+const LAYER: &str = "`.layer(SessionLayer::new(engine))`";
 /// A `tower::Layer` that starts each request's [`Session`] and finishes it into the
 /// response.
 ///
@@ -128,7 +130,11 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let session = self.engine.start_headers(req.headers());
+        let plain = plain_http_host(&self.engine, req.uri().scheme_str(), req.headers());
+        let cookies = req.headers().get_all(header::COOKIE).iter();
+        let session = self
+            .engine
+            .start_from(cookies.map(HeaderValue::as_bytes), plain);
         if let Some(outer) = req.extensions().get::<Session>() {
             outer.supersede();
         }
@@ -185,7 +191,7 @@ struct MissingSessionLayer;
 
 impl IntoResponse for MissingSessionLayer {
     fn into_response(self) -> Response {
-        json_response(OPAQUE_BODY.to_owned())
+        json_response(opaque_body(&missing_layer_message(LAYER)))
     }
 }
 
@@ -215,10 +221,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let Some(session) = parts.extensions.get::<Session>().cloned() else {
-            tracing::error!(
-                "{}",
-                missing_layer_message("`.layer(SessionLayer::new(engine))`")
-            );
+            tracing::error!("{}", missing_layer_message(LAYER));
             return Err(MissingSessionLayer.into_response());
         };
         // A revoked session is purged before the handler can read it.

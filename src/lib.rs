@@ -78,6 +78,7 @@
 //! | [`Session`] | the per-request handle: opens lazily, finishes what the engine decides the response writes |
 //! | [`adapter`] | what an adapter needs beyond the handle: [`ResponseHeaders`](adapter::ResponseHeaders), [`ErrorResponse`](adapter::ErrorResponse) |
 //! | `actix` (feature `actix`, default), `axum` (feature `axum`) | thin adapters for the two frameworks |
+//! | [`testing`] | a test kit for applications: a clock to move, a cookie jar, a logged-in client |
 //! | [`inspect`], [`metrics`] | looking inside cookies; metric names (feature `metrics`) |
 //!
 //! # What it protects against, and what it cannot
@@ -114,6 +115,7 @@ mod random;
 mod response;
 mod session;
 mod state;
+pub mod testing;
 mod timeouts;
 mod wire;
 

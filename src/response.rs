@@ -288,12 +288,17 @@ impl ErrorResponse {
         "application/json"
     }
 
-    /// The JSON body: opaque except for the size and limit of a session that did not fit.
+    /// The JSON body: opaque except for the size and limit of a session that did not fit,
+    /// and, in debug builds only, a `hint` that says what went wrong and how to fix it.
     ///
     /// ```
     /// # use sealed_session::{adapter::ErrorResponse, Error};
     /// let r = ErrorResponse::from(Error::Deserialize { key: "user".into(), reason: "x".into() });
-    /// assert_eq!(r.body(), r#"{"error":"internal server error"}"#); // no key names, no serde text
+    /// if cfg!(debug_assertions) {
+    ///     assert!(r.body().contains(r#""hint":"the value stored under session key \"user\""#));
+    /// } else {
+    ///     assert_eq!(r.body(), r#"{"error":"internal server error"}"#); // no key names, no serde text
+    /// }
     /// ```
     pub fn body(&self) -> &str {
         &self.body
@@ -324,12 +329,28 @@ impl std::fmt::Display for ErrorResponse {
 
 impl std::error::Error for ErrorResponse {}
 
-/// The body of every 500 this crate produces that is not about size.
+/// The body of every 500 this crate produces that is not about size, in release builds.
 pub(crate) const OPAQUE_BODY: &str = r#"{"error":"internal server error"}"#;
 
+/// The body of a 500 that is not about size: opaque in release builds; in debug builds
+/// (`debug_assertions`: `cargo run`, `cargo test`) it also carries `hint`, what went wrong
+/// and how to fix it, so that a new application sees why a request failed without a log
+/// subscriber. Release builds never send it: it may name session keys.
+pub(crate) fn opaque_body(hint: &dyn std::fmt::Display) -> String {
+    if cfg!(debug_assertions) {
+        format!(
+            r#"{{"error":"internal server error","hint":"{}"}}"#,
+            json_escape(&hint.to_string())
+        )
+    } else {
+        OPAQUE_BODY.to_string()
+    }
+}
+
 /// The JSON body a client sees for `error`. Only the size errors say more than "internal
-/// server error": their numbers help whoever tests the app, and reveal nothing the client
-/// did not send. Serde messages, key names and rejection details go to the log only.
+/// server error" in release builds: their numbers help whoever tests the app, and reveal
+/// nothing the client did not send. Serde messages, key names and rejection details go to
+/// the log only, and, in debug builds, to the body's `hint` (see [`opaque_body`]).
 pub(crate) fn error_body(error: &Error) -> String {
     match error {
         Error::TooLarge {
@@ -344,7 +365,7 @@ pub(crate) fn error_body(error: &Error) -> String {
             r#"{{"error":"{}","size":{size},"limit":{limit}}}"#,
             json_escape(&error.to_string())
         ),
-        _ => OPAQUE_BODY.to_string(),
+        _ => opaque_body(error),
     }
 }
 
@@ -494,7 +515,15 @@ mod tests {
             key: "secret_key_name".into(),
             reason: "serde detail".into(),
         };
-        assert_eq!(error_body(&e), r#"{"error":"internal server error"}"#);
+        let body = error_body(&e);
+        if cfg!(debug_assertions) {
+            assert!(
+                body.starts_with(r#"{"error":"internal server error","hint":"#),
+                "{body}"
+            );
+        } else {
+            assert_eq!(body, OPAQUE_BODY);
+        }
         let e = Error::TooLarge {
             size: 5000,
             limit: 4096,

@@ -91,12 +91,30 @@ fn decode_chunked(mut data: &[u8]) -> Vec<u8> {
 
 /// One request on a fresh connection (`Connection: close`), read to EOF.
 fn http(port: u16, method: &str, path: &str, cookie: &str, body: Option<&Value>) -> Response {
+    http_to(
+        port,
+        &format!("127.0.0.1:{port}"),
+        method,
+        path,
+        cookie,
+        body,
+    )
+}
+
+/// [`http`] with the `Host` header naming `host` (the connection is still to 127.0.0.1).
+fn http_to(
+    port: u16,
+    host: &str,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: Option<&Value>,
+) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let mut req =
-        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     if !cookie.is_empty() {
         req.push_str(&format!("Cookie: {cookie}\r\n"));
     }
@@ -664,6 +682,27 @@ fn secure_by_default_the_cookie_is_host_only_and_named_host() {
     let server = start(&[("SESSION_COOKIE_NAME", "sid")]);
     let res = server.client().login("user", "user123");
     assert_eq!(res.set_cookies()[0].name, "sid");
+}
+
+#[test]
+fn a_secure_cookie_over_plain_http_to_a_host_name_is_warned_about_once() {
+    select(EXAMPLE);
+    // SESSION_SECURE unset: Secure cookies.
+    let k = key(1);
+    let server = Server::start(0, &[("SESSION_KEYS", k.as_str())]);
+    let login = json!({ "username": "user", "password": "user123" });
+    // Browsers treat http://localhost as secure: nothing to say.
+    let r = http_to(server.port, "localhost", "POST", "/login", "", Some(&login));
+    assert_eq!(r.status, 200);
+    // A real host name over plain HTTP: the browser will drop the cookie.
+    for _ in 0..2 {
+        let r = http_to(server.port, "app.test", "POST", "/login", "", Some(&login));
+        assert_eq!(r.status, 200);
+    }
+    let log = server.wait_for_stderr("over plain HTTP");
+    assert!(log.contains("app.test") && log.contains("SESSION_SECURE=0"), "{log}");
+    assert_eq!(log.matches("over plain HTTP").count(), 1, "said once: {log}");
+    assert!(!log.contains("to localhost"), "{log}");
 }
 
 #[test]

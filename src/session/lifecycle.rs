@@ -2,6 +2,7 @@
 //! revalidating it before a handler reads it, and finishing it into the response (lock,
 //! decide, apply).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use http::header::COOKIE;
@@ -32,6 +33,31 @@ impl SessionEngine {
     /// assert!(session.is_empty());
     /// ```
     pub fn start<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Session {
+        self.start_from(cookie_headers, None)
+    }
+
+    /// [`start`](SessionEngine::start) from an `http::HeaderMap` (http 1.x). The headers
+    /// also tell whether the request came over plain HTTP to a host other than localhost:
+    /// the first time a `Secure` cookie is set in answer to one, a warning says that the
+    /// browser will drop it.
+    pub fn start_headers(&self, request_headers: &HeaderMap) -> Session {
+        let plain = plain_http_host(self, None, request_headers);
+        self.start_from(
+            request_headers
+                .get_all(COOKIE)
+                .iter()
+                .map(HeaderValue::as_bytes),
+            plain,
+        )
+    }
+
+    /// [`start`](SessionEngine::start), knowing whether the request came over plain HTTP
+    /// to a host that is not a loopback name (`Some(host)`; see [`plain_http_host`]).
+    pub(crate) fn start_from<'h>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+        plain_http_host: Option<Box<str>>,
+    ) -> Session {
         let p = self.parts();
         let request = RequestCookies::scan(&p.cookie.name, p.writer.max_cookies(), cookie_headers);
         #[cfg(feature = "metrics")]
@@ -42,20 +68,73 @@ impl SessionEngine {
             shared: Arc::new(Shared {
                 engine: self.clone(),
                 request,
+                plain_http_host,
                 slot: Mutex::new(Slot::default()),
             }),
         }
     }
+}
 
-    /// [`start`](SessionEngine::start) from an `http::HeaderMap` (http 1.x).
-    pub fn start_headers(&self, request_headers: &HeaderMap) -> Session {
-        self.start(
-            request_headers
-                .get_all(COOKIE)
-                .iter()
-                .map(HeaderValue::as_bytes),
-        )
+/// Whether a `Secure` cookie has been set over plain HTTP in this process yet: the warning
+/// is said once.
+static PLAIN_HTTP_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// The host a request was sent to over plain HTTP, when `engine` sets `Secure` cookies, the
+/// request shows no sign of TLS (an `https` URI scheme, `X-Forwarded-Proto: https`, or
+/// `proto=https` in `Forwarded`), its host is not a loopback name (browsers treat
+/// `http://localhost` as secure), and the warning was not said yet. `None` otherwise: the
+/// common cases cost a flag read or a header lookup.
+pub(crate) fn plain_http_host(
+    engine: &SessionEngine,
+    scheme: Option<&str>,
+    headers: &HeaderMap,
+) -> Option<Box<str>> {
+    if !transport_matters(engine) {
+        return None;
     }
+    let https = |v: &[u8]| v.trim_ascii().eq_ignore_ascii_case(b"https");
+    let tls = scheme.is_some_and(|s| https(s.as_bytes()))
+        || headers
+            .get_all("x-forwarded-proto")
+            .iter()
+            .any(|v| v.as_bytes().split(|&b| b == b',').any(https))
+        || headers.get_all("forwarded").iter().any(|v| {
+            v.as_bytes()
+                .split(|&b| b == b';' || b == b',')
+                .any(|p| p.trim_ascii().eq_ignore_ascii_case(b"proto=https"))
+        });
+    let host = headers.get(http::header::HOST)?.to_str().ok()?;
+    unsecured_host(tls, host)
+}
+
+/// Whether a request's transport needs looking at: `engine` sets `Secure` cookies and the
+/// warning was not said yet.
+pub(crate) fn transport_matters(engine: &SessionEngine) -> bool {
+    engine.parts().cookie.secure && !PLAIN_HTTP_WARNED.load(Ordering::Relaxed)
+}
+
+/// `Some(host)` when a request without TLS went to `host` and it is not a loopback name.
+pub(crate) fn unsecured_host(tls: bool, host: &str) -> Option<Box<str>> {
+    if tls || is_loopback(host) {
+        return None;
+    }
+    Some(host.into())
+}
+
+/// Whether `host` (a `Host` header: a name or address, maybe with a port) is a loopback
+/// name, which browsers treat as a secure context over plain HTTP.
+fn is_loopback(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name == "::1"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|a| a.is_loopback())
 }
 
 impl Session {
@@ -209,6 +288,10 @@ impl Session {
         drop(slot);
         match decided {
             Ok(write_back) => {
+                let sets = matches!(write_back, WriteBack::Seal(_) | WriteBack::Stamp(_));
+                if let (true, Some(host)) = (sets, &self.shared.plain_http_host) {
+                    warn_plain_http(host);
+                }
                 let logout = matches!(write_back, WriteBack::Logout(_));
                 response::apply(response, write_back.into_set_cookies(), logout, used);
                 Ok(())
@@ -233,4 +316,54 @@ pub(crate) fn missing_layer_message(layer: &str) -> String {
         "a handler asked for the session, but no session layer runs on this route: add \
          {layer} to the app, router or scope that serves it"
     )
+}
+
+/// Says, once per process, that a `Secure` session cookie went out over plain HTTP.
+fn warn_plain_http(host: &str) {
+    if PLAIN_HTTP_WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    tracing::warn!(
+        host,
+        "a Secure session cookie was set in answer to a request that came over plain HTTP \
+         to {host}: browsers drop Secure cookies from http:// pages (other than localhost), \
+         so login will seem to work and the next request will have no session. Serve the \
+         site over HTTPS (behind a proxy, have it send X-Forwarded-Proto: https), or, for \
+         plain-HTTP development only, build the engine with secure(false) (the demo: \
+         SESSION_SECURE=0). Said once per process"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_names_are_secure_contexts() {
+        for host in [
+            "localhost",
+            "LOCALHOST:8080",
+            "app.localhost",
+            "127.0.0.1:80",
+            "127.9.0.1",
+            "[::1]:8080",
+            "localhost.",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "app.test",
+            "example.com:443",
+            "10.0.0.1",
+            "[2001:db8::1]",
+            "localhost.example.com",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+        assert_eq!(
+            unsecured_host(false, "app.test").as_deref(),
+            Some("app.test")
+        );
+        assert_eq!(unsecured_host(true, "app.test"), None);
+    }
 }

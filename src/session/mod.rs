@@ -71,6 +71,10 @@ use crate::wire::request::RequestCookies;
 
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use lifecycle::missing_layer_message;
+#[cfg(feature = "axum")]
+pub(crate) use lifecycle::plain_http_host;
+#[cfg(feature = "actix")]
+pub(crate) use lifecycle::{transport_matters, unsecured_host};
 
 /// One request's session, shared by the handler and the adapter that finishes the response.
 ///
@@ -101,6 +105,9 @@ pub struct Session {
 struct Shared {
     engine: SessionEngine,
     request: RequestCookies,
+    /// The host the request came to over plain HTTP, if a `Secure` cookie sent back would be
+    /// dropped by the browser (see `lifecycle::plain_http_host`).
+    plain_http_host: Option<Box<str>>,
     slot: Mutex<Slot>,
 }
 
