@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use sealed_session::{
-    Algorithm, Compression, CookieOptions, EpochKeys, Keyring, Keys, Revalidation, Secret, Session,
-    SessionBuilder, SessionEngine, Verdict,
+    Algorithm, Compression, CookieOptions, EpochKeys, Keyring, Keys, Migration, Revalidation,
+    Secret, Session, SessionBuilder, SessionEngine, SessionKey, SessionState, Verdict,
 };
 
 pub use users::{database_path, Account, StoreError, Users, DEFAULT_DATABASE};
@@ -32,13 +32,84 @@ pub const DEMO_HTML: &str = include_str!("demo.html");
 /// A handler's answer: a status and a JSON body, or a session error (an opaque 500).
 pub type Reply = Result<(u16, Value), sealed_session::Error>;
 
-/// What a logged-in session holds about its user.
+/// The schema version of what the demo stores in sessions (see [`migrate`]): 1 since `User`
+/// gained `logged_in_at`. A cookie of the previous release (schema 0) is migrated on its first
+/// request, so a deploy logs nobody out.
+pub const SCHEMA: u32 = 1;
+
+/// What a logged-in session holds about its user (schema 1).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct User {
     id: u64,
     username: String,
     role: String,
     permissions: Vec<String>,
+    /// Unix seconds of this login (0: logged in before the release that added it).
+    logged_in_at: u64,
+}
+
+/// The user as the previous release (schema 0) stored it.
+#[derive(Deserialize)]
+struct UserV0 {
+    id: u64,
+    username: String,
+    role: String,
+    permissions: Vec<String>,
+}
+
+/// How a user appears in the HTTP responses: the contract's fields, in its order.
+#[derive(Serialize)]
+struct UserView<'a> {
+    id: u64,
+    username: &'a str,
+    role: &'a str,
+    permissions: &'a [String],
+}
+
+impl User {
+    fn view(&self) -> UserView<'_> {
+        UserView {
+            id: self.id,
+            username: &self.username,
+            role: &self.role,
+            permissions: &self.permissions,
+        }
+    }
+}
+
+// The session's entries, each with the one type stored under it: every read and write of an
+// entry agrees on its type at compile time.
+const USER: SessionKey<User> = SessionKey::new("user");
+const LOGIN_COUNT: SessionKey<u64> = SessionKey::new("loginCount");
+const COUNT: SessionKey<u64> = SessionKey::new("count");
+const THEME: SessionKey<String> = SessionKey::new("theme");
+const LANGUAGE: SessionKey<String> = SessionKey::new("language");
+const AUTH_GEN: SessionKey<u64> = SessionKey::new("authGen");
+const BLOB: SessionKey<Vec<u8>> = SessionKey::new("blob");
+
+/// Migrates a session written under an older schema to [`SCHEMA`], in place.
+pub fn migrate(from: u32, session: &mut SessionState) -> Migration {
+    if from != 0 {
+        return Migration::Drop;
+    }
+    match session.get::<UserV0>("user") {
+        Ok(Some(old)) => {
+            let user = User {
+                id: old.id,
+                username: old.username,
+                role: old.role,
+                permissions: old.permissions,
+                logged_in_at: 0,
+            };
+            match session.insert(USER, &user) {
+                Ok(()) => Migration::Keep,
+                Err(_) => Migration::Drop,
+            }
+        }
+        // An anonymous session: nothing to migrate.
+        Ok(None) => Migration::Keep,
+        Err(_) => Migration::Drop,
+    }
 }
 
 /// `POST /login` body. `remember: false` makes the session's cookies end with the browser.
@@ -54,10 +125,10 @@ pub struct Credentials {
 /// session generation it sealed at login (`authGen`) is still its user's current one in the
 /// user store, which "logout everywhere" bumps on whichever instance it ran.
 async fn still_valid(users: Users, r: Revalidation) -> Verdict {
-    let Some(user) = r.session.get::<User>("user").ok().flatten() else {
+    let Some(user) = r.session.get(USER).ok().flatten() else {
         return Verdict::Keep;
     };
-    let issued_under = r.session.get::<u64>("authGen").ok().flatten().unwrap_or(0);
+    let issued_under = r.session.get(AUTH_GEN).ok().flatten().unwrap_or(0);
     match users.generation(user.id).await {
         Ok(Some(current)) if current == issued_under => Verdict::Keep,
         // Logged out everywhere since, or the account is gone.
@@ -101,8 +172,8 @@ fn unauthorized() -> Reply {
 
 /// `GET /counter`
 pub fn counter(session: &Session) -> Reply {
-    let count = session.get::<u64>("count")?.unwrap_or(0) + 1;
-    session.insert("count", &count)?;
+    let count = session.get(COUNT)?.unwrap_or(0) + 1;
+    session.insert(COUNT, &count)?;
     Ok((200, json!({ "count": count })))
 }
 
@@ -122,29 +193,32 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
         username: account.username,
         role: account.role,
         permissions: account.permissions,
+        logged_in_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
     };
     // A new, empty session at every login: the privilege level changes, and nothing planted
     // in the session before the user authenticated (session fixation) may survive into the
     // authenticated one. What the demo carries over is named here, read before and written
     // after: the count of logins in this browser, the page-view counter and the display
     // preferences.
-    let login_count = session.get::<u64>("loginCount")?.unwrap_or(0) + 1;
-    let count = session.get::<u64>("count")?;
-    let theme = session.get::<String>("theme")?;
-    let language = session.get::<String>("language")?;
+    let login_count = session.get(LOGIN_COUNT)?.unwrap_or(0) + 1;
+    let count = session.get(COUNT)?;
+    let theme = session.get(THEME)?;
+    let language = session.get(LANGUAGE)?;
     session.regenerate()?;
-    session.insert("loginCount", &login_count)?;
+    session.insert(LOGIN_COUNT, &login_count)?;
     if let Some(count) = count {
-        session.insert("count", &count)?;
+        session.insert(COUNT, &count)?;
     }
     if let Some(theme) = theme {
-        session.insert("theme", &theme)?;
+        session.insert(THEME, &theme)?;
     }
     if let Some(language) = language {
-        session.insert("language", &language)?;
+        session.insert(LANGUAGE, &language)?;
     }
-    session.insert("authGen", &account.generation)?;
-    session.insert("user", &user)?;
+    session.insert(AUTH_GEN, &account.generation)?;
+    session.insert(USER, &user)?;
     // "Keep me signed in" unless the client said otherwise; sealed in the cookie, so later
     // refreshes and re-seals keep it.
     session.set_persistent(body.remember.unwrap_or(true))?;
@@ -159,16 +233,19 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
 
 /// `GET /profile`
 pub fn profile(session: &Session) -> Reply {
-    let Some(user) = session.get::<User>("user")? else {
+    let Some(user) = session.get(USER)? else {
         return unauthorized();
     };
-    let login_count = session.get::<u64>("loginCount")?.unwrap_or(0);
-    Ok((200, json!({ "user": user, "loginCount": login_count })))
+    let login_count = session.get(LOGIN_COUNT)?.unwrap_or(0);
+    Ok((
+        200,
+        json!({ "user": user.view(), "loginCount": login_count }),
+    ))
 }
 
 /// `GET /admin/dashboard`
 pub fn admin_dashboard(session: &Session) -> Reply {
-    let Some(user) = session.get::<User>("user")? else {
+    let Some(user) = session.get(USER)? else {
         return unauthorized();
     };
     if user.role != "admin" {
@@ -186,23 +263,23 @@ pub fn admin_dashboard(session: &Session) -> Reply {
 /// `PUT /session-data`
 pub fn session_data(session: &Session, body: &Preferences) -> Reply {
     if let Some(theme) = &body.theme {
-        session.insert("theme", theme)?;
+        session.insert(THEME, theme)?;
     }
     if let Some(language) = &body.language {
-        session.insert("language", language)?;
+        session.insert(LANGUAGE, language)?;
     }
     Ok((
         200,
         json!({
-            "theme": session.get::<String>("theme")?,
-            "language": session.get::<String>("language")?,
+            "theme": session.get(THEME)?,
+            "language": session.get(LANGUAGE)?,
         }),
     ))
 }
 
 /// `GET /session-info`
 pub fn session_info(session: &Session) -> Reply {
-    if session.get::<User>("user")?.is_none() {
+    if session.get(USER)?.is_none() {
         return unauthorized();
     }
     let d = session.deadlines();
@@ -235,7 +312,7 @@ pub fn logout(session: &Session) -> Reply {
 /// every other session of this user, on any instance sharing the store, is rejected at its
 /// next revalidation (within `SESSION_REVALIDATE_SECS`); this client's is removed now.
 pub async fn logout_everywhere(session: &Session, users: &Users) -> Reply {
-    let Some(user) = session.get::<User>("user")? else {
+    let Some(user) = session.get(USER)? else {
         return unauthorized();
     };
     // `None`: the account is gone, so its sessions are rejected anyway.
@@ -257,19 +334,19 @@ pub fn store_blob(session: &Session, query: &BlobQuery) -> Reply {
     // Random bytes do not compress, so the session grows by the full size.
     let mut blob = vec![0u8; query.size];
     rand::rng().fill_bytes(&mut blob);
-    session.insert("blob", &blob)?;
+    session.insert(BLOB, &blob)?;
     Ok((200, json!({ "size": query.size })))
 }
 
 /// `GET /blob`
 pub fn blob_size(session: &Session) -> Reply {
-    let size = session.get::<Vec<u8>>("blob")?.map_or(0, |b| b.len());
+    let size = session.get(BLOB)?.map_or(0, |b| b.len());
     Ok((200, json!({ "size": size })))
 }
 
 /// `DELETE /blob`
 pub fn delete_blob(session: &Session) -> Reply {
-    session.remove("blob")?;
+    session.remove(BLOB.name())?;
     Ok((200, json!({ "size": 0 })))
 }
 
@@ -406,6 +483,7 @@ pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
     let revalidate = Duration::from_secs(env_num("SESSION_REVALIDATE_SECS", 60)?);
     let store = users.clone();
     config = config.revalidate(revalidate, move |r| still_valid(store.clone(), r));
+    config = config.schema(SCHEMA, migrate);
     config.build().map_err(|e| e.to_string())
 }
 
@@ -496,5 +574,60 @@ pub fn metrics_text() -> String {
             "# sealed-session was built without its `metrics` feature, so no session metrics \
              are recorded: run with `--features metrics`\n{text}"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealed_session::testing::cookie_header;
+
+    /// The user as the previous release wrote it.
+    #[derive(Serialize)]
+    struct UserV0Out {
+        id: u64,
+        username: String,
+        role: String,
+        permissions: Vec<String>,
+    }
+
+    #[test]
+    fn a_login_of_the_previous_release_survives_the_deploy() {
+        let secret = Secret::from_bytes(&[9; 32]).unwrap();
+        // The previous release: schema 0, `User` without `logged_in_at`.
+        let previous = SessionBuilder::new(secret.clone()).build().unwrap();
+        let mut old = SessionState::new();
+        let user = UserV0Out {
+            id: 2,
+            username: "user".into(),
+            role: "user".into(),
+            permissions: vec!["read".into()],
+        };
+        old.insert("user", &user).unwrap();
+        old.insert(LOGIN_COUNT, &3).unwrap();
+        let cookie = cookie_header(&previous, &mut old).unwrap();
+
+        // This release reads it as `User`, migrated once.
+        let current = SessionBuilder::new(secret)
+            .schema(SCHEMA, migrate)
+            .build()
+            .unwrap();
+        let session = current.start([cookie.as_bytes()]);
+        let (status, body) = profile(&session).unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            json!({
+                "user": { "id": 2, "username": "user", "role": "user", "permissions": ["read"] },
+                "loginCount": 3,
+            })
+        );
+        assert_eq!(session.get(USER).unwrap().unwrap().logged_in_at, 0);
+        // Without the migration, the old user would be absent: logged out, not a 500.
+        let unversioned = SessionBuilder::new(Secret::from_bytes(&[9; 32]).unwrap())
+            .build()
+            .unwrap();
+        let session = unversioned.start([cookie.as_bytes()]);
+        assert_eq!(profile(&session).unwrap().0, 401);
     }
 }
