@@ -102,6 +102,7 @@ impl SessionBuilder {
                 same_site: SameSite::Lax,
                 persistent: true,
                 max_cookies: 1,
+                partitioned: false,
             },
             named: false,
             idle: Some(Duration::from_secs(86_400)),
@@ -193,6 +194,27 @@ impl SessionBuilder {
     /// [`Session::set_persistent`](crate::Session::set_persistent) ("keep me signed in").
     pub fn persistent(mut self, persistent: bool) -> Self {
         self.cookie.persistent = persistent;
+        self
+    }
+
+    /// Whether every cookie the crate writes (values, chunks, refresh stamps, removals)
+    /// carries `Partitioned` (default `false`): CHIPS, for an application embedded in other
+    /// sites' pages, where browsers that block third-party cookies keep partitioned ones per
+    /// top-level site. [`build`](SessionBuilder::build) refuses it without `Secure`, and with
+    /// more than two cookies per session (Chrome keeps 10,240 bytes per partition).
+    ///
+    /// ```
+    /// # use sealed_session::{SameSite, Secret, SessionBuilder};
+    /// let engine = SessionBuilder::new(Secret::generate())
+    ///     .same_site(SameSite::None)
+    ///     .partitioned(true)
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(engine.cookie().partitioned());
+    /// assert!(SessionBuilder::new(Secret::generate()).partitioned(true).secure(false).build().is_err());
+    /// ```
+    pub fn partitioned(mut self, partitioned: bool) -> Self {
+        self.cookie.partitioned = partitioned;
         self
     }
 

@@ -98,6 +98,7 @@
 //! encrypted.
 
 mod builder;
+mod csrf;
 mod engine;
 mod error;
 pub mod inspect;
@@ -140,7 +141,7 @@ pub use policy::{
     Migration, Revalidation, ServerErrorWrites, TooLargePolicy, Undecodable, Verdict,
 };
 pub use session::Session;
-pub use state::{KeyName, SessionKey, SessionState, SessionStatus};
+pub use state::{FlashLevel, FlashMessage, KeyName, SessionKey, SessionState, SessionStatus};
 pub use timeouts::Timeouts;
 pub use wire::body::Compression;
 

@@ -65,6 +65,7 @@ pub struct CookieOptions {
     pub(crate) same_site: SameSite,
     pub(crate) persistent: bool,
     pub(crate) max_cookies: usize,
+    pub(crate) partitioned: bool,
 }
 
 impl CookieOptions {
@@ -110,6 +111,12 @@ impl CookieOptions {
         self.max_cookies
     }
 
+    /// Whether cookies carry `Partitioned` (CHIPS: kept per top-level site when the app
+    /// runs embedded in another site's page).
+    pub fn partitioned(&self) -> bool {
+        self.partitioned
+    }
+
     /// The name a builder gives the cookie when none is set: `__Host-session` when the
     /// attributes allow the prefix, `session` otherwise.
     pub(crate) fn default_name(&self) -> &'static str {
@@ -150,6 +157,16 @@ impl CookieOptions {
         if self.same_site == SameSite::None && !self.secure {
             return Err(ConfigError::SameSiteNoneNeedsSecure);
         }
+        if self.partitioned && !self.secure {
+            return Err(ConfigError::PartitionedNeedsSecure);
+        }
+        // Chrome keeps at most 10,240 bytes of partitioned cookies (names and values) per
+        // site and partition: a session's chunks and its refresh stamp must fit together.
+        if self.partitioned && self.max_cookies * MAX_COOKIE_BYTES + 128 > PARTITION_BYTES {
+            return Err(ConfigError::PartitionBudget {
+                max_cookies: self.max_cookies,
+            });
+        }
         let lower = self.name.to_ascii_lowercase();
         if lower.starts_with("__host-") {
             if !self.secure || self.path != "/" || self.domain.is_some() {
@@ -176,10 +193,15 @@ impl CookieOptions {
                 secure: self.secure,
                 http_only: self.http_only,
                 same_site: self.same_site.as_str(),
+                partitioned: self.partitioned,
             },
         )
     }
 }
+
+/// The most bytes of partitioned cookies (names and values) Chrome keeps per site and
+/// partition.
+const PARTITION_BYTES: usize = 10_240;
 
 /// RFC 6265 token characters (allowed in a cookie name).
 fn is_token_byte(b: u8) -> bool {
@@ -205,6 +227,7 @@ mod tests {
             same_site: SameSite::Lax,
             persistent: true,
             max_cookies: 1,
+            partitioned: false,
         }
     }
 
@@ -244,5 +267,29 @@ mod tests {
         };
         assert!(max(0).validate().is_err());
         assert!(max(MAX_CHUNKS + 1).validate().is_err());
+    }
+
+    #[test]
+    fn partitioned_cookies_need_secure_and_fit_chromes_partition_budget() {
+        let p = |secure, max_cookies| CookieOptions {
+            partitioned: true,
+            secure,
+            max_cookies,
+            ..options()
+        };
+        assert!(p(true, 2).validate().is_ok());
+        assert_eq!(
+            p(false, 1).validate(),
+            Err(ConfigError::PartitionedNeedsSecure)
+        );
+        assert_eq!(
+            p(true, 3).validate(),
+            Err(ConfigError::PartitionBudget { max_cookies: 3 })
+        );
+        let header = p(true, 1).writer().set_cookies("v", Some(5), 0).unwrap();
+        assert!(
+            header[0].contains("; SameSite=Lax; Partitioned; Secure"),
+            "{header:?}"
+        );
     }
 }

@@ -65,7 +65,7 @@ impl SessionEngine {
     /// assert_eq!(back.get::<u64>("user_id").unwrap(), Some(7));
     /// ```
     pub fn set_cookies(&self, session: &mut SessionState) -> Result<Vec<String>, Error> {
-        if session.is_empty() {
+        if session.is_blank() {
             return Ok(Vec::new()); // an empty new session sends no cookie
         }
         let now = self.now();

@@ -82,12 +82,12 @@ impl SessionEngine {
                 needs_reseal: false,
             };
         if let (true, true, Some(binding)) = (write && state.only_refreshed(), current, binding)
-            && !state.is_empty()
+            && !state.is_blank()
         {
             return Ok(WriteBack::Stamp(self.stamp(state, binding, now)?));
         }
-        let logout = state.status() == SessionStatus::Purged || (write && state.is_empty());
-        if !write || state.is_empty() {
+        let logout = state.status() == SessionStatus::Purged || (write && state.is_blank());
+        if !write || state.is_blank() {
             return Ok(if logout {
                 WriteBack::Logout(self.writer().removals(present))
             } else if rejected_removable {

@@ -67,6 +67,13 @@ pub enum ConfigError {
     },
     /// `SameSite=None` without `Secure`, which browsers refuse.
     SameSiteNoneNeedsSecure,
+    /// `Partitioned` without `Secure`, which browsers refuse.
+    PartitionedNeedsSecure,
+    /// Partitioned cookies with more chunks than Chrome keeps per partition (10,240 bytes).
+    PartitionBudget {
+        /// The `max_cookies` given.
+        max_cookies: usize,
+    },
     /// A `__Host-` cookie name without `Secure`, `Path=/` and no `Domain`.
     HostPrefix {
         /// The name given.
@@ -176,6 +183,16 @@ impl fmt::Display for ConfigError {
             ),
             E::SameSiteNoneNeedsSecure => f.write_str(
                 "SameSite=None requires Secure (browsers reject it otherwise): keep secure(true)",
+            ),
+            E::PartitionedNeedsSecure => f.write_str(
+                "Partitioned cookies require Secure (browsers reject them otherwise): keep \
+                 secure(true), or do not partition",
+            ),
+            E::PartitionBudget { max_cookies } => write!(
+                f,
+                "partitioned cookies with max_cookies({max_cookies}) could pass the 10,240 \
+                 bytes Chrome keeps per site and partition, and the browser would drop the \
+                 session: use max_cookies(2) or fewer with partitioned(true)"
             ),
             E::HostPrefix { name } => write!(
                 f,

@@ -54,6 +54,8 @@
 //! * **A revalidation check that is due**: the data is out of reach until it has answered
 //!   (see [`Session::revalidate`]).
 
+mod csrf;
+mod flash;
 mod lifecycle;
 
 use std::fmt;
@@ -69,6 +71,8 @@ use crate::policy::Undecodable;
 use crate::state::{KeyName, SessionState, SessionStatus};
 use crate::wire::request::RequestCookies;
 
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use csrf::request_allowed as csrf_request_allowed;
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use lifecycle::missing_layer_message;
 #[cfg(feature = "axum")]
@@ -247,6 +251,17 @@ impl Session {
             slot.check = Check::Done;
         }
         Ok(())
+    }
+
+    /// Runs `f` on the crate's own entries of the session (the CSRF secret): refused once
+    /// the response is finished, but not while the revalidation check is due, since they
+    /// are no data of the application's.
+    fn own<R>(&self, f: impl FnOnce(&mut crate::state::SessionState) -> R) -> Result<R, Error> {
+        let mut slot = self.lock();
+        if slot.closed {
+            return Err(Error::Committed);
+        }
+        Ok(f(&mut self.open(&mut slot).state))
     }
 
     /// What a data accessor without an error path answers while the data is out of reach:

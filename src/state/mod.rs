@@ -7,6 +7,7 @@
 
 mod codec;
 mod key;
+mod reserved;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,6 +18,7 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 
 pub use key::{KeyName, SessionKey};
+pub use reserved::{FlashLevel, FlashMessage};
 
 /// The key under which [`SessionState::set_data`] stores a whole-struct session. Map keys
 /// chosen by users are never empty, so it cannot collide with one.
@@ -153,10 +155,12 @@ impl SessionState {
         value: &T,
     ) -> Result<(), Error> {
         let key = key.key_name();
-        if key.is_empty() {
+        if key.is_empty() || reserved::is_reserved(key) {
             return Err(Error::Serialize {
                 key: String::new(),
-                reason: "session keys must not be empty".into(),
+                reason: "session keys must not be empty or start with NUL (the crate's own \
+                         entries)"
+                    .into(),
             });
         }
         self.insert_raw(key.to_owned(), value)
@@ -235,6 +239,8 @@ impl SessionState {
     /// ```
     pub fn renew(&mut self) {
         self.validated_at = None;
+        // A new lifetime is a new privilege level: the CSRF secret rotates with it.
+        self.entries.remove(reserved::CSRF_KEY);
         self.mark(SessionStatus::Renewed);
     }
 
@@ -407,16 +413,23 @@ impl SessionState {
         self.insert_raw(WHOLE_STRUCT_KEY.to_string(), value)
     }
 
-    /// Whether the session holds no data.
+    /// Whether the session holds no data of the application's (queued flash messages and a
+    /// CSRF secret are not the application's data).
     ///
     /// ```
     /// assert!(sealed_session::SessionState::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the session holds nothing at all, the crate's own entries included: what
+    /// decides whether a response writes it.
+    pub(crate) fn is_blank(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// Number of entries (a whole-struct value counts as one).
+    /// Number of the application's entries (a whole-struct value counts as one).
     ///
     /// ```
     /// let mut s = sealed_session::SessionState::new();
@@ -424,7 +437,10 @@ impl SessionState {
     /// assert_eq!(s.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries
+            .keys()
+            .filter(|k| !reserved::is_reserved(k))
+            .count()
     }
 
     /// The keys of the map entries, in order (the whole-struct value is not listed).
@@ -439,7 +455,7 @@ impl SessionState {
         self.entries
             .keys()
             .map(String::as_str)
-            .filter(|k| !k.is_empty())
+            .filter(|k| !k.is_empty() && !reserved::is_reserved(k))
     }
 
     /// When the session was created (Unix seconds); `None` before it is first sealed.

@@ -39,6 +39,8 @@ pub(crate) struct Attributes<'a> {
     pub http_only: bool,
     /// `"Strict"`, `"Lax"` or `"None"`.
     pub same_site: &'static str,
+    /// CHIPS: the cookie is kept per top-level site.
+    pub partitioned: bool,
 }
 
 /// Writes a session's `Set-Cookie` values: its name, how many cookies it may span, and its
@@ -61,6 +63,9 @@ impl CookieWriter {
         }
         attributes.push_str("; SameSite=");
         attributes.push_str(a.same_site);
+        if a.partitioned {
+            attributes.push_str("; Partitioned");
+        }
         if a.secure {
             attributes.push_str("; Secure");
         }

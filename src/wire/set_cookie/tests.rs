@@ -7,6 +7,7 @@ const DEFAULTS: Attributes<'static> = Attributes {
     secure: true,
     http_only: true,
     same_site: "Lax",
+    partitioned: false,
 };
 
 /// A writer for `session` with the default attributes and `max` cookies.
@@ -101,6 +102,9 @@ fn via_cookie_crate(a: &Attributes<'_>, name: &str, value: &str, max_age: Option
         "Lax" => cookie::SameSite::Lax,
         _ => cookie::SameSite::None,
     });
+    if a.partitioned {
+        k.set_partitioned(true);
+    }
     if let Some(secs) = max_age {
         let secs = i64::try_from(secs).unwrap_or(i64::MAX);
         k.set_max_age(cookie::time::Duration::seconds(secs));
@@ -121,6 +125,7 @@ fn set_cookie_text_is_what_the_cookie_crate_writes() {
                 same_site: "Strict",
                 path: "/app",
                 domain: Some(".example.com"),
+                partitioned: false,
             },
         ),
         (
@@ -136,6 +141,14 @@ fn set_cookie_text_is_what_the_cookie_crate_writes() {
             Attributes {
                 secure: false,
                 same_site: "None",
+                ..DEFAULTS
+            },
+        ),
+        (
+            "session",
+            Attributes {
+                same_site: "None",
+                partitioned: true,
                 ..DEFAULTS
             },
         ),

@@ -28,6 +28,8 @@
 //! file only translates types: every rule of the request lifecycle is the [`Session`]
 //! handle's, the same as for actix-web.
 
+mod csrf;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -41,6 +43,8 @@ use crate::engine::SessionEngine;
 use crate::error::Error;
 use crate::response::{error_body, opaque_body};
 use crate::session::{Session, missing_layer_message, plain_http_host};
+
+pub use csrf::{CsrfFuture, CsrfLayer, CsrfService};
 
 /// What a route without the session layer must add, as the error names it.
 const LAYER: &str = "`.layer(SessionLayer::new(engine))`";

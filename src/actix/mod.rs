@@ -43,6 +43,8 @@
 //! | `req.session.touch()` | — | [`Session::touch`] |
 //! | `cookie.maxAge` | `PersistentSession::session_ttl` | [`idle_timeout`](crate::SessionBuilder::idle_timeout) and [`absolute_timeout`](crate::SessionBuilder::absolute_timeout), enforced server-side |
 
+mod csrf;
+
 use std::borrow::Cow;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -58,6 +60,8 @@ use crate::engine::SessionEngine;
 use crate::error::Error;
 use crate::response::{ResponseHeaders, error_body, header_value, opaque_body};
 use crate::session::{Session, missing_layer_message, transport_matters, unsecured_host};
+
+pub use csrf::{CsrfFuture, CsrfMiddleware, CsrfService};
 
 /// What a route without the session layer must add, as the error names it.
 const LAYER: &str = "`.wrap(SessionMiddleware::new(engine))`";
