@@ -74,10 +74,10 @@ pub fn max_value_len(engine: &SessionEngine) -> usize {
     engine.writer().max_value_len()
 }
 
-/// The actix-session importer's decoder (`src/legacy.rs`), for the interop tests and the fuzz
+/// The actix-session importer's decoder (`src/import/jar.rs`), for the interop tests and the fuzz
 /// harness.
 #[cfg(feature = "actix-session-import")]
-pub use crate::legacy::{
+pub use crate::import::jar::{
     LegacyError, LegacyKey, LegacyKeyError, MAX_DEPTH as LEGACY_MAX_DEPTH,
     MAX_ENTRIES as LEGACY_MAX_ENTRIES, MAX_KEY_LEN as LEGACY_MAX_KEY_LEN,
     MAX_PLAINTEXT as LEGACY_MAX_PLAINTEXT, MAX_VALUE_LEN as LEGACY_MAX_VALUE_LEN,
@@ -95,10 +95,10 @@ pub fn legacy_open(key: &LegacyKey, name: &str, value: &[u8]) -> Result<Vec<u8>,
     key.open(name, value)
 }
 
-/// The entries of an actix-session plaintext (see `legacy::decode_state`).
+/// The entries of an actix-session plaintext (see `import::jar::decode_state`).
 #[cfg(feature = "actix-session-import")]
 pub fn legacy_decode_state(
     plain: &[u8],
 ) -> Result<std::collections::BTreeMap<String, serde_json::Value>, LegacyError> {
-    crate::legacy::decode_state(plain)
+    crate::import::jar::decode_state(plain)
 }

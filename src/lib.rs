@@ -108,7 +108,7 @@ mod keys;
     dead_code,
     reason = "the importer's decoder: the request lifecycle calls it once the importer is wired in"
 )]
-mod legacy;
+mod import;
 pub mod metrics;
 mod options;
 mod policy;

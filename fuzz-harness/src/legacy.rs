@@ -1,4 +1,4 @@
-//! Target `legacy_cookie`: the actix-session importer's decoder (`src/legacy.rs` of the
+//! Target `legacy_cookie`: the actix-session importer's decoder (`src/import/jar.rs` of the
 //! library, feature `actix-session-import`), which reads cookies another crate wrote.
 
 use std::collections::BTreeMap;

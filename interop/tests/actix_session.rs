@@ -1,4 +1,4 @@
-//! The importer's decoder (`src/legacy.rs`) against cookies made by the real actix-session
+//! The importer's decoder (`src/import/jar.rs`) against cookies made by the real actix-session
 //! 0.11 (`CookieSessionStore`, private and signed), by cookie 0.18's private jar (what
 //! axum-extra and tower-cookies use) and by axum-extra's `PrivateCookieJar`.
 //!
