@@ -67,6 +67,8 @@ pub struct SessionBuilder {
     cookie_header_budget: Option<usize>,
     schema: Schema,
     revalidator: Option<Revalidator>,
+    #[cfg(feature = "actix-session-import")]
+    import: Option<crate::LegacyImport>,
 }
 
 impl fmt::Debug for SessionBuilder {
@@ -123,6 +125,8 @@ impl SessionBuilder {
                 migrate: None,
             },
             revalidator: None,
+            #[cfg(feature = "actix-session-import")]
+            import: None,
         }
     }
 
@@ -475,6 +479,31 @@ impl SessionBuilder {
         self
     }
 
+    /// Imports the session of the library this application moves from, once per user, so
+    /// that the move signs nobody out (feature `actix-session-import`; see [`LegacyImport`]).
+    ///
+    /// [`LegacyImport`]: crate::LegacyImport
+    ///
+    /// ```
+    /// # use sealed_session::{LegacyImport, LegacyKey, Secret, SessionBuilder};
+    /// let old_key = LegacyKey::from_base64(&std::env::var("ACTIX_SESSION_KEY")?)?;
+    /// let engine = SessionBuilder::new(Secret::generate())
+    ///     .import_legacy(LegacyImport::actix_session(old_key, |old, session| {
+    ///         if let Some(user_id) = old.get::<u64>("userId")? {
+    ///             session.insert("user_id", &user_id)?;
+    ///         }
+    ///         Ok(())
+    ///     }))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "actix-session-import")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "actix-session-import")))]
+    pub fn import_legacy(mut self, import: crate::LegacyImport) -> Self {
+        self.import = Some(import);
+        self
+    }
+
     /// Checks every setting and builds the engine.
     ///
     /// ```
@@ -505,6 +534,11 @@ impl SessionBuilder {
         if self.cookie_header_budget == Some(0) {
             return Err(ConfigError::CookieHeaderBudget);
         }
+        #[cfg(feature = "actix-session-import")]
+        if let Some(import) = &self.import {
+            let (path, domain) = import.path_and_domain();
+            self.cookie.validate_other(import.name(), path, domain)?;
+        }
         Ok(SessionEngine::from_parts(EngineParts {
             writer: self.cookie.writer(),
             keys: self.keys,
@@ -522,6 +556,8 @@ impl SessionBuilder {
             cookie_header_budget: self.cookie_header_budget,
             schema: self.schema,
             revalidator: self.revalidator,
+            #[cfg(feature = "actix-session-import")]
+            import: self.import,
         }))
     }
 }

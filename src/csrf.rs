@@ -24,6 +24,40 @@ use crate::error::Error;
 pub(crate) const TOKEN_HEADER: &str = "x-csrf-token";
 
 #[cfg(any(feature = "actix", feature = "axum"))]
+/// The URL-encoded form field a token is read from when the header is absent.
+pub(crate) const FORM_FIELD: &[u8] = b"csrf_token";
+
+#[cfg(any(feature = "actix", feature = "axum"))]
+/// The most bytes of a URL-encoded form body the CSRF layers read to find the token: a
+/// larger form sends it in the header.
+pub(crate) const MAX_FORM_BYTES: usize = 64 * 1024;
+
+#[cfg(any(feature = "actix", feature = "axum"))]
+/// Whether a `Content-Type` is a URL-encoded form (what an HTML `<form>` posts by default).
+pub(crate) fn is_form(content_type: &[u8]) -> bool {
+    let essence = content_type
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    essence.eq_ignore_ascii_case(b"application/x-www-form-urlencoded")
+}
+
+#[cfg(any(feature = "actix", feature = "axum"))]
+/// The value of the first [`FORM_FIELD`] of a URL-encoded form body. A token is base64url,
+/// which a browser sends as it is, so the value is not percent-decoded.
+pub(crate) fn form_token(body: &[u8]) -> Option<&[u8]> {
+    body.split(|&b| b == b'&')
+        .filter_map(|pair| {
+            let eq = pair.iter().position(|&b| b == b'=')?;
+            let (name, value) = pair.split_at(eq);
+            Some((name, value.get(1..)?))
+        })
+        .find(|(name, _)| *name == FORM_FIELD)
+        .map(|(_, value)| value)
+}
+
+#[cfg(any(feature = "actix", feature = "axum"))]
 /// The JSON body of the 403 a refused request gets: nothing about why.
 pub(crate) const REFUSED_BODY: &str = r#"{"error":"CSRF check failed"}"#;
 
@@ -126,6 +160,25 @@ mod tests {
         ] {
             assert!(!verify(&secret, bad));
         }
+    }
+
+    #[test]
+    #[cfg(any(feature = "actix", feature = "axum"))]
+    fn a_token_in_a_form() {
+        assert!(is_form(b"application/x-www-form-urlencoded"));
+        assert!(is_form(
+            b"Application/X-WWW-Form-Urlencoded ; charset=UTF-8"
+        ));
+        assert!(!is_form(b"multipart/form-data; boundary=x"));
+        assert!(!is_form(b"application/json"));
+        assert_eq!(
+            form_token(b"amount=10&csrf_token=abc-_9&csrf_token=second"),
+            Some(&b"abc-_9"[..])
+        );
+        assert_eq!(form_token(b"csrf_token"), None, "no value");
+        assert_eq!(form_token(b"xcsrf_token=1&a=b"), None);
+        assert_eq!(form_token(b""), None);
+        assert_eq!(form_token(b"=&&=x&csrf_token="), Some(&b""[..]));
     }
 
     #[test]

@@ -270,7 +270,7 @@ impl SessionEngine {
     /// ```
     pub fn inspect<'h>(&self, cookie_headers: impl IntoIterator<Item = &'h [u8]>) -> Inspection {
         let max_cookies = self.writer().max_cookies();
-        let request = RequestCookies::scan(self.cookie().name(), max_cookies, cookie_headers);
+        let request = RequestCookies::scan(self.cookie().name(), max_cookies, None, cookie_headers);
         let now = self.now();
         let mut candidates = Vec::new();
         // As a request opens them (`open_request`): the first that opens wins.

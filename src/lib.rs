@@ -101,14 +101,10 @@ mod builder;
 mod csrf;
 mod engine;
 mod error;
+#[cfg(feature = "actix-session-import")]
+mod import;
 pub mod inspect;
 mod keys;
-#[cfg(feature = "actix-session-import")]
-#[allow(
-    dead_code,
-    reason = "the importer's decoder: the request lifecycle calls it once the importer is wired in"
-)]
-mod import;
 pub mod metrics;
 mod options;
 mod policy;
@@ -135,6 +131,9 @@ pub mod internals;
 pub use builder::SessionBuilder;
 pub use engine::{Deadlines, LoadOutcome, SessionEngine};
 pub use error::{ConfigError, Error, Rejection};
+#[cfg(feature = "actix-session-import")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix-session-import")))]
+pub use import::{LegacyImport, LegacyKey, LegacySession};
 pub use keys::{Algorithm, EpochKeys, KeyId, Keyring, Keys, Secret};
 pub use options::{CookieOptions, SameSite};
 pub use policy::{

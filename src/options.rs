@@ -182,6 +182,37 @@ impl CookieOptions {
         Ok(())
     }
 
+    /// Checks another cookie the crate removes (an imported session's): a valid name that
+    /// is none of this session's own names, and a path and domain it can write.
+    #[cfg(feature = "actix-session-import")]
+    pub(crate) fn validate_other(
+        &self,
+        name: &str,
+        path: &str,
+        domain: Option<&str>,
+    ) -> Result<(), ConfigError> {
+        let ours =
+            crate::wire::request::cookie_index(self.name.as_bytes(), MAX_CHUNKS, name.as_bytes());
+        if name.is_empty() || !name.bytes().all(is_token_byte) || ours.is_some() {
+            return Err(ConfigError::LegacyCookieName {
+                name: name.to_owned(),
+            });
+        }
+        if !path.starts_with('/') || !path.bytes().all(is_attr_byte) {
+            return Err(ConfigError::CookiePath {
+                path: path.to_owned(),
+            });
+        }
+        if let Some(d) = domain
+            && (d.is_empty() || !d.bytes().all(is_attr_byte))
+        {
+            return Err(ConfigError::CookieDomain {
+                domain: d.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
     /// The `Set-Cookie` writer for these options.
     pub(crate) fn writer(&self) -> CookieWriter {
         CookieWriter::new(

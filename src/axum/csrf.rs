@@ -6,15 +6,23 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use axum::body::Body;
+use axum::response::Response;
 use http::{Request, StatusCode, header};
 
-use crate::csrf::REFUSED_BODY;
-use crate::session::{Session, csrf_request_allowed};
+use crate::csrf::{MAX_FORM_BYTES, REFUSED_BODY, TOKEN_HEADER, form_token};
+use crate::session::{CsrfGate, Session, csrf_gate};
 
 /// A `tower::Layer` that refuses unsafe requests (`POST`, `PUT`, `PATCH`, `DELETE`, …) that
 /// do not carry a CSRF token of the session in the `X-CSRF-Token` header, or that come from
 /// another origin (`Sec-Fetch-Site: cross-site`, or an `Origin` that is not this host): an
 /// opaque `403 {"error":"CSRF check failed"}`, and the inner service never sees them.
+///
+/// The token is read from the `X-CSRF-Token` header (a `fetch`), or, when that is absent,
+/// from the `csrf_token` field of a URL-encoded form body (an HTML `<form>`; at most 64 KiB
+/// of it are read, and the body is handed on unchanged). A `multipart/form-data` form sends
+/// the header, or its route checks [`Session::verify_csrf`] itself. A session due for
+/// revalidation is revalidated first: a revoked session's token does not pass.
 ///
 /// Hand tokens out with [`Session::csrf_token`]. The layer reads the session, so it goes
 /// *inside* [`SessionLayer`](super::SessionLayer): in axum, the layer added last is the
@@ -72,60 +80,103 @@ pub struct CsrfService<S> {
     allowed: Arc<[String]>,
 }
 
-impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for CsrfService<S>
+impl<S> tower_service::Service<Request<Body>> for CsrfService<S>
 where
-    S: tower_service::Service<Request<ReqBody>, Response = http::Response<ResBody>>,
-    ResBody: From<String>,
+    S: tower_service::Service<Request<Body>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
 {
-    type Response = http::Response<ResBody>;
+    type Response = Response;
     type Error = S::Error;
-    type Future = CsrfFuture<S::Future, ResBody>;
+    type Future = CsrfFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let session = req.extensions().get::<Session>();
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let session = req.extensions().get::<Session>().cloned();
         let headers = req.headers();
-        let allowed = csrf_request_allowed(
+        let gate = csrf_gate(
             session,
             req.method().as_str(),
             |name| headers.get(name).map(|v| v.as_bytes()),
             &self.allowed,
         );
-        if allowed {
-            return CsrfFuture::Pass {
-                response: self.inner.call(req),
-            };
-        }
-        let mut refused = http::Response::new(ResBody::from(REFUSED_BODY.to_owned()));
-        *refused.status_mut() = StatusCode::FORBIDDEN;
-        refused.headers_mut().insert(
-            header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
-        );
-        CsrfFuture::Refused {
-            response: Some(refused),
+        let (session, form) = match gate {
+            CsrfGate::Pass => {
+                return CsrfFuture::Pass {
+                    response: self.inner.call(req),
+                };
+            }
+            CsrfGate::Refuse => {
+                return CsrfFuture::Refused {
+                    response: Some(refused()),
+                };
+            }
+            CsrfGate::Check { session, form } => (session, form),
+        };
+        // The service that was polled ready answers this request; a clone takes its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        CsrfFuture::Checking {
+            response: Box::pin(async move {
+                let mut req = req;
+                let token = if form {
+                    // The token is a field of the form: read the body (bounded), and put it
+                    // back for the handler.
+                    let (parts, body) = req.into_parts();
+                    let Ok(body) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+                        return Ok(refused());
+                    };
+                    let token = form_token(&body).map(<[u8]>::to_vec);
+                    req = Request::from_parts(parts, Body::from(body));
+                    token
+                } else {
+                    req.headers()
+                        .get(TOKEN_HEADER)
+                        .map(|v| v.as_bytes().to_vec())
+                };
+                if session.csrf_token_passes(token.as_deref()).await {
+                    inner.call(req).await
+                } else {
+                    Ok(refused())
+                }
+            }),
         }
     }
 }
+
+/// The opaque 403 of a refused request: nothing about why.
+fn refused() -> Response {
+    let mut refused = Response::new(Body::from(REFUSED_BODY));
+    *refused.status_mut() = StatusCode::FORBIDDEN;
+    refused.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    refused
+}
+
+/// The response of an unsafe request whose token is being checked.
+type Checking<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
 
 pin_project_lite::pin_project! {
-    /// The response future of [`CsrfService`]: the inner service's response, or the 403.
+    /// The response future of [`CsrfService`]: the inner service's response, the 403, or a
+    /// token check and then one of those.
     #[doc(hidden)]
     #[project = CsrfFutureProj]
-    pub enum CsrfFuture<F, B> {
+    pub enum CsrfFuture<F, E> {
         Pass { #[pin] response: F },
-        Refused { response: Option<http::Response<B>> },
+        Refused { response: Option<Response> },
+        Checking { response: Checking<E> },
     }
 }
 
-impl<F, B, E> Future for CsrfFuture<F, B>
+impl<F, E> Future for CsrfFuture<F, E>
 where
-    F: Future<Output = Result<http::Response<B>, E>>,
+    F: Future<Output = Result<Response, E>>,
 {
-    type Output = Result<http::Response<B>, E>;
+    type Output = Result<Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
@@ -135,6 +186,7 @@ where
                 Some(r) => Poll::Ready(Ok(r)),
                 None => Poll::Pending,
             },
+            CsrfFutureProj::Checking { response } => response.as_mut().poll(cx),
         }
     }
 }

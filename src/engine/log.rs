@@ -44,6 +44,22 @@ impl SessionEngine {
         }
     }
 
+    /// Records an old library's cookie that gave no session: each at `debug`, and a warning
+    /// at most once a minute, since an importer that never imports (a wrong key, a
+    /// conversion that fails) signs every user out.
+    #[cfg(feature = "actix-session-import")]
+    pub(crate) fn note_not_imported(&self, why: &crate::import::NotImported, now: u64) {
+        tracing::debug!(reason = %why, "old session cookie not imported");
+        if once_a_minute(&self.inner.log.last_not_imported, now) {
+            tracing::warn!(
+                reason = %why,
+                "an old session cookie was not imported, and is removed: if this happens for \
+                 every user, check the LegacyImport's key and cookie name against the old \
+                 application's, and the conversion (at most one such warning a minute)"
+            );
+        }
+    }
+
     /// Records a session that could not be saved: an `error` event at most once a minute
     /// (with the count since the last), so that a client growing its session past the limit
     /// on every request cannot flood the logs. Details of every one are at `debug`.
@@ -71,6 +87,8 @@ pub(super) struct RejectionLog {
     last_report: AtomicU64,
     last_warning: AtomicU64,
     last_undecodable: AtomicU64,
+    #[cfg(feature = "actix-session-import")]
+    last_not_imported: AtomicU64,
     not_saved: AtomicU64,
     last_not_saved: AtomicU64,
 }

@@ -83,6 +83,9 @@ pub(crate) struct Opened {
     pub outcome: LoadOutcome,
     /// The nonce of the value that opened: what a refresh stamp is bound to.
     pub binding: Option<Binding>,
+    /// The session was imported from the old library's cookie on this request: that
+    /// cookie is removed only once the imported session is sealed.
+    pub imported: bool,
     /// For a value under an old key or algorithm only: the session as it opened, which a
     /// response that discards the handler's writes still re-seals under the current key.
     pub pristine: Option<SessionState>,
@@ -101,6 +104,7 @@ impl Opened {
             outcome,
             binding,
             pristine,
+            imported: false,
             untried: false,
         }
     }
@@ -127,6 +131,8 @@ pub(crate) struct EngineParts {
     pub cookie_header_budget: Option<usize>,
     pub schema: Schema,
     pub revalidator: Option<Revalidator>,
+    #[cfg(feature = "actix-session-import")]
+    pub import: Option<crate::LegacyImport>,
 }
 
 /// Turns requests' cookies into sessions and sessions into `Set-Cookie` headers: the

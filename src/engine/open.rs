@@ -78,6 +78,26 @@ impl SessionEngine {
         opened
     }
 
+    /// Imports the old library's session into `opened` when the request carried no cookie
+    /// of this crate but carried the old one (see [`LegacyImport`](crate::LegacyImport)).
+    #[cfg(feature = "actix-session-import")]
+    pub(crate) fn import(&self, opened: &mut Opened, request: &RequestCookies, now: u64) {
+        let Some(import) = &self.parts().import else {
+            return;
+        };
+        if opened.outcome != LoadOutcome::NoCookie || !request.legacy_present() {
+            return;
+        }
+        match import.import(request.legacy_values()) {
+            Ok(state) => {
+                tracing::debug!("session imported from the old library's cookie");
+                opened.state = state;
+                opened.imported = true;
+            }
+            Err(why) => self.note_not_imported(&why, now),
+        }
+    }
+
     /// Opens one sealed value at `now` under `keys`, applies the first of `stamps` that is
     /// bound to it (if any opens), checks expiry and the schema; also says whether it must be
     /// re-sealed (an older key or another algorithm) and returns its nonce, which a refresh

@@ -27,8 +27,12 @@ impl SessionEngine {
         cookie_headers: impl IntoIterator<Item = &'h [u8]>,
     ) -> (SessionState, LoadOutcome) {
         let writer = self.writer();
-        let request =
-            RequestCookies::scan(self.cookie().name(), writer.max_cookies(), cookie_headers);
+        let request = RequestCookies::scan(
+            self.cookie().name(),
+            writer.max_cookies(),
+            None,
+            cookie_headers,
+        );
         let opened = self.open_request(&request, self.now());
         (opened.state, opened.outcome)
     }

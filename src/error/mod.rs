@@ -130,6 +130,17 @@ pub enum ConfigError {
     },
     /// A `Cookie` header budget of zero bytes.
     CookieHeaderBudget,
+    /// The key of a [`LegacyImport`](crate::LegacyImport) is not a `cookie::Key`'s bytes.
+    LegacyKey {
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A [`LegacyImport`](crate::LegacyImport)'s cookie name is not a valid cookie name, or
+    /// is one of the session's own cookie names.
+    LegacyCookieName {
+        /// The name given.
+        name: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -180,6 +191,18 @@ impl fmt::Display for ConfigError {
                 f,
                 "cookie domain {domain:?} is not a valid domain: give a host name without ';', \
                  spaces or control characters"
+            ),
+            E::LegacyKey { reason } => write!(
+                f,
+                "the key to import old sessions with is not a cookie::Key: {reason}; give the \
+                 64 bytes (or their standard base64) the old application gave \
+                 cookie::Key::from, or the master key it gave Key::derive_from"
+            ),
+            E::LegacyCookieName { name } => write!(
+                f,
+                "the old session cookie's name {name:?} is not a valid cookie name, or is one \
+                 of this session's own names: give the name the old application used \
+                 (actix-session's default is \"id\")"
             ),
             E::SameSiteNoneNeedsSecure => f.write_str(
                 "SameSite=None requires Secure (browsers reject it otherwise): keep secure(true)",

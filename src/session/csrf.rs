@@ -38,18 +38,37 @@ impl Session {
     }
 }
 
-/// Whether an adapter's CSRF layer lets a request through: a safe method, or an unsafe one
-/// whose `Sec-Fetch-Site` and `Origin` pass and whose token verifies. `header` reads one of
-/// the request's headers by its lowercase name; `allowed` are extra origins.
+/// What an adapter's CSRF layer does with a request, from its method and headers alone.
 #[cfg(any(feature = "actix", feature = "axum"))]
-pub(crate) fn request_allowed<'r>(
-    session: Option<&Session>,
+pub(crate) enum CsrfGate {
+    /// A safe method: through, untouched.
+    Pass,
+    /// Another origin, or no session layer: the 403.
+    Refuse,
+    /// The token decides: await [`Session::revalidate`] (the token is the session's, so a
+    /// revoked session's token must not pass), then [`Session::verify_csrf`] the token of
+    /// the header, or of the form field when the header is absent and `form` is true.
+    Check {
+        /// The request's session.
+        session: Session,
+        /// The body is a URL-encoded form, where the token may be a field.
+        form: bool,
+    },
+}
+
+/// The CSRF layers' first step: a safe method passes; an unsafe one from another origin
+/// (`Sec-Fetch-Site`, `Origin`) or without a session is refused; any other needs its token
+/// checked. `header` reads one of the request's headers by its lowercase name; `allowed` are
+/// extra origins.
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) fn csrf_gate<'r>(
+    session: Option<Session>,
     method: &str,
     header: impl Fn(&'static str) -> Option<&'r [u8]>,
     allowed: &[String],
-) -> bool {
+) -> CsrfGate {
     if !csrf::is_unsafe(method) {
-        return true;
+        return CsrfGate::Pass;
     }
     if !csrf::origin_allowed(
         header("origin"),
@@ -57,12 +76,28 @@ pub(crate) fn request_allowed<'r>(
         header("host"),
         allowed,
     ) {
-        return false;
+        return CsrfGate::Refuse;
     }
-    let (Some(session), Some(token)) = (session, header(csrf::TOKEN_HEADER)) else {
-        return false;
-    };
-    std::str::from_utf8(token)
-        .ok()
-        .is_some_and(|t| session.verify_csrf(t).unwrap_or(false))
+    match session {
+        Some(session) => CsrfGate::Check {
+            session,
+            form: header(csrf::TOKEN_HEADER).is_none()
+                && header("content-type").is_some_and(csrf::is_form),
+        },
+        None => CsrfGate::Refuse,
+    }
+}
+
+#[cfg(any(feature = "actix", feature = "axum"))]
+impl Session {
+    /// The token check of [`CsrfGate::Check`]: revalidates the session if due, then
+    /// verifies `token`. Anything that fails (a revoked session, no token) is `false`.
+    pub(crate) async fn csrf_token_passes(&self, token: Option<&[u8]>) -> bool {
+        if self.revalidate().await.is_err() {
+            return false;
+        }
+        token
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .is_some_and(|t| self.verify_csrf(t).unwrap_or(false))
+    }
 }

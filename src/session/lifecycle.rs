@@ -59,7 +59,12 @@ impl SessionEngine {
         plain_http_host: Option<Box<str>>,
     ) -> Session {
         let p = self.parts();
-        let request = RequestCookies::scan(&p.cookie.name, p.writer.max_cookies(), cookie_headers);
+        let request = RequestCookies::scan(
+            &p.cookie.name,
+            p.writer.max_cookies(),
+            engine_legacy_name(self),
+            cookie_headers,
+        );
         #[cfg(feature = "metrics")]
         crate::metrics::request_header(request.header_bytes(), p.cookie_header_budget, || {
             self.now()
@@ -73,6 +78,16 @@ impl SessionEngine {
             }),
         }
     }
+}
+
+/// The old library's cookie name an importer reads, if one is configured.
+fn engine_legacy_name(engine: &SessionEngine) -> Option<&str> {
+    #[cfg(feature = "actix-session-import")]
+    if let Some(import) = &engine.parts().import {
+        return Some(import.name());
+    }
+    let _ = engine;
+    None
 }
 
 /// Whether a `Secure` cookie has been set over plain HTTP in this process yet: the warning
@@ -284,7 +299,10 @@ impl Session {
         let now = self.now(&mut slot);
         let discard = (500..600).contains(&response.status())
             && engine.parts().server_errors == ServerErrorWrites::Discard;
-        let decided = engine.decide(self.open(&mut slot), request.present(), discard, now);
+        let opened = self.open(&mut slot);
+        let decided = engine.decide(opened, request.present(), discard, now);
+        #[cfg_attr(not(feature = "actix-session-import"), allow(unused_variables))]
+        let imported = opened.imported;
         drop(slot);
         match decided {
             Ok(write_back) => {
@@ -293,7 +311,18 @@ impl Session {
                     warn_plain_http(host);
                 }
                 let logout = matches!(write_back, WriteBack::Logout(_));
-                response::apply(response, write_back.into_set_cookies(), logout, used);
+                #[cfg_attr(not(feature = "actix-session-import"), allow(unused_mut))]
+                let mut set_cookies = write_back.into_set_cookies();
+                // The old library's cookie goes once nothing depends on it: an imported
+                // session only when it is sealed on this response.
+                #[cfg(feature = "actix-session-import")]
+                if let Some(import) = &engine.parts().import
+                    && request.legacy_present()
+                    && (!imported || sets)
+                {
+                    set_cookies.push(import.removal(engine.parts().cookie.secure));
+                }
+                response::apply(response, set_cookies, logout, used);
                 Ok(())
             }
             Err(error) => {

@@ -72,7 +72,8 @@ use crate::state::{KeyName, SessionState, SessionStatus};
 use crate::wire::request::RequestCookies;
 
 #[cfg(any(feature = "actix", feature = "axum"))]
-pub(crate) use csrf::request_allowed as csrf_request_allowed;
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use csrf::{CsrfGate, csrf_gate};
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use lifecycle::missing_layer_message;
 #[cfg(feature = "axum")]
@@ -191,7 +192,10 @@ impl Session {
         if slot.opened.is_none() {
             let now = self.now(slot);
             let engine = &self.shared.engine;
-            let opened = engine.open_request(&self.shared.request, now);
+            #[cfg_attr(not(feature = "actix-session-import"), allow(unused_mut))]
+            let mut opened = engine.open_request(&self.shared.request, now);
+            #[cfg(feature = "actix-session-import")]
+            engine.import(&mut opened, &self.shared.request, now);
             if let LoadOutcome::Rejected(r) = opened.outcome {
                 engine.note_rejection(r, now);
             }

@@ -49,7 +49,17 @@ pub(crate) struct RequestCookies {
     refused: Option<Rejection>,
     /// Bytes of the `Cookie` header values scanned (up to where the scan gave up).
     header_bytes: usize,
+    /// The first [`MAX_LEGACY_VALUES`] values of the legacy cookie an importer reads, as
+    /// ranges in `buf` (empty without an importer: no allocation).
+    legacy: Vec<(usize, usize)>,
+    /// The request carried the legacy cookie (kept or not): the response removes it.
+    legacy_present: bool,
 }
+
+/// The most values of a legacy cookie the reader keeps for the importer: the first two. A
+/// planted one (cookie tossing) cannot open without the legacy key; two that open and differ
+/// are not imported at all.
+pub(crate) const MAX_LEGACY_VALUES: usize = 2;
 
 #[derive(Clone)]
 struct Part {
@@ -73,12 +83,15 @@ impl RequestCookies {
     /// Scans `Cookie` header values for this session's cookies, in bounded time and memory:
     /// at most [`MAX_HEADER_BYTES`], [`MAX_REQUEST_COOKIES`] cookies, and
     /// [`MAX_CANDIDATES`] values per chunk name, each at most [`MAX_COOKIE_BYTES`] long.
+    /// With `legacy`, also the first [`MAX_LEGACY_VALUES`] values of that cookie.
     pub(crate) fn scan<'h>(
         name: &str,
         max_cookies: usize,
+        legacy: Option<&str>,
         headers: impl IntoIterator<Item = &'h [u8]>,
     ) -> RequestCookies {
         let session = name.as_bytes();
+        let legacy = legacy.map(str::as_bytes);
         let mut out = RequestCookies::default();
         let (mut bytes, mut count) = (0usize, 0usize);
         let mut per_index = [0u16; MAX_CHUNKS + 1];
@@ -114,7 +127,12 @@ impl RequestCookies {
                 let value = value.trim_ascii();
                 let index = match cookie_index(session, max_cookies, cookie) {
                     Some(i) => i,
-                    None => continue,
+                    None => {
+                        if legacy == Some(cookie) {
+                            out.keep_legacy(cookie, value);
+                        }
+                        continue;
+                    }
                 };
                 out.present |= 1 << index;
                 let Some(seen) = per_index.get_mut(index) else {
@@ -142,6 +160,30 @@ impl RequestCookies {
             }
         }
         out
+    }
+
+    /// Keeps a value of the legacy cookie, if there is room and a browser could have sent it.
+    fn keep_legacy(&mut self, cookie: &[u8], value: &[u8]) {
+        self.legacy_present = true;
+        if self.legacy.len() < MAX_LEGACY_VALUES && cookie.len() + value.len() <= MAX_COOKIE_BYTES {
+            let start = self.buf.len();
+            self.buf.extend_from_slice(value);
+            self.legacy.push((start, self.buf.len()));
+        }
+    }
+
+    /// Whether the request carried the legacy cookie an importer reads.
+    #[cfg_attr(not(feature = "actix-session-import"), allow(dead_code))]
+    pub(crate) fn legacy_present(&self) -> bool {
+        self.legacy_present
+    }
+
+    /// The kept values of the legacy cookie, in the order the request carried them.
+    #[cfg_attr(not(feature = "actix-session-import"), allow(dead_code))]
+    pub(crate) fn legacy_values(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.legacy
+            .iter()
+            .map(|&(a, b)| self.buf.get(a..b).unwrap_or_default())
     }
 
     /// Drops the third kept value of chunk `index` (the older of its last two), to make room

@@ -25,6 +25,10 @@ pub struct Req {
     pub body: Option<Value>,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
+    /// A body that is not JSON: its content type and bytes.
+    pub raw: Option<(String, Vec<u8>)>,
+    /// The body as the route received it (filled in by the adapters).
+    pub received: String,
 }
 
 impl Req {
@@ -40,6 +44,11 @@ impl Req {
     }
     pub fn json(mut self, body: Value) -> Req {
         self.body = Some(body);
+        self
+    }
+    /// A body of `content_type`, not JSON.
+    pub fn raw(mut self, content_type: &str, body: &str) -> Req {
+        self.raw = Some((content_type.into(), body.as_bytes().to_vec()));
         self
     }
     pub fn header(mut self, name: &str, value: &str) -> Req {
@@ -97,6 +106,8 @@ pub enum Layout {
     NoLayer,
     /// The app-level layer, and a second layer (its own engine) around `/inner/*` only.
     Nested,
+    /// One session layer, and the adapter's CSRF layer inside it.
+    Csrf,
 }
 
 type BoxFut<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -211,6 +222,27 @@ pub fn route(
     };
     match (req.method.as_str(), path) {
         ("GET", "/read") => ok(state(s)),
+        // Queues a flash message (the text from the query) for the next page.
+        ("POST", "/flash") => {
+            let text = req.query.strip_prefix("text=").unwrap_or("saved");
+            s.flash(sealed_session::FlashLevel::Success, text).unwrap();
+            (303, json!("see other"), vec![("location", "/flash".into())])
+        }
+        ("GET", "/flash") => ok(json!({ "messages": s.take_flashes().unwrap() })),
+        ("GET", "/csrf") => ok(json!({ "csrfToken": s.csrf_token().unwrap() })),
+        // A login: a new session (rotating the CSRF secret) holding the user.
+        ("POST", "/login") => {
+            s.regenerate().unwrap();
+            s.insert("user", &"ada").unwrap();
+            ok(json!({ "user": "ada" }))
+        }
+        // The body as the handler received it, after any layer read it.
+        ("POST", "/form") => ok(json!({ "received": req.received })),
+        ("PUT" | "PATCH" | "DELETE", "/incr") => {
+            let n = s.get::<u64>("n").unwrap().unwrap_or(0) + 1;
+            s.insert("n", &n).unwrap();
+            ok(state(s))
+        }
         ("POST", p) if p.starts_with("/set/") => {
             let n: u64 = p["/set/".len()..].parse().unwrap();
             s.insert("n", &n).unwrap();
@@ -382,6 +414,8 @@ mod actix_impl {
             cookie: String::new(),
             body: serde_json::from_slice(&body).ok(),
             headers: Vec::new(),
+            raw: None,
+            received: String::from_utf8_lossy(&body).into_owned(),
         };
         let (status, body, headers) = if sessionless(&req.path) {
             route(&req, None, &leaks)
@@ -415,15 +449,9 @@ mod actix_impl {
                 call: Box::new(move |req: Req| {
                     let service = service.clone();
                     Box::pin(async move {
-                        let mut r = match req.method.as_str() {
-                            "GET" => test::TestRequest::get(),
-                            "POST" => test::TestRequest::post(),
-                            "HEAD" => {
-                                test::TestRequest::default().method(actix_web::http::Method::HEAD)
-                            }
-                            other => panic!("method {other}"),
-                        }
-                        .uri(&req.uri());
+                        let method =
+                            actix_web::http::Method::from_bytes(req.method.as_bytes()).unwrap();
+                        let mut r = test::TestRequest::default().method(method).uri(&req.uri());
                         if !req.cookie.is_empty() {
                             r = r.insert_header(("cookie", req.cookie.clone()));
                         }
@@ -432,6 +460,11 @@ mod actix_impl {
                         }
                         if let Some(b) = &req.body {
                             r = r.set_json(b);
+                        }
+                        if let Some((content_type, bytes)) = &req.raw {
+                            r = r
+                                .insert_header(("content-type", content_type.as_str()))
+                                .set_payload(bytes.clone());
                         }
                         let res = service.call(r.to_request()).await.unwrap();
                         let status = res.status();
@@ -475,6 +508,17 @@ mod actix_impl {
                     test::init_service(
                         actix_web::App::new()
                             .app_data(data)
+                            .default_service(web::to(dispatch)),
+                    )
+                    .await,
+                    leaks
+                ),
+                Layout::Csrf => actix_app!(
+                    test::init_service(
+                        actix_web::App::new()
+                            .app_data(data)
+                            .wrap(sealed_session::actix::CsrfMiddleware::new())
+                            .wrap(outer)
                             .default_service(web::to(dispatch)),
                     )
                     .await,
@@ -532,6 +576,8 @@ mod axum_impl {
             cookie: String::new(),
             body: serde_json::from_slice(&bytes).ok(),
             headers: Vec::new(),
+            raw: None,
+            received: String::from_utf8_lossy(&bytes).into_owned(),
         };
         let (status, body, headers) = if sessionless(&r.path) {
             route(&r, None, &leaks)
@@ -565,6 +611,9 @@ mod axum_impl {
             let router = match layout {
                 Layout::Plain => base().layer(SessionLayer::new(config.build().unwrap())),
                 Layout::NoLayer => base(),
+                Layout::Csrf => base()
+                    .layer(sealed_session::axum::CsrfLayer::new())
+                    .layer(SessionLayer::new(config.build().unwrap())),
                 Layout::Nested => Router::new()
                     .nest(
                         "/inner",
@@ -588,12 +637,16 @@ mod axum_impl {
                         for (k, v) in &req.headers {
                             r = r.header(k.as_str(), v.as_str());
                         }
-                        let body = match &req.body {
-                            Some(b) => {
+                        let body = match (&req.body, &req.raw) {
+                            (Some(b), _) => {
                                 r = r.header("content-type", "application/json");
                                 Body::from(serde_json::to_vec(b).unwrap())
                             }
-                            None => Body::empty(),
+                            (None, Some((content_type, bytes))) => {
+                                r = r.header("content-type", content_type.as_str());
+                                Body::from(bytes.clone())
+                            }
+                            (None, None) => Body::empty(),
                         };
                         let res = router.oneshot(r.body(body).unwrap()).await.unwrap();
                         let status = StatusCode::from_u16(res.status().as_u16()).unwrap();

@@ -3,7 +3,7 @@ use crate::wire::set_cookie::tests::{cfg, names_and_values};
 
 /// The request's session cookies for `session` spanning at most `max` cookies.
 fn scan(max: usize, headers: &[&[u8]]) -> RequestCookies {
-    RequestCookies::scan("session", max, headers.iter().copied())
+    RequestCookies::scan("session", max, None, headers.iter().copied())
 }
 
 #[test]
