@@ -460,3 +460,159 @@ fn axum_extra_private_cookie_jar_opens() {
         Err(LegacyError::NotJson)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The importer as an application uses it: a real actix-session login cookie, served by an
+// actix-web app that moved to sealed-session.
+// ---------------------------------------------------------------------------------------------
+
+/// The response body of the app after the move (the session middleware's).
+type Moved = actix_web::body::EitherBody<actix_web::body::BoxBody>;
+
+/// The app after the move: `GET /me` answers the user id, from the session of this crate.
+async fn moved_app(
+    import: bool,
+) -> impl actix_web::dev::Service<
+    actix_http::Request,
+    Response = actix_web::dev::ServiceResponse<Moved>,
+    Error = actix_web::Error,
+> {
+    use sealed_session::{LegacyImport, Secret, SessionBuilder};
+
+    async fn me(session: sealed_session::Session) -> actix_web::Result<HttpResponse> {
+        Ok(match session.get::<u64>("user_id")? {
+            Some(id) => {
+                let name = session.get::<String>("username")?.unwrap_or_default();
+                let permissions = session
+                    .get::<Vec<String>>("permissions")?
+                    .unwrap_or_default();
+                HttpResponse::Ok()
+                    .json(json!({ "id": id, "name": name, "permissions": permissions }))
+            }
+            None => HttpResponse::Unauthorized().finish(),
+        })
+    }
+
+    let mut builder = SessionBuilder::new(Secret::from_bytes(&[5; 32]).unwrap())
+        .cookie_name("session")
+        .secure(false);
+    if import {
+        let key = sealed_session::LegacyKey::from_bytes(&master()).unwrap();
+        builder = builder.import_legacy(LegacyImport::actix_session(key, |old, session| {
+            let (Some(id), Some(name)) =
+                (old.get::<u64>("userId")?, old.get::<String>("username")?)
+            else {
+                return Ok(());
+            };
+            session.insert("user_id", &id)?;
+            session.insert("username", &name)?;
+            let permissions: Vec<String> = old.get("permissions")?.unwrap_or_default();
+            session.insert("permissions", &permissions)?;
+            Ok(())
+        }));
+    }
+    actix_test::init_service(
+        App::new()
+            .wrap(sealed_session::actix::SessionMiddleware::new(
+                builder.build().unwrap(),
+            ))
+            .route("/me", web::get().to(me)),
+    )
+    .await
+}
+
+/// `GET /me` with `cookie`: the status, the JSON body (null when none) and the Set-Cookies.
+async fn get_me(
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<Moved>,
+        Error = actix_web::Error,
+    >,
+    cookie: &str,
+) -> (u16, Value, Vec<String>) {
+    let req = actix_test::TestRequest::get()
+        .uri("/me")
+        .insert_header((COOKIE, cookie))
+        .to_request();
+    let res = actix_test::call_service(app, req).await;
+    let status = res.status().as_u16();
+    let set = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let body = actix_test::read_body(res).await;
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+        set,
+    )
+}
+
+fn removes_id(set: &[String]) -> bool {
+    set.iter()
+        .any(|c| c.starts_with("id=;") && c.contains("Max-Age=0") && c.contains("Path=/"))
+}
+
+#[actix_web::test]
+async fn a_real_actix_session_login_is_served_after_the_move() {
+    let app = moved_app(true).await;
+    let old = format!("id={}", login_cookie().await);
+    let (status, body, set) = get_me(&app, &old).await;
+    assert_eq!(status, 200, "{set:?}");
+    assert_eq!(
+        body,
+        json!({ "id": 1, "name": "admin", "permissions": ["read", "write", "delete"] })
+    );
+    assert!(removes_id(&set), "{set:?}");
+    let ours = set
+        .iter()
+        .find(|c| c.starts_with("session="))
+        .expect("our session cookie is set")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    // From now on, our cookie alone.
+    let (status, body, set) = get_me(&app, &ours).await;
+    assert_eq!((status, body["id"].clone()), (200, json!(1)));
+    assert!(set.is_empty(), "{set:?}");
+}
+
+#[actix_web::test]
+async fn a_tampered_or_foreign_real_cookie_is_ignored_and_removed() {
+    let app = moved_app(true).await;
+    let value = login_cookie().await;
+    let mut tampered = value.clone().into_bytes();
+    let i = tampered.len() / 2;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let (_, foreign) = actix_cookie(
+        Key::from(&[0x77; 64]),
+        None,
+        CookieContentSecurity::Private,
+        "/login",
+    )
+    .await;
+    let (_, signed) = actix_cookie(
+        Key::from(&master()),
+        None,
+        CookieContentSecurity::Signed,
+        "/login",
+    )
+    .await;
+    for bad in [tampered, foreign, signed] {
+        let (status, _, set) = get_me(&app, &format!("id={bad}")).await;
+        assert_eq!(status, 401, "{bad}");
+        assert!(removes_id(&set), "{set:?}");
+        assert!(!set.iter().any(|c| c.starts_with("session=")), "{set:?}");
+    }
+}
+
+#[actix_web::test]
+async fn without_the_importer_a_real_cookie_is_left_alone() {
+    let app = moved_app(false).await;
+    let (status, _, set) = get_me(&app, &format!("id={}", login_cookie().await)).await;
+    assert_eq!(status, 401);
+    assert!(set.is_empty(), "{set:?}");
+}
