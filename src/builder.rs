@@ -484,8 +484,9 @@ impl SessionBuilder {
     ///
     /// [`LegacyImport`]: crate::LegacyImport
     ///
-    /// ```
+    /// ```no_run
     /// # use sealed_session::{LegacyImport, LegacyKey, Secret, SessionBuilder};
+    /// // The base64 of the 64 bytes the old application gave `cookie::Key::from`.
     /// let old_key = LegacyKey::from_base64(&std::env::var("ACTIX_SESSION_KEY")?)?;
     /// let engine = SessionBuilder::new(Secret::generate())
     ///     .import_legacy(LegacyImport::actix_session(old_key, |old, session| {

@@ -622,6 +622,21 @@ fn known_answer_vectors_open() {
                     other => panic!("vector {n}: unsupported value {other}"),
                 }
             }
+            // The crate's own entries (vector 7): the flash reads once; the CSRF secret is
+            // the one whose zero-masked token (32 zero bytes, then the secret) verifies.
+            if let Some(flashes) = v.get("flashes") {
+                let got = serde_json::to_value(opened.clone().take_flashes()).unwrap();
+                assert_eq!(&got, flashes, "vector {n}: flashes");
+            }
+            if let Some(secret) = v.get("csrf_secret") {
+                let mut raw = vec![0u8; 32];
+                raw.extend(hex(secret.as_str().unwrap()));
+                let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+                let cookie = format!("{}={}", s("cookie_name"), s("cookie_value"));
+                let session = c.start([cookie.as_bytes()]);
+                assert!(session.verify_csrf(&token).unwrap(), "vector {n}: CSRF secret");
+                assert!(opened.is_empty() == (v["values"].as_object().unwrap().is_empty()));
+            }
             // The same session sealed now (random nonce) has the vector's length: same
             // algorithm, same compression decision.
             if sealing == alg {

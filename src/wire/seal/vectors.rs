@@ -115,6 +115,14 @@ fn known_answer_vectors_seal_byte_exact() {
             }
             .unwrap();
         }
+        // The crate's own entries (vector 7): queued flashes and the CSRF secret.
+        for f in v["flashes"].as_array().into_iter().flatten() {
+            let level: crate::FlashLevel = serde_json::from_value(f["level"].clone()).unwrap();
+            s.flash(level, f["text"].as_str().unwrap()).unwrap();
+        }
+        if let Some(secret) = v["csrf_secret"].as_str() {
+            s.set_csrf_secret(hex(secret).try_into().unwrap());
+        }
         // The extension trailer's fields (vector 5), when the vector sets them.
         if let Some(schema) = v["schema"].as_u64() {
             s.set_schema(schema as u32);
