@@ -634,7 +634,10 @@ fn known_answer_vectors_open() {
                 let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
                 let cookie = format!("{}={}", s("cookie_name"), s("cookie_value"));
                 let session = c.start([cookie.as_bytes()]);
-                assert!(session.verify_csrf(&token).unwrap(), "vector {n}: CSRF secret");
+                assert!(
+                    session.verify_csrf(&token).unwrap(),
+                    "vector {n}: CSRF secret"
+                );
                 assert!(opened.is_empty() == (v["values"].as_object().unwrap().is_empty()));
             }
             // The same session sealed now (random nonce) has the vector's length: same

@@ -12,6 +12,7 @@ use sealed_session::internals::{
     legacy_decode_state, legacy_key, legacy_open, LegacyError, LegacyKey, LEGACY_MAX_DEPTH,
     LEGACY_MAX_ENTRIES, LEGACY_MAX_KEY_LEN, LEGACY_MAX_PLAINTEXT, LEGACY_MAX_VALUE_LEN,
 };
+use sealed_session::{Keyring, SessionBuilder, SessionEngine};
 
 /// The key the legacy seeds were sealed under: the actix-session app's `cookie::Key` of the
 /// bytes 0, 1, ..., 63 (as in `interop/`).
@@ -106,8 +107,10 @@ pub fn legacy_cookie(data: &[u8]) {
                 Err(_) => assert_eq!(opened, Err(LegacyError::NotUtf8)),
             }
             check_state(rest);
+            check_import(value.as_bytes());
         }
         _ => {
+            check_import(rest);
             if let Ok(plain) = legacy_open(key(), LEGACY_NAME, rest) {
                 assert!(rest.len() <= LEGACY_MAX_VALUE_LEN);
                 assert!(plain.len() <= LEGACY_MAX_PLAINTEXT);
@@ -116,6 +119,66 @@ pub fn legacy_cookie(data: &[u8]) {
             }
         }
     }
+}
+
+/// An engine that imports the seeds' legacy cookie (`id`, under [`LEGACY_MASTER`]),
+/// storing every string-valued entry of it.
+fn importing() -> &'static SessionEngine {
+    static ENGINE: std::sync::OnceLock<SessionEngine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let key = match sealed_session::LegacyKey::from_bytes(&LEGACY_MASTER) {
+            Ok(k) => k,
+            Err(e) => panic!("a 64-byte key is a legacy key: {e}"),
+        };
+        let import = sealed_session::LegacyImport::actix_session(key, |old, session| {
+            let keys: Vec<String> = old.keys().map(str::to_owned).collect();
+            for k in keys {
+                if let Ok(Some(v)) = old.get::<String>(&k) {
+                    session.insert(k.as_str(), &v)?;
+                }
+            }
+            Ok(())
+        });
+        match SessionBuilder::new(Keyring::new(crate::secret(&crate::PRIMARY)))
+            .cookie_name("session")
+            .clock(|| crate::NOW)
+            .import_legacy(import)
+            .build()
+        {
+            Ok(e) => e,
+            Err(e) => panic!("the importing configuration is valid: {e}"),
+        }
+    })
+}
+
+/// The request lifecycle with `value` as the legacy cookie: no panic; the response removes
+/// the legacy cookie, and sets a session cookie only when something was imported.
+fn check_import(value: &[u8]) {
+    let mut header = b"id=".to_vec();
+    header.extend_from_slice(value);
+    let session = importing().start([header.as_slice()]);
+    let imported = !session.is_empty();
+    let mut response = http::Response::new(());
+    if session.finish(&mut response).is_err() {
+        return; // too large to seal: the old cookie stays
+    }
+    let sets: Vec<&[u8]> = response
+        .headers()
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .map(http::HeaderValue::as_bytes)
+        .collect();
+    // A value with `;` or a NUL is cut short by the scan; whatever it reads, `id` goes.
+    assert!(
+        sets.iter().any(|c| c.starts_with(b"id=; ")),
+        "the legacy cookie is removed"
+    );
+    assert_eq!(
+        sets.iter()
+            .any(|c| c.starts_with(b"session=") && !c.starts_with(b"session=;")),
+        imported,
+        "a session cookie only for an import"
+    );
 }
 
 /// Decodes `plain`; a decoded state must be within the bounds, and actix-session's encoding

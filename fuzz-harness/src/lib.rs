@@ -659,10 +659,18 @@ pub fn roundtrip(data: &[u8]) {
         if total > MAX_GENERATED {
             break; // keep an iteration cheap
         }
-        if let Err(e) = insert(&mut session, &key, &value) {
-            panic!("insert of {key:?} failed: {e:?}");
+        match insert(&mut session, &key, &value) {
+            // Names that start with NUL are the crate's own entries (flashes, the CSRF
+            // secret): refused to the application, and nothing changes.
+            Err(Error::Serialize { .. }) if key.starts_with('\0') => {
+                assert_eq!(session.len(), stored.len());
+                continue;
+            }
+            Err(e) => panic!("insert of {key:?} failed: {e:?}"),
+            Ok(()) => {
+                stored.insert(key, value);
+            }
         }
-        stored.insert(key, value);
     }
     assert_eq!(session.len(), stored.len());
 
