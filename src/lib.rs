@@ -42,6 +42,9 @@
 //! | `req.session.touch()` | — | — | [`Session::touch`] |
 //! | `cookie.maxAge` | `PersistentSession::session_ttl` | `Expiry::OnInactivity(d)` | [`idle_timeout`](SessionBuilder::idle_timeout) and [`absolute_timeout`](SessionBuilder::absolute_timeout), both enforced server-side from inside the cookie |
 //! | `cookie.maxAge = null` | `BrowserSession` | `Expiry::OnSessionEnd` | [`persistent(false)`](SessionBuilder::persistent), or per session [`Session::set_persistent`] ("remember me") |
+//! | `connect-flash` | actix-web-flash-messages (its own cookie) | axum-flash (its own cookie) | [`Session::flash`], [`Session::take_flashes`]: in the session, read once |
+//! | `csurf` | — | — | [`Session::csrf_token`] and the adapters' `CsrfMiddleware` / `CsrfLayer` |
+//! | — | (switching logs everyone out) | — | `SessionBuilder::import_legacy` (feature `actix-session-import`): actix-session's cookies are imported once |
 //!
 //! # Without a framework
 //!
@@ -73,9 +76,10 @@
 //! |---|---|
 //! | [`Secret`], [`Keyring`], [`EpochKeys`] | secrets, HKDF derivation, key ids, rotation order |
 //! | (private) the wire format | the sealed value (see `FORMAT.md`), compression, base64url, the `Set-Cookie` writer, the bounded `Cookie` reader |
-//! | [`SessionState`] | the session map, change tracking, timestamps |
+//! | [`SessionState`] | the session map, change tracking, timestamps; flash messages and the CSRF secret as the crate's own entries |
 //! | [`SessionBuilder`] → [`SessionEngine`] | settings with secure defaults, validated once into the engine |
-//! | [`Session`] | the per-request handle: opens lazily, finishes what the engine decides the response writes |
+//! | `LegacyImport` (feature `actix-session-import`) | opening another library's cookie once, for the engine to import |
+//! | [`Session`] | the per-request handle: opens lazily, finishes what the engine decides the response writes; hands out and checks CSRF tokens |
 //! | [`adapter`] | what an adapter needs beyond the handle: [`ResponseHeaders`](adapter::ResponseHeaders), [`ErrorResponse`](adapter::ErrorResponse) |
 //! | `actix` (feature `actix`, default), `axum` (feature `axum`) | thin adapters for the two frameworks |
 //! | [`testing`] | a test kit for applications: a clock to move, a cookie jar, a logged-in client |
