@@ -2,10 +2,15 @@
 //! `http_actix.rs`: the same routes, answers and settings, served by axum 0.8 on a
 //! single-threaded tokio runtime (one thread serves everything, as actix's one worker does).
 //!
-//! Two apps, chosen by `BENCH_MODE`:
+//! Three apps, chosen by `BENCH_MODE`:
 //!
 //! * `ours`: `sealed_session`'s axum `SessionLayer`, default settings (XAES-256-GCM, LZ4 when
 //!   it helps), cookie `session`;
+//! * `peer`: tower-sessions-cookie-store 0.5's `CookieSessionManagerLayer::private` (the whole
+//!   session record in one encrypted cookie, AES-256-GCM through `cookie`'s private jar),
+//!   default `CookieSessionConfig` (cookie `session`); for the cart session its
+//!   `max_cookie_bytes` is raised from 4,096 to 16 KiB, without which it refuses the session
+//!   (a browser would drop that cookie; see BENCHMARKS.md);
 //! * `bare`: no session layer; `POST /login` sets the cookie ours would.
 //!
 //! Routes: `POST /login`, `GET /profile`, `GET /counter`, `GET /hello`, as in `http_actix.rs`.
@@ -26,6 +31,7 @@ use axum::{Json, Router};
 use sealed_session_benchmarks::ours;
 use sealed_session_benchmarks::server::{Settings, Stored, Workload};
 use sealed_session_benchmarks::workloads::{Cart, Login, Profile};
+use tower_sessions_cookie_store::{CookieSessionConfig, CookieSessionManagerLayer, Key};
 
 struct App<W> {
     value: W,
@@ -58,6 +64,45 @@ mod with_ours {
         let n = session.get::<u64>("count")?.unwrap_or(0) + 1;
         session.insert("count", &n)?;
         Ok(Json(n).into_response())
+    }
+}
+
+mod with_peer {
+    use super::*;
+    use tower_sessions_cookie_store::Session;
+
+    fn error(e: tower_sessions_core::session::Error) -> Response {
+        (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+    }
+
+    pub async fn login<W: Stored>(State(app): State<Arc<App<W>>>, session: Session) -> Response {
+        // A new id at login, as `renew` does for the others.
+        if let Err(e) = session.cycle_id().await {
+            return error(e);
+        }
+        match session.insert(W::KEY, &app.value).await {
+            Ok(()) => StatusCode::OK.into_response(),
+            Err(e) => error(e),
+        }
+    }
+
+    pub async fn profile<W: Stored>(session: Session) -> Response {
+        match session.get::<W>(W::KEY).await {
+            Ok(Some(v)) => Json(v.view()).into_response(),
+            Ok(None) => StatusCode::UNAUTHORIZED.into_response(),
+            Err(e) => error(e),
+        }
+    }
+
+    pub async fn counter(session: Session) -> Response {
+        let n = match session.get::<u64>("count").await {
+            Ok(n) => n.unwrap_or(0) + 1,
+            Err(e) => return error(e),
+        };
+        match session.insert("count", n).await {
+            Ok(()) => Json(n).into_response(),
+            Err(e) => error(e),
+        }
     }
 }
 
@@ -113,8 +158,13 @@ fn router<W: Stored>(settings: &Settings) -> Router {
             .layer(ours::AxumLayer::new(engine))
             .with_state(app),
         "peer" => {
-            eprintln!("http_axum: no peer yet");
-            std::process::exit(2);
+            let mut config = CookieSessionConfig::default();
+            if settings.workload == Workload::Cart {
+                config = config.with_max_cookie_bytes(16 * 1024);
+            }
+            let layer =
+                CookieSessionManagerLayer::private(Key::from(&[7u8; 64])).with_config(config);
+            routes!(with_peer, W).layer(layer).with_state(app)
         }
         _ => routes!(bare, W).with_state(app),
     }
