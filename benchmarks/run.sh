@@ -14,6 +14,7 @@
 #   bash benchmarks/run.sh worst-case    # the bound on a session, refresh stamps
 #   bash benchmarks/run.sh http          # login session: read / write / untouched, both frameworks
 #   bash benchmarks/run.sh curve         # CPU per request against session size and Cookie header size
+#   bash benchmarks/run.sh demo          # the demo servers against the same peers
 #   bash benchmarks/run.sh all           # everything above but check, in that order
 #
 # HTTP settings (environment): ROUNDS (3), DURATION (seconds per run, 5), CONNECTIONS (16),
@@ -338,6 +339,7 @@ cmd_curve() {
     run_set curve "ours peer bare" "login:0 profile:0 cart:0" read write
     run_set curve2 "ours peer bare" "login:2048 login:8192" read
 }
+cmd_demo() { run_set demo "demo peer bare" "login:0" read write; }
 
 what=${1:-}
 [ $# -gt 0 ] && shift
@@ -349,6 +351,7 @@ algorithms) run_example algorithms ;;
 worst-case) run_example worst_case ;;
 http) cmd_http ;;
 curve) cmd_curve ;;
+demo) cmd_demo ;;
 all)
     run_example sizes
     cmd_codec
@@ -356,6 +359,7 @@ all)
     run_example worst_case
     cmd_http
     cmd_curve
+    cmd_demo
     ;;
 *)
     sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
