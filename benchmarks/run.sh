@@ -16,6 +16,7 @@
 #   bash benchmarks/run.sh curve         # CPU per request against session size and Cookie header size
 #   bash benchmarks/run.sh demo          # the demo servers against the same peers
 #   bash benchmarks/run.sh all           # everything above but check, in that order
+#   OUT=DIR bash benchmarks/run.sh report http|curve|curve2|demo   # the tables again, from DIR/results
 #
 # HTTP settings (environment): ROUNDS (3), DURATION (seconds per run, 5), CONNECTIONS (16),
 # FRAMEWORKS ("actix axum"), BENCH_PORT (18090), SERVER_CORE (0), CLIENT_CORE (1), OUT (a
@@ -265,11 +266,13 @@ summarize() { # set
             k = g " " $6
             if ($7 == "refused") { refused[k] = 1; if (!(k in modes)) { modes[k] = 1; order[g] = order[g] " " $6 } ; next }
             rps[k] = rps[k] " " $7; cpu[k] = cpu[k] " " $8; hdr[k] = $9
+            n = ++runs[k]; CR[k, n] = $8; RR[k, n] = $7   # the n-th run of a mode is round n
+            busy[k] = busy[k] " " ($7 * $8 / 1e4)
             if (!(k in modes)) { modes[k] = 1; order[g] = order[g] " " $6 }
         }
         END {
-            print "| framework | session | extra cookies | route | mode | Cookie header | requests/s | CPU/request | over bare |"
-            print "|---|---|---|---|---|---|---|---|---|"
+            print "| framework | session | extra cookies | route | mode | Cookie header | requests/s | CPU/request | over bare | server busy |"
+            print "|---|---|---|---|---|---|---|---|---|---|"
             for (i = 1; i <= ng; i++) {
                 split(groups[i], p, " ")
                 b = groups[i] " bare"
@@ -278,24 +281,33 @@ summarize() { # set
                 for (j = 1; j <= nm; j++) {
                     k = groups[i] " " ms[j]
                     if (k in refused && !(k in cpu)) {
-                        printf "| %s | %s | %s B | %s | %s | | refused | | |\n", p[1], p[2], p[3], p[4], ms[j]
+                        printf "| %s | %s | %s B | %s | %s | | refused | | | |\n", p[1], p[2], p[3], p[4], ms[j]
                         continue
                     }
                     r = median(rps[k]); c = median(cpu[k]); R[k] = r; C[k] = c
                     over = (bare != "" && ms[j] != "bare") ? sprintf("%+.2f us", c - bare) : ""
-                    printf "| %s | %s | %s B | %s | %s | %s B | %.0f | %.2f us | %s |\n", p[1], p[2], p[3], p[4], ms[j], hdr[k], r, c, over
+                    # The share of the run the server spent on the CPU: below ~100 %, requests/s
+                    # was bounded by the client or by other jobs on the machine, not by the server.
+                    printf "| %s | %s | %s B | %s | %s | %s B | %.0f | %.2f us | %s | %.0f %% |\n", p[1], p[2], p[3], p[4], ms[j], hdr[k], r, c, over, median(busy[k])
                 }
             }
             print ""
-            print "| framework | session | extra cookies | route | ours over bare | peer over bare | ratio ours/peer (over bare) | req/s ours/peer |"
-            print "|---|---|---|---|---|---|---|---|"
+            print "| framework | session | extra cookies | route | ours over bare | peer over bare | ratio ours/peer (over bare) | per round | req/s ours/peer | per round | CPU/request peer/ours |"
+            print "|---|---|---|---|---|---|---|---|---|---|---|"
             for (i = 1; i <= ng; i++) {
                 split(groups[i], p, " ")
                 b = groups[i] " bare"; o = groups[i] " ours"; q = groups[i] " peer"
                 if (!(o in C)) o = groups[i] " demo"
                 if (!(o in C) || !(q in C) || !(b in C)) continue
                 oo = C[o] - C[b]; pp = C[q] - C[b]
-                printf "| %s | %s | %s B | %s | %+.2f us | %+.2f us | %s | %.2fx |\n", p[1], p[2], p[3], p[4], oo, pp, (pp > 0 ? sprintf("%.2fx", oo / pp) : "n/a"), R[o] / R[q]
+                # The same ratios within each round (adjacent runs), median over rounds.
+                lc = ""; lr = ""
+                for (n = 1; n <= runs[o] && n <= runs[q] && n <= runs[b]; n++) {
+                    d = CR[q, n] - CR[b, n]
+                    if (d > 0) lc = lc " " (CR[o, n] - CR[b, n]) / d
+                    lr = lr " " RR[o, n] / RR[q, n]
+                }
+                printf "| %s | %s | %s B | %s | %+.2f us | %+.2f us | %s | %s | %.2fx | %s | %.2fx |\n", p[1], p[2], p[3], p[4], oo, pp, (pp > 0 ? sprintf("%.2fx", oo / pp) : "n/a"), (lc != "" ? sprintf("%.2fx", median(lc)) : "n/a"), R[o] / R[q], sprintf("%.2fx", median(lr)), C[q] / C[o]
             }
         }' "$OUT/results"
 }
@@ -352,6 +364,7 @@ worst-case) run_example worst_case ;;
 http) cmd_http ;;
 curve) cmd_curve ;;
 demo) cmd_demo ;;
+report) summarize "${1:?which set: http, curve, curve2 or demo}" ;;
 all)
     run_example sizes
     cmd_codec
