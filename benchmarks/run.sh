@@ -260,6 +260,12 @@ summarize() { # set
             for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]; v[j + 1] = t }
             return v[int((n + 1) / 2)]
         }
+        # "median [min..max]" of a list of ratios
+        function spread(list,    n, v, i, lo, hi) {
+            n = split(list, v, " "); lo = v[1] + 0; hi = v[1] + 0
+            for (i = 2; i <= n; i++) { if (v[i] + 0 < lo) lo = v[i] + 0; if (v[i] + 0 > hi) hi = v[i] + 0 }
+            return sprintf("%.2fx [%.2f..%.2f]", median(list), lo, hi)
+        }
         $1 == set {
             g = $2 " " $3 " " $4 " " $5
             if (!(g in seen)) { seen[g] = 1; groups[++ng] = g }
@@ -307,7 +313,7 @@ summarize() { # set
                     if (d > 0) lc = lc " " (CR[o, n] - CR[b, n]) / d
                     lr = lr " " RR[o, n] / RR[q, n]
                 }
-                printf "| %s | %s | %s B | %s | %+.2f us | %+.2f us | %s | %s | %.2fx | %s | %.2fx |\n", p[1], p[2], p[3], p[4], oo, pp, (pp > 0 ? sprintf("%.2fx", oo / pp) : "n/a"), (lc != "" ? sprintf("%.2fx", median(lc)) : "n/a"), R[o] / R[q], sprintf("%.2fx", median(lr)), C[q] / C[o]
+                printf "| %s | %s | %s B | %s | %+.2f us | %+.2f us | %s | %s | %.2fx | %s | %.2fx |\n", p[1], p[2], p[3], p[4], oo, pp, (pp > 0 ? sprintf("%.2fx", oo / pp) : "n/a"), (lc != "" ? spread(lc) : "n/a"), R[o] / R[q], spread(lr), C[q] / C[o]
             }
         }' "$OUT/results"
 }

@@ -5,6 +5,8 @@
 //! * [`workloads`]: the reference sessions, `tests/data/workloads/*.json`, as typed values;
 //! * [`peers`]: actix-session's cookie codec reproduced step by step, and the "floor" (the least
 //!   any sealed cookie can cost: postcard + one AEAD call + base64url);
+//! * [`server`]: the HTTP bench servers' settings (`BENCH_MODE`, `BENCH_WORKLOAD`, ...) and the
+//!   sessions they store;
 //! * [`views`]: the JSON bodies the HTTP bench servers answer, the same in every mode;
 //! * [`cpu`]: this thread's CPU time, and medians;
 //! * [`build`]: whether the repository's `--cfg poly1305_backend="soft"` reached this build
