@@ -18,7 +18,8 @@
 #   bash benchmarks/run.sh all           # everything above but check, in that order
 #   OUT=DIR bash benchmarks/run.sh report http|curve|curve2|demo   # the tables again, from DIR/results
 #
-# HTTP settings (environment): ROUNDS (3), DURATION (seconds per run, 5), CONNECTIONS (16),
+# HTTP settings (environment): ROUTES (a subset of the set's routes: read write untouched
+# login), ROUNDS (3), DURATION (seconds per run, 5), CONNECTIONS (16),
 # FRAMEWORKS ("actix axum"), BENCH_PORT (18090), SERVER_CORE (0), CLIENT_CORE (1), OUT (a
 # directory for the raw results, default a temporary one). Each run starts a fresh server
 # pinned to SERVER_CORE, logs in with `POST /login`, takes the `Cookie` from the response, and
@@ -205,6 +206,7 @@ route_path() {
     read) echo /profile ;;
     write) echo /counter ;;
     untouched) echo /hello ;;
+    login) echo /login ;;
     esac
 }
 
@@ -225,8 +227,22 @@ measure() {
     fi
     header=$cookie
     [ "$extra" -gt 0 ] && header="$(extra_cookies "$extra"); $cookie"
-    local code
-    code=$(http_code -H "Cookie: $header" "$(url "$path")")
+    local code load
+    if [ "$route" = login ]; then
+        # A login from a client without a session: POST /login with the demo's credentials
+        # (the bench servers ignore the body), no Cookie header; every answer seals a new
+        # session into a Set-Cookie.
+        header=""
+        load=(-s "$OUT/login.lua")
+        printf '%s\n' 'wrk.method = "POST"' \
+            'wrk.body = '"'"'{"username":"admin","password":"admin123"}'"'" \
+            'wrk.headers["Content-Type"] = "application/json"' >"$OUT/login.lua"
+        code=$(http_code -X POST -H 'Content-Type: application/json' \
+            --data '{"username":"admin","password":"admin123"}' "$(url "$path")")
+    else
+        load=(-H "Cookie: $header")
+        code=$(http_code -H "Cookie: $header" "$(url "$path")")
+    fi
     if [ "$code" != 200 ]; then
         echo "error: $fw $mode $path answered $code" >&2
         exit 1
@@ -234,7 +250,7 @@ measure() {
     local t0 t1 out rps nreq cpu non2xx
     t0=$(awk '{ print $14 + $15 }' "/proc/$cpu_pid/stat")
     out=$(taskset -c "$CLIENT_CORE" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" \
-        -H "Cookie: $header" "$(url "$path")")
+        "${load[@]}" "$(url "$path")")
     t1=$(awk '{ print $14 + $15 }' "/proc/$cpu_pid/stat")
     stop_server
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
@@ -328,6 +344,7 @@ run_set() {
     local set=$1 modes=$2 points=$3
     shift 3
     local routes=("$@")
+    [ -n "${ROUTES:-}" ] && read -r -a routes <<<"$ROUTES"
     need_tools
     build_http
     OUT=${OUT:-$(mktemp -d /tmp/sealed-bench.XXXXXX)}
@@ -350,14 +367,14 @@ run_set() {
     echo "(raw results: $OUT/results)"
 }
 
-cmd_http() { run_set http "ours peer bare" "login:0" read write untouched; }
+cmd_http() { run_set http "ours peer bare" "login:0" read write untouched login; }
 cmd_curve() {
     # The session size on the read and the write route; the Cookie header size on the read
     # route (the session is the login one).
     run_set curve "ours peer bare" "login:0 profile:0 cart:0" read write
     run_set curve2 "ours peer bare" "login:2048 login:8192" read
 }
-cmd_demo() { run_set demo "demo peer bare" "login:0" read write; }
+cmd_demo() { run_set demo "demo peer bare" "login:0" read write login; }
 
 what=${1:-}
 [ $# -gt 0 ] && shift

@@ -12,8 +12,8 @@
 //! Routes, the same in each mode; `BENCH_WORKLOAD` (`login`, `profile`, `cart`) picks the
 //! session:
 //!
-//! * `POST /login`: stores the workload's session (the body is ignored); `renew`s first, as a
-//!   login handler does;
+//! * `POST /login`: stores the workload's session (the body is read, as a login handler reads
+//!   its credentials, and ignored); `renew`s first, as a login handler does;
 //! * `GET /profile`: reads it and answers a small JSON view of it (no `Set-Cookie`);
 //! * `GET /counter`: reads `"count"` and writes it back plus one, so every response re-seals
 //!   the whole session into a `Set-Cookie`;
@@ -66,6 +66,7 @@ macro_rules! session_handlers {
         pub async fn login<W: Stored>(
             session: $session,
             value: web::Data<W>,
+            _body: web::Bytes,
         ) -> actix_web::Result<HttpResponse> {
             Renew::renew_session(&session)?;
             session.insert(W::KEY, value.get_ref())?;
@@ -107,8 +108,12 @@ mod bare {
     /// The `Set-Cookie` values ours sends for the workload's session.
     pub struct Cookies(pub Vec<String>);
 
-    /// (Takes the value only to have the other modes' signature; not a measured route.)
-    pub async fn login<W: Stored>(cookies: web::Data<Cookies>, _: web::Data<W>) -> HttpResponse {
+    /// (Takes the value only to have the other modes' signature.)
+    pub async fn login<W: Stored>(
+        cookies: web::Data<Cookies>,
+        _: web::Data<W>,
+        _body: web::Bytes,
+    ) -> HttpResponse {
         let mut res = HttpResponse::Ok();
         for c in &cookies.0 {
             res.append_header(("set-cookie", c.as_str()));

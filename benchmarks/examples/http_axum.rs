@@ -13,7 +13,8 @@
 //!   (a browser would drop that cookie; see BENCHMARKS.md);
 //! * `bare`: no session layer; `POST /login` sets the cookie ours would.
 //!
-//! Routes: `POST /login`, `GET /profile`, `GET /counter`, `GET /hello`, as in `http_actix.rs`.
+//! Routes: `POST /login` (reads its body and ignores it), `GET /profile`, `GET /counter`,
+//! `GET /hello`, as in `http_actix.rs`.
 //!
 //! ```text
 //! BENCH_MODE=peer cargo run --release -p sealed-session-benchmarks --example http_axum
@@ -23,6 +24,7 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -47,7 +49,11 @@ mod with_ours {
     use super::*;
     type R = Result<Response, ours::Error>;
 
-    pub async fn login<W: Stored>(State(app): State<Arc<App<W>>>, session: ours::Session) -> R {
+    pub async fn login<W: Stored>(
+        State(app): State<Arc<App<W>>>,
+        session: ours::Session,
+        _body: Bytes,
+    ) -> R {
         session.renew()?;
         session.insert(W::KEY, &app.value)?;
         Ok(StatusCode::OK.into_response())
@@ -75,7 +81,11 @@ mod with_peer {
         (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
     }
 
-    pub async fn login<W: Stored>(State(app): State<Arc<App<W>>>, session: Session) -> Response {
+    pub async fn login<W: Stored>(
+        State(app): State<Arc<App<W>>>,
+        session: Session,
+        _body: Bytes,
+    ) -> Response {
         // A new id at login, as `renew` does for the others.
         if let Err(e) = session.cycle_id().await {
             return error(e);
@@ -113,7 +123,7 @@ mod bare {
         static COUNT: Cell<u64> = const { Cell::new(0) };
     }
 
-    pub async fn login<W: Stored>(State(app): State<Arc<App<W>>>) -> Response {
+    pub async fn login<W: Stored>(State(app): State<Arc<App<W>>>, _body: Bytes) -> Response {
         let mut res = StatusCode::OK.into_response();
         for c in &app.cookies {
             res.headers_mut()
