@@ -1,18 +1,18 @@
-//! Codec benchmarks (issues 5 and 11): seal, open and seal+open of the reference workloads
-//! (small, login, profile, cart), for each algorithm (XAES-256-GCM, the default;
-//! XChaCha20-Poly1305; AES-256-GCM) with compression on and off, beside actix-session's cookie store and
-//! the raw floor (postcard + AEAD + base64url), plus allocation counts.
+//! Codec benchmarks: seal, open and seal+open of the reference workloads (small, login,
+//! profile, cart), for each algorithm (XAES-256-GCM, the default; XChaCha20-Poly1305;
+//! AES-256-GCM) with compression on and off, beside actix-session's cookie store and the
+//! floors (postcard + one AEAD call + base64url), plus allocation counts.
 //!
 //! ```text
-//! cargo bench -p sealed-session-benchmarks --bench codec               # criterion + summary
-//! cargo bench -p sealed-session-benchmarks --bench codec -- profile    # criterion filter
-//! CODEC_SUMMARY_ONLY=1 cargo bench -p sealed-session-benchmarks --bench codec  # summary only
-//! CODEC_CLOCK=wall cargo bench -p sealed-session-benchmarks --bench codec      # wall time
+//! bash benchmarks/run.sh codec                   # criterion + summary (application build)
+//! CODEC_SUMMARY_ONLY=1 bash benchmarks/run.sh codec   # allocations + interleaved pass only
+//! bash benchmarks/run.sh codec -- profile        # criterion filter
+//! CODEC_CLOCK=wall bash benchmarks/run.sh codec  # wall time
 //! ```
 //!
-//! (From `benchmarks/`, `-p sealed-session-benchmarks` can be left out.) The summary (allocations
-//! and interleaved ratios) still runs after a criterion filter; `CODEC_CLOCK=wall` measures
-//! wall time instead of thread CPU time.
+//! The summary (allocations and interleaved ratios) still runs after a criterion filter, and
+//! ends with criterion's medians as Markdown tables; `CODEC_CLOCK=wall` measures wall time
+//! instead of thread CPU time.
 //!
 //! Times are this thread's CPU time by default: the machine's two cores are shared with other
 //! jobs, and CPU time leaves out the time the bench sits descheduled.
@@ -21,26 +21,22 @@
 //!
 //! * `seal`: session state -> cookie value. Ours: `config.seal(&mut state)` of a state holding
 //!   the typed value under one key. actix-session: `CookieSessionStore::save` of its state map
-//!   (value already JSON, as `Session::insert` leaves it) + private-cookie encryption. Floor:
-//!   postcard of the typed value + AEAD + base64url (it has no state, so it serializes the
-//!   typed value here: compare the floor on `roundtrip`).
+//!   (value already JSON, as `Session::insert` leaves it) + private-cookie encryption. Floors:
+//!   postcard of the typed value + one AEAD call + base64url (they have no state, so they
+//!   serialize the typed value here: compare the floors on `roundtrip`). `floor_xaes` is
+//!   RustCrypto's `xaes-256-gcm` (key derived per call), `floor_xaes_cached` AES-256-GCM under
+//!   a key set up once with a 24-byte nonce (XAES-256-GCM with its derived key cached, as the
+//!   library does), `floor_xchacha` and `floor_aes` the other two algorithms.
 //! * `open`: cookie value -> session state. Ours: `config.open_value(&value)`; actix-session:
 //!   private-cookie decryption + `CookieSessionStore::load`; floor: base64url + AEAD +
 //!   postcard into the typed value.
 //! * `roundtrip` (seal+open): typed value in, typed value out, as a handler sees it: insert
 //!   into a new session, seal, open, get. This is the like-for-like comparison.
 //!
-//! The summary printed after criterion ("same run") gives allocations per operation, the
-//! criterion medians of `roundtrip` with the ratios ours/actix-session and ours/floor, and the
-//! same ratios from an interleaved A/B/C pass (systems alternate in short rounds, so drift from
-//! other load on the machine hits them alike); the interleaved ratios are the ones to quote.
+//! The summary printed after criterion gives allocations per operation, the ratios of an
+//! interleaved A/B/C pass (systems alternate in short rounds, so drift from other load on the
+//! machine hits them alike; these are the ones to quote), and criterion's medians.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../../tests/support/workloads.rs"]
-mod workloads;
-
-#[path = "support/compare.rs"]
-mod compare;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -48,12 +44,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use compare::{ActixCookie, Floor, FloorAlg};
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::Criterion;
-use sealed_session::{
-    Algorithm, Compression, Keyring, Secret, SessionBuilder, SessionEngine, SessionState,
+use sealed_session_benchmarks::ours::{
+    self, Algorithm, Compression, Engine as SessionEngine, Options, State as SessionState,
 };
+use sealed_session_benchmarks::peers::{ActixCookie, Floor, FloorAlg};
+use sealed_session_benchmarks::workloads;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -154,14 +151,7 @@ impl Clock {
         if self.wall {
             return self.base.elapsed();
         }
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
-        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-        assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+        sealed_session_benchmarks::cpu::thread_time()
     }
 }
 
@@ -200,17 +190,12 @@ const ALGS: [(Algorithm, &str); 3] = [
 ];
 const COMPS: [(Compression, &str); 2] = [(Compression::Auto, "lz4"), (Compression::Off, "nolz4")];
 
-fn secret(b: u8) -> Secret {
-    Secret::from_bytes(&[b; 32]).unwrap()
-}
-
 fn config(alg: Algorithm, comp: Compression) -> SessionEngine {
-    SessionBuilder::new(secret(7))
-        .cookie_name("session")
-        .algorithm(alg)
-        .compression(comp)
-        .build()
-        .unwrap()
+    ours::engine(Options {
+        algorithm: Some(alg),
+        compression: Some(comp),
+        ..Options::default()
+    })
 }
 
 /// Ours, typed value in, typed value out.
@@ -275,29 +260,31 @@ struct Ctx<'c> {
     ratios: Vec<RatioRow>,
 }
 
-/// The systems of the interleaved pass, in order.
-/// `ours` is the default (XAES-256-GCM, LZ4 when it helps).
-const INTERLEAVED: [&str; 9] = [
+/// The systems of the interleaved pass, in order: ours (`ours` is the default, XAES-256-GCM
+/// with LZ4 when it helps), actix-session, then the floors in [`FloorAlg::ALL`]'s order.
+const INTERLEAVED: [&str; 11] = [
     "ours",
     "ours-nolz4",
     "ours-xchacha",
     "ours-xchacha-nolz4",
     "ours-aes",
     "ours-aes-nolz4",
-    "actix",
-    "floor-x",
+    "actix-session",
+    "floor-xaes",
+    "floor-xaes-cached",
+    "floor-xchacha",
     "floor-aes",
 ];
 
 /// The ratios reported from the interleaved pass: (label, numerator, denominator).
 const RATIOS: [(&str, usize, usize); 7] = [
-    ("ours/actix-session", 0, 6),
-    ("ours/floor-aes", 0, 8),
-    ("ours/ours-aes", 0, 4),
-    ("ours-xchacha/actix-session", 2, 6),
-    ("ours-xchacha/floor", 2, 7),
-    ("ours-aes/actix-session", 4, 6),
-    ("ours-aes/floor-aes", 4, 8),
+    ("ours / actix-session", 0, 6),
+    ("ours / floor XAES", 0, 7),
+    ("ours / floor XAES cached", 0, 8),
+    ("ours / ours AES", 0, 4),
+    ("ours XChaCha / floor XChaCha", 2, 9),
+    ("ours AES / floor AES", 4, 10),
+    ("ours AES / actix-session", 4, 6),
 ];
 
 struct RatioRow {
@@ -313,8 +300,10 @@ where
     T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
 {
     let actix = ActixCookie::new();
-    let floor_x = Floor::new(FloorAlg::XChaCha);
-    let floor_a = Floor::new(FloorAlg::Aes);
+    let floors: Vec<(Floor, &'static str)> = FloorAlg::ALL
+        .iter()
+        .map(|&a| (Floor::new(a), a.id()))
+        .collect();
 
     // Sanity: every path round-trips, and our actix-session reproduction matches its store.
     let state_actix = ActixCookie::state_of(key, v);
@@ -324,8 +313,9 @@ where
         assert_eq!(via_store, serde_json::to_string(&state_actix).unwrap());
     }
     assert_eq!(&actix_roundtrip(&actix, key, v), v);
-    assert_eq!(&floor_roundtrip(&floor_x, v), v);
-    assert_eq!(&floor_roundtrip(&floor_a, v), v);
+    for (f, _) in &floors {
+        assert_eq!(&floor_roundtrip(f, v), v);
+    }
 
     struct Ours {
         id: String,
@@ -337,8 +327,7 @@ where
     for (alg, an) in ALGS {
         for (comp, cn) in COMPS {
             let config = config(alg, comp);
-            let mut state = SessionState::new();
-            state.insert(key, v).unwrap();
+            let mut state = ours::state_of(key, v);
             let value = config.seal(&mut state).unwrap();
             assert_eq!(&ours_roundtrip(&config, key, v), v);
             ours.push(Ours {
@@ -380,7 +369,7 @@ where
             fmt_allocs(rt)
         ));
     }
-    for (f, id) in [(&floor_x, "floor_xchacha"), (&floor_a, "floor_aes")] {
+    for (f, id) in &floors {
         let value = f.seal(v);
         let seal = count_allocs(|| f.seal(v));
         let open = count_allocs(|| f.open::<T>(&value).unwrap());
@@ -397,17 +386,10 @@ where
     // under the oldest secret (the last candidate).
     let mut ring_line = String::from("  open_value with keyring of N secrets (primary / oldest):");
     for n in [1u8, 4, 16] {
-        let ring = || Keyring::from_secrets((0..n).map(|i| secret(7 + i))).unwrap();
-        let c = SessionBuilder::new(ring())
-            .cookie_name("session")
-            .build()
-            .unwrap();
-        let oldest = SessionBuilder::new(secret(7 + n - 1))
-            .cookie_name("session")
-            .build()
-            .unwrap();
-        let mut s = SessionState::new();
-        s.insert(key, v).unwrap();
+        let seeds: Vec<u8> = (0..n).map(|i| 7 + i).collect();
+        let c = ours::engine_with_keys(&seeds, Options::default());
+        let oldest = ours::engine_with_keys(&[7 + n - 1], Options::default());
+        let mut s = ours::state_of(key, v);
         let vp = c.seal(&mut s).unwrap();
         let vo = oldest.seal(&mut s).unwrap();
         let p = count_allocs(|| c.open_value(&vp).unwrap());
@@ -443,8 +425,9 @@ where
         g.bench_function("actix_session", |b| {
             b.iter(|| actix.seal(black_box(&state_actix)))
         });
-        g.bench_function("floor_xchacha", |b| b.iter(|| floor_x.seal(black_box(v))));
-        g.bench_function("floor_aes", |b| b.iter(|| floor_a.seal(black_box(v))));
+        for (f, id) in &floors {
+            g.bench_function(*id, |b| b.iter(|| f.seal(black_box(v))));
+        }
         g.finish();
 
         let mut g = c.benchmark_group(format!("{name}-open"));
@@ -457,9 +440,9 @@ where
         g.bench_function("actix_session", |b| {
             b.iter(|| actix.open(black_box(&sealed_actix.value)).unwrap())
         });
-        for (f, id) in [(&floor_x, "floor_xchacha"), (&floor_a, "floor_aes")] {
+        for (f, id) in &floors {
             let value = f.seal(v);
-            g.bench_function(id, |b| b.iter(|| f.open::<T>(black_box(&value)).unwrap()));
+            g.bench_function(*id, |b| b.iter(|| f.open::<T>(black_box(&value)).unwrap()));
         }
         g.finish();
 
@@ -473,12 +456,9 @@ where
         g.bench_function("actix_session", |b| {
             b.iter(|| actix_roundtrip(&actix, key, black_box(v)))
         });
-        g.bench_function("floor_xchacha", |b| {
-            b.iter(|| floor_roundtrip(&floor_x, black_box(v)))
-        });
-        g.bench_function("floor_aes", |b| {
-            b.iter(|| floor_roundtrip(&floor_a, black_box(v)))
-        });
+        for (f, id) in &floors {
+            g.bench_function(*id, |b| b.iter(|| floor_roundtrip(f, black_box(v))));
+        }
         g.finish();
     }
 
@@ -494,7 +474,8 @@ where
         &ours[4].config,
         &ours[5].config,
     );
-    let systems: [&dyn Fn(); 9] = [
+    let (f0, f1, f2, f3) = (&floors[0].0, &floors[1].0, &floors[2].0, &floors[3].0);
+    let systems: [&dyn Fn(); 11] = [
         &|| drop(black_box(ours_roundtrip(o0, key, black_box(v)))),
         &|| drop(black_box(ours_roundtrip(o1, key, black_box(v)))),
         &|| drop(black_box(ours_roundtrip(o2, key, black_box(v)))),
@@ -502,8 +483,10 @@ where
         &|| drop(black_box(ours_roundtrip(o4, key, black_box(v)))),
         &|| drop(black_box(ours_roundtrip(o5, key, black_box(v)))),
         &|| drop(black_box(actix_roundtrip(&actix, key, black_box(v)))),
-        &|| drop(black_box(floor_roundtrip(&floor_x, black_box(v)))),
-        &|| drop(black_box(floor_roundtrip(&floor_a, black_box(v)))),
+        &|| drop(black_box(floor_roundtrip(f0, black_box(v)))),
+        &|| drop(black_box(floor_roundtrip(f1, black_box(v)))),
+        &|| drop(black_box(floor_roundtrip(f2, black_box(v)))),
+        &|| drop(black_box(floor_roundtrip(f3, black_box(v)))),
     ];
     ctx.ratios.push(interleave(&ctx.clock, name, &systems));
 }
@@ -601,12 +584,6 @@ fn us(ns: f64) -> String {
     }
 }
 
-/// Whether `.cargo/config.toml`'s `--cfg poly1305_backend="soft"` reached this build.
-#[allow(unexpected_cfgs)]
-fn poly1305_soft() -> bool {
-    cfg!(poly1305_backend = "soft")
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let benching = args.iter().any(|a| a == "--bench");
@@ -648,79 +625,60 @@ fn main() {
 
     println!("\n==== codec summary (this run) ====");
     println!("clock: {}", Clock::from_env().name());
-    println!(
-        "poly1305 backend: {}",
-        if poly1305_soft() {
-            "soft (--cfg poly1305_backend=\"soft\")"
-        } else {
-            "default"
-        }
-    );
+    println!("{}", sealed_session_benchmarks::build::line());
     for l in &summary {
         println!("{l}");
     }
 
-    if !summary_only {
-        println!("\nseal+open (typed round trip), criterion medians [95% CI of the median]:");
-        for w in &list {
-            let g = format!("{}-roundtrip", w.name);
-            let get = |id: &str| criterion_median(&dir, &g, id);
-            let (Some(o), Some(ox), Some(oa), Some(a), Some(fx), Some(fa)) = (
-                get("ours_xaes_lz4"),
-                get("ours_xchacha_lz4"),
-                get("ours_aes_lz4"),
-                get("actix_session"),
-                get("floor_xchacha"),
-                get("floor_aes"),
-            ) else {
-                continue; // filtered out
-            };
-            let show = |(m, l, u): (f64, f64, f64)| format!("{} [{}..{}]", us(m), us(l), us(u));
-            println!("  {}:", w.name);
-            println!("    ours xaes+lz4 (default)    {}", show(o));
-            println!("    ours xchacha+lz4           {}", show(ox));
-            println!("    ours aes+lz4               {}", show(oa));
-            println!("    actix-session              {}", show(a));
-            println!("    floor xchacha              {}", show(fx));
-            println!("    floor aes                  {}", show(fa));
-            println!(
-                "    ours/actix-session {:.2}x   ours/floor-aes {:.2}x   ours-xchacha/floor {:.2}x   ours-aes/actix-session {:.2}x   ours-aes/floor-aes {:.2}x",
-                o.0 / a.0,
-                o.0 / fa.0,
-                ox.0 / fx.0,
-                oa.0 / a.0,
-                oa.0 / fa.0
-            );
-        }
+    println!(
+        "\nseal+open (typed round trip), interleaved: 21 rounds, the systems alternating within \
+         each (~10 ms each), order rotating; median time per seal+open over rounds\n"
+    );
+    println!("| workload | {} |", INTERLEAVED.join(" | "));
+    println!("|---|{}", "---|".repeat(INTERLEAVED.len()));
+    for r in &ratios {
+        let cells: Vec<String> = r.medians.iter().map(|m| us(*m)).collect();
+        println!("| {} | {} |", r.workload, cells.join(" | "));
+    }
+    println!("\nratios: median of the per-round ratios [min..max over rounds]\n");
+    let labels: Vec<&str> = RATIOS.iter().map(|(l, _, _)| *l).collect();
+    println!("| workload | {} |", labels.join(" | "));
+    println!("|---|{}", "---|".repeat(labels.len()));
+    for r in &ratios {
+        let cells: Vec<String> = r
+            .ratios
+            .iter()
+            .map(|(m, lo, hi)| format!("{m:.2}x [{lo:.2}..{hi:.2}]"))
+            .collect();
+        println!("| {} | {} |", r.workload, cells.join(" | "));
     }
 
-    println!(
-        "\nseal+open (typed round trip), interleaved: 21 rounds, the systems alternating within each \
-         (~10 ms each), order rotating; median ns/op over rounds"
-    );
-    print!("  {:<8}", "workload");
-    for name in INTERLEAVED {
-        print!(" {name:>15}");
-    }
-    println!();
-    for r in &ratios {
-        print!("  {:<8}", r.workload);
-        for m in &r.medians {
-            print!(" {:>15}", us(*m));
+    if !summary_only {
+        println!("\ncriterion: median time per operation [95% confidence interval of the median]");
+        let mut systems: Vec<String> = Vec::new();
+        for (_, an) in ALGS {
+            for (_, cn) in COMPS {
+                systems.push(format!("ours_{an}_{cn}"));
+            }
         }
-        println!();
-    }
-    println!("\n  ratios: median of the per-round ratios [min..max over rounds]");
-    print!("  {:<8}", "workload");
-    for (label, _, _) in RATIOS {
-        print!(" {label:>26}");
-    }
-    println!();
-    for r in &ratios {
-        print!("  {:<8}", r.workload);
-        for (m, lo, hi) in &r.ratios {
-            print!(" {:>26}", format!("{m:.2}x [{lo:.2}..{hi:.2}]"));
+        systems.push("actix_session".into());
+        systems.extend(FloorAlg::ALL.iter().map(|a| a.id().to_owned()));
+        for w in &list {
+            println!("\n**{}**\n", w.name);
+            println!("| system | seal | open | seal+open (typed) |");
+            println!("|---|---|---|---|");
+            for id in &systems {
+                let cells: Vec<String> = ["seal", "open", "roundtrip"]
+                    .iter()
+                    .map(|op| {
+                        criterion_median(&dir, &format!("{}-{op}", w.name), id).map_or_else(
+                            || "–".to_owned(),
+                            |(m, l, u)| format!("{} [{}–{}]", us(m), us(l), us(u)),
+                        )
+                    })
+                    .collect();
+                println!("| {id} | {} |", cells.join(" | "));
+            }
         }
-        println!();
     }
 }

@@ -2,7 +2,7 @@
 //! serialized session (issue 10.6), and the cost of a refresh stamp (issue 13.1).
 //!
 //! ```text
-//! cargo run --release -p sealed-session-benchmarks --example worst_case
+//! bash benchmarks/run.sh worst-case
 //! ```
 //!
 //! LZ4 lets a cookie of about 1.5 KB carry a session of 256 KiB of repetitive data (the
@@ -13,19 +13,10 @@
 
 use std::time::Duration;
 
-/// The library's cap on an opened body (FORMAT.md, *Reading the plaintext*).
-const MAX_PLAINTEXT: usize = 256 * 1024;
-use sealed_session::{Secret, Session, SessionBuilder, SessionEngine, SessionState};
-
-fn cpu_now() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec into the valid pointer we pass.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
+use sealed_session_benchmarks::cpu::thread_time as cpu_now;
+use sealed_session_benchmarks::ours::{
+    self, Engine as SessionEngine, Options, Session, State as SessionState, MAX_PLAINTEXT,
+};
 
 /// Median CPU time per call of `f` over `rounds` rounds of `n` calls.
 fn median(rounds: usize, n: u32, mut f: impl FnMut()) -> Duration {
@@ -43,11 +34,10 @@ fn median(rounds: usize, n: u32, mut f: impl FnMut()) -> Duration {
 }
 
 fn engine(max: usize) -> SessionEngine {
-    SessionBuilder::new(Secret::from_bytes(&[7; 32]).unwrap())
-        .cookie_name("session")
-        .max_session_bytes(max)
-        .build()
-        .unwrap()
+    ours::engine(Options {
+        max_session_bytes: Some(max),
+        ..Options::default()
+    })
 }
 
 /// A session of `len` bytes of one repeated byte: the most LZ4 compresses.
@@ -68,6 +58,7 @@ fn write_read(engine: &SessionEngine, session: &SessionState) -> Result<(), Stri
 }
 
 fn main() {
+    println!("{}", sealed_session_benchmarks::build::line());
     let unbounded = engine(MAX_PLAINTEXT);
     let bounded = engine(64 * 1024);
     let worst_before = repetitive(MAX_PLAINTEXT - 64);

@@ -1,10 +1,10 @@
-//! The JSON bodies the bench servers answer (`bench_server.rs` on actix-web, `bench_axum.rs`
-//! on axum): the same bytes in every framework and mode, so the servers differ only in how
-//! they keep the session.
+//! The JSON bodies `GET /profile` answers in the HTTP bench servers (`examples/http_actix.rs`,
+//! `examples/http_axum.rs`): the same bytes in every framework and mode, so the servers differ
+//! only in how they keep the session.
 
 use serde::Serialize;
 
-use super::workloads::{Login, Profile};
+use crate::workloads::{Cart, Login, Profile};
 
 /// What `GET /profile` answers for the profile session.
 #[derive(Serialize)]
@@ -42,6 +42,30 @@ impl<'a> LoginView<'a> {
             username: &l.username,
             role: &l.role,
             permissions: l.permissions.len(),
+        }
+    }
+}
+
+/// What `GET /profile` answers for the cart session.
+#[derive(Serialize)]
+pub struct CartView<'a> {
+    user_id: u64,
+    cart_id: &'a str,
+    items: usize,
+    total_cents: u64,
+}
+
+impl<'a> CartView<'a> {
+    pub fn of(c: &'a Cart) -> CartView<'a> {
+        CartView {
+            user_id: c.user_id,
+            cart_id: &c.cart_id,
+            items: c.items.len(),
+            total_cents: c
+                .items
+                .iter()
+                .map(|i| u64::from(i.quantity) * i.unit_price_cents)
+                .sum(),
         }
     }
 }

@@ -2,31 +2,26 @@
 //! go?
 //!
 //! ```text
-//! cargo build --release -p sealed-session-benchmarks --example bench_profile
+//! RUSTFLAGS= cargo build --release -p sealed-session-benchmarks --example profile_loop
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
-//!     target/release/examples/bench_profile ours profile roundtrip 2000
+//!     target/release/examples/profile_loop ours profile roundtrip 2000
 //! callgrind_annotate --inclusive=yes /tmp/cg.out | head -60
 //! ```
 //!
 //! Arguments: system (`ours` (XAES-256-GCM, the default), `ours-xchacha`, `ours-aes`,
-//! `actix`, `floor`, `floor-aes`), workload (`small`, `login`, `profile`, `cart`), operation
+//! `actix`, `floor-xaes`, `floor-xaes-cached`, `floor-xchacha`, `floor-aes`), workload (`small`, `login`, `profile`, `cart`), operation
 //! (`seal`, `open`, `roundtrip`; for `ours` also the request lifecycle of the HTTP bench's
 //! routes without the framework: `read` (start from the `Cookie` header, `get`, finish into
 //! an `http::Response`), `write` (start, `get` + `insert` a counter, finish) and
 //! `untouched` (start, finish)), iterations.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../tests/support/workloads.rs"]
-mod workloads;
-
-#[path = "../benches/support/compare.rs"]
-mod compare;
-
 use std::hint::black_box;
 use std::time::Instant;
 
-use compare::{ActixCookie, Floor, FloorAlg};
-use sealed_session::{Algorithm, Secret, SessionBuilder, SessionState};
+use sealed_session_benchmarks::ours::{self, Algorithm, Options, State};
+use sealed_session_benchmarks::peers::{ActixCookie, Floor, FloorAlg};
+use sealed_session_benchmarks::workloads;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -39,13 +34,8 @@ fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str
                 "ours-xchacha" => Algorithm::XChaCha20Poly1305,
                 _ => Algorithm::Aes256Gcm,
             };
-            let c = SessionBuilder::new(Secret::from_bytes(&[7; 32]).unwrap())
-                .cookie_name("session")
-                .algorithm(alg)
-                .build()
-                .unwrap();
-            let mut state = SessionState::new();
-            state.insert(key, v).unwrap();
+            let c = ours::engine(Options::algorithm(alg));
+            let mut state = ours::state_of(key, v);
             let value = c.seal(&mut state).unwrap();
             let header = format!("theme=dark; session={value}; lang=en");
             let headers = [header.as_bytes()];
@@ -76,7 +66,7 @@ fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str
                     "seal" => drop(black_box(c.seal(&mut state).unwrap())),
                     "open" => drop(black_box(c.open_value(black_box(&value)).unwrap())),
                     _ => {
-                        let mut s = SessionState::new();
+                        let mut s = State::new();
                         s.insert(key, black_box(v)).unwrap();
                         let value = c.seal(&mut s).unwrap();
                         let t: T = c.open_value(&value).unwrap().get(key).unwrap().unwrap();
@@ -102,11 +92,12 @@ fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str
                 }
             }
         }
-        "floor" | "floor-aes" => {
-            let f = Floor::new(if system == "floor" {
-                FloorAlg::XChaCha
-            } else {
-                FloorAlg::Aes
+        "floor-xaes" | "floor-xaes-cached" | "floor-xchacha" | "floor-aes" => {
+            let f = Floor::new(match system {
+                "floor-xaes" => FloorAlg::XAes,
+                "floor-xaes-cached" => FloorAlg::XAesCached,
+                "floor-xchacha" => FloorAlg::XChaCha,
+                _ => FloorAlg::Aes,
             });
             let value = f.seal(v);
             for _ in 0..iters {
@@ -120,7 +111,10 @@ fn run<T: Serialize + DeserializeOwned>(system: &str, key: &str, v: &T, op: &str
         other => panic!("unknown system {other}"),
     }
     let ns = start.elapsed().as_nanos() as f64 / iters as f64;
-    eprintln!("{system} {key} {op}: {ns:.0} ns/op over {iters} iterations");
+    eprintln!(
+        "{system} {key} {op}: {ns:.0} ns/op over {iters} iterations ({})",
+        sealed_session_benchmarks::build::line()
+    );
 }
 
 fn main() {

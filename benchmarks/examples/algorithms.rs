@@ -1,62 +1,37 @@
-//! Downstream benchmark (issue 11.2): seal+open of the login, profile and cart workloads
-//! through the public API, for every algorithm, built the way an application builds the
-//! crate. Run it with `bash benchmarks/downstream.sh` (which also checks the build's flags).
+//! Seal+open of the login, profile and cart sessions through the public API, for every
+//! algorithm, as an application builds the crate; then the raw AEADs, and the nonce source.
+//!
+//! ```text
+//! bash benchmarks/run.sh algorithms        # ROUNDS=31 by default
+//! ```
 //!
 //! Each operation is what a handler sees: insert the typed value into a new session, seal,
 //! open the value, read the typed value back. The algorithms alternate in short rounds
 //! (A B C A B C ...), so load from other jobs on the machine hits them alike; the figures are
 //! medians over rounds, and each ratio is the median of the per-round ratios. Times are the
-//! thread's CPU time (Linux), which other jobs on a shared machine disturb less than wall time.
-
-#[path = "../../tests/support/workloads.rs"]
-mod workloads;
+//! thread's CPU time, which other jobs on a shared machine disturb less than wall time.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use sealed_session::{Algorithm, Secret, SessionBuilder, SessionEngine, SessionState};
+use sealed_session_benchmarks::ours::{self, Algorithm, Engine as SessionEngine, Options};
+use sealed_session_benchmarks::workloads;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-
-/// `login.json`: what the seeds' apps keep after a login.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Login {
-    user_id: u64,
-    username: String,
-    role: String,
-    permissions: Vec<String>,
-    login_count: u64,
-}
-
-const LOGIN: &str = include_str!("../../tests/data/workloads/login.json");
-const PROFILE: &str = include_str!("../../tests/data/workloads/profile.json");
-const CART: &str = include_str!("../../tests/data/workloads/cart.json");
+use serde::Serialize;
 
 fn engine(alg: Algorithm) -> SessionEngine {
-    SessionBuilder::new(Secret::from_bytes(&[7u8; 32]).expect("32 bytes"))
-        .algorithm(alg)
-        .build()
-        .expect("valid configuration")
+    ours::engine(Options::algorithm(alg))
 }
 
-/// This thread's CPU time in nanoseconds, so time spent descheduled by other jobs on a
-/// shared machine is not counted.
+/// This thread's CPU time in nanoseconds.
 fn cpu_ns() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
+    sealed_session_benchmarks::cpu::thread_time().as_nanos() as f64
 }
 
 /// One seal+open of `value` stored under `key`.
 fn roundtrip<T: Serialize + DeserializeOwned + PartialEq>(e: &SessionEngine, key: &str, value: &T) {
-    let mut s = SessionState::new();
-    s.insert(key, value).expect("serializable");
+    let mut s = ours::state_of(key, value);
     let sealed = e.seal(&mut s).expect("fits");
     let back = e.open_value(black_box(&sealed)).expect("opens");
     let got: T = back.get(key).expect("decodes").expect("present");
@@ -77,11 +52,7 @@ fn run<T: Serialize + DeserializeOwned + PartialEq>(
     let algs = Algorithm::ALL;
     let engines: Vec<SessionEngine> = algs.iter().map(|&a| engine(a)).collect();
     let size = engines[0]
-        .seal(&mut {
-            let mut s = SessionState::new();
-            s.insert(key, value).expect("serializable");
-            s
-        })
+        .seal(&mut ours::state_of(key, value))
         .expect("fits")
         .len();
     // Iterations per round: about 5 ms for all algorithms together.
@@ -146,8 +117,10 @@ fn run<T: Serialize + DeserializeOwned + PartialEq>(
     }
 }
 
-/// The bare AEAD: encrypt then decrypt 450 bytes in place with a fixed key (built once, as
-/// the crate does) and nonce, 30 bytes of associated data, per algorithm, interleaved.
+/// The bare AEAD: encrypt then decrypt 450 bytes in place with a fixed key (built once) and
+/// nonce, 30 bytes of associated data, per algorithm, interleaved. `xaes256gcm` is RustCrypto's
+/// `xaes-256-gcm`, which derives the message key at every call (the library caches it per
+/// nonce prefix instead: per message it then costs what `aes256gcm` does).
 fn raw_aead(rounds: usize) {
     use aes_gcm::aead::{AeadInOut, KeyInit};
     fn one<C: AeadInOut>(c: &C, nonce: &aes_gcm::aead::Nonce<C>, buf: &mut [u8]) {
@@ -187,8 +160,8 @@ fn raw_aead(rounds: usize) {
     );
 }
 
-/// Issue 10.2: the cost of a 24-byte nonce from the OS generator (one `getrandom` call, what
-/// every seal now does) against rand's thread-local generator (what it did before).
+/// The cost of a 24-byte nonce from the OS generator (one `getrandom` call, what every seal
+/// does) against rand's thread-local generator (whose state `fork` and VM snapshots copy).
 fn nonce_cost(rounds: usize) {
     use rand::Rng as _;
     let iters = 20_000u32;
@@ -223,28 +196,15 @@ fn nonce_cost(rounds: usize) {
 }
 
 fn main() {
-    let flags = env!("DOWNSTREAM_RUSTFLAGS");
-    let poly_soft = cfg!(poly1305_backend = "soft") || flags.contains("poly1305_backend");
-    println!(
-        "build: rustflags [{}]; poly1305 soft-backend cfg {}",
-        flags.trim(),
-        if poly_soft {
-            "PRESENT (repository build)"
-        } else {
-            "absent (application build)"
-        }
-    );
+    println!("{}", sealed_session_benchmarks::build::line());
     println!("default algorithm: {}", Algorithm::default().name());
     let rounds: usize = std::env::var("ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(31);
-    let login: Login = serde_json::from_str(LOGIN).expect("login.json");
-    let profile: workloads::Profile = serde_json::from_str(PROFILE).expect("profile.json");
-    let cart: workloads::Cart = serde_json::from_str(CART).expect("cart.json");
-    run("login", "user", &login, rounds);
-    run("profile", "profile", &profile, rounds);
-    run("cart", "cart", &cart, rounds);
+    run("login", "user", &workloads::login(), rounds);
+    run("profile", "profile", &workloads::profile(), rounds);
+    run("cart", "cart", &workloads::cart(), rounds);
     raw_aead(rounds);
     nonce_cost(rounds);
 }

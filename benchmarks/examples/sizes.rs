@@ -1,8 +1,8 @@
-//! Cookie size table (issue 5): the bytes each workload costs on the wire, for us (both
-//! algorithms, compression on and off) and for actix-session 0.11's `CookieSessionStore`.
+//! Cookie size table: the bytes each workload costs on the wire, for us (each algorithm,
+//! compression on and off) and for actix-session 0.11's `CookieSessionStore`.
 //!
 //! ```text
-//! cargo run --release -p sealed-session-benchmarks --example bench_sizes
+//! bash benchmarks/run.sh sizes
 //! ```
 //!
 //! "Cookie bytes" is what a browser counts against its 4096-byte limit per cookie: the name
@@ -14,16 +14,9 @@
 //! A cookie whose name + value is over 4096 bytes is marked DROPPED: browsers ignore it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../tests/support/workloads.rs"]
-mod workloads;
-
-#[path = "../benches/support/compare.rs"]
-mod compare;
-
-use compare::ActixCookie;
-/// The most bytes of name plus value a browser keeps in one cookie.
-const MAX_COOKIE_BYTES: usize = 4096;
-use sealed_session::{Algorithm, Compression, Secret, SessionBuilder, SessionState};
+use sealed_session_benchmarks::ours::{self, Algorithm, Compression, Options, MAX_COOKIE_BYTES};
+use sealed_session_benchmarks::peers::ActixCookie;
+use sealed_session_benchmarks::workloads;
 use serde::Serialize;
 
 /// name + value of each `Set-Cookie` header.
@@ -75,21 +68,20 @@ fn measure<T: Serialize>(workload: &'static str, key: &str, value: &T) -> Row {
     let raw_json = serde_json::to_string(value).unwrap().len();
     let mut ours = Vec::new();
     for (alg, an) in [
+        (Algorithm::XAes256Gcm, "xaes"),
         (Algorithm::XChaCha20Poly1305, "xchacha"),
         (Algorithm::Aes256Gcm, "aes"),
     ] {
         for (comp, cn) in [(Compression::Auto, "lz4 on"), (Compression::Off, "lz4 off")] {
             // One cookie (the default); up to 4 only when one is not enough.
             for max_cookies in [1, 4] {
-                let config = SessionBuilder::new(Secret::from_bytes(&[7; 32]).unwrap())
-                    .cookie_name("session")
-                    .algorithm(alg)
-                    .compression(comp)
-                    .max_cookies(max_cookies)
-                    .build()
-                    .unwrap();
-                let mut session = SessionState::new();
-                session.insert(key, value).unwrap();
+                let config = ours::engine(Options {
+                    algorithm: Some(alg),
+                    compression: Some(comp),
+                    max_cookies: Some(max_cookies),
+                    ..Options::default()
+                });
+                let mut session = ours::state_of(key, value);
                 let label = format!("ours {an}, {cn}, max_cookies={max_cookies}");
                 let label = label.replace(", max_cookies=1", "");
                 let result = config
@@ -128,9 +120,11 @@ fn measure<T: Serialize>(workload: &'static str, key: &str, value: &T) -> Row {
 fn main() {
     let rows = [
         measure("small", "user", &workloads::small()),
+        measure("login", "user", &workloads::login()),
         measure("profile", "profile", &workloads::profile()),
         measure("cart", "cart", &workloads::cart()),
     ];
+    println!("{}", sealed_session_benchmarks::build::line());
     println!("Cookie bytes (name + value of every Set-Cookie), one new session per workload");
     for r in &rows {
         let actix_total: usize = r.actix.0.iter().sum();
@@ -175,9 +169,9 @@ fn main() {
             .map(|s| s.iter().sum())
     };
     println!("\nTargets:");
-    let profile = &rows[1];
+    let profile = &rows[2];
     let actix_profile: usize = profile.actix.0.iter().sum();
-    for alg in ["xchacha", "aes"] {
+    for alg in ["xaes", "xchacha", "aes"] {
         let label = format!("ours {alg}, lz4 on");
         if let Some(t) = total(profile, &label) {
             let ratio = t as f64 / actix_profile as f64;
@@ -187,8 +181,8 @@ fn main() {
             );
         }
     }
-    let cart = &rows[2];
-    for alg in ["xchacha", "aes"] {
+    let cart = &rows[3];
+    for alg in ["xaes", "xchacha", "aes"] {
         let label = format!("ours {alg}, lz4 on");
         let fits = cart
             .ours

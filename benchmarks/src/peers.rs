@@ -1,6 +1,5 @@
-//! The two baselines the benches and the size table compare `sealed-session` with, shared by
-//! `benches/codec.rs` and the examples of `benchmarks/` (include it with
-//! `#[path = "../benches/support/compare.rs"] mod compare;`).
+//! The baselines the codec bench, the size table and the profiling loop compare
+//! `sealed-session` with.
 //!
 //! * [`ActixCookie`]: what actix-session 0.11's `CookieSessionStore` with the default
 //!   `CookieContentSecurity::Private` does with the same data. `Session::insert` stores
@@ -15,9 +14,13 @@
 //!   public `SessionStore` API (its futures are always ready); the cookie half uses the same
 //!   `actix_web::cookie` (cookie 0.16) code the middleware uses.
 //! * [`Floor`]: the least any sealed cookie can cost: postcard of the typed value, one AEAD
-//!   call with a random nonce, base64url. No header, no key id, no timestamps, no map, no
-//!   compression, no size check.
-#![allow(dead_code)]
+//!   call with a random nonce (from rand's user-space generator, the cheapest source),
+//!   base64url. No header, no key id, no timestamps, no map, no compression, no size check.
+//!   With XAES-256-GCM (the library's default) there are two floors: [`FloorAlg::XAes`] is
+//!   RustCrypto's `xaes-256-gcm`, which derives the message key at every call (two AES blocks,
+//!   an AES-256 key schedule and a GHASH key); [`FloorAlg::XAesCached`] is what is left when the
+//!   derived key is cached per nonce prefix, as the library does: AES-256-GCM under a key set
+//!   up once, with the 24-byte nonce (12 fixed prefix bytes + 12 random ones) in the value.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -171,12 +174,38 @@ pub enum FloorAlg {
     XChaCha,
     /// AES-256-GCM, 12-byte nonce.
     Aes,
+    /// XAES-256-GCM through the `xaes-256-gcm` crate (key derived at every call), 24-byte nonce.
+    XAes,
+    /// XAES-256-GCM with the derived key cached: AES-256-GCM keyed once, 24-byte nonce
+    /// (a fixed 12-byte prefix, then the 12 random bytes AES-256-GCM uses).
+    XAesCached,
+}
+
+impl FloorAlg {
+    /// Every floor, in the order the codec bench reports them.
+    pub const ALL: [FloorAlg; 4] = [
+        FloorAlg::XAes,
+        FloorAlg::XAesCached,
+        FloorAlg::XChaCha,
+        FloorAlg::Aes,
+    ];
+
+    /// The name in tables (`floor_xaes`, ...).
+    pub fn id(self) -> &'static str {
+        match self {
+            FloorAlg::XChaCha => "floor_xchacha",
+            FloorAlg::Aes => "floor_aes",
+            FloorAlg::XAes => "floor_xaes",
+            FloorAlg::XAesCached => "floor_xaes_cached",
+        }
+    }
 }
 
 /// postcard + AEAD + base64url with nothing else.
 pub struct Floor {
     xchacha: chacha20poly1305::XChaCha20Poly1305,
     aes: aes_gcm::Aes256Gcm,
+    xaes: xaes_256_gcm::Xaes256Gcm,
     alg: FloorAlg,
 }
 
@@ -189,13 +218,14 @@ impl Floor {
         Floor {
             xchacha: chacha20poly1305::XChaCha20Poly1305::new((&raw).into()),
             aes: aes_gcm::Aes256Gcm::new((&raw).into()),
+            xaes: xaes_256_gcm::Xaes256Gcm::new((&raw).into()),
             alg,
         }
     }
 
     fn nonce_len(&self) -> usize {
         match self.alg {
-            FloorAlg::XChaCha => 24,
+            FloorAlg::XChaCha | FloorAlg::XAes | FloorAlg::XAesCached => 24,
             FloorAlg::Aes => 12,
         }
     }
@@ -205,7 +235,11 @@ impl Floor {
         let n = self.nonce_len();
         let mut out = Vec::with_capacity(256);
         out.resize(n, 0);
-        rand::rng().fill_bytes(&mut out[..n]);
+        match self.alg {
+            // The prefix is fixed (its derived key is cached); only the rest is drawn.
+            FloorAlg::XAesCached => rand::rng().fill_bytes(&mut out[12..n]),
+            _ => rand::rng().fill_bytes(&mut out[..n]),
+        }
         let mut out = postcard::to_extend(value, out).expect("postcard");
         let (nonce, plain) = out.split_at_mut(n);
         let tag: [u8; TAG] = match self.alg {
@@ -219,6 +253,20 @@ impl Floor {
             FloorAlg::Aes => {
                 let nonce: &aes_gcm::Nonce<_> = (&*nonce).try_into().expect("nonce");
                 self.aes
+                    .encrypt_inout_detached(nonce, b"", plain.into())
+                    .expect("seal")
+                    .into()
+            }
+            FloorAlg::XAesCached => {
+                let nonce: &aes_gcm::Nonce<_> = (&nonce[12..]).try_into().expect("nonce");
+                self.aes
+                    .encrypt_inout_detached(nonce, b"", plain.into())
+                    .expect("seal")
+                    .into()
+            }
+            FloorAlg::XAes => {
+                let nonce: &xaes_256_gcm::Nonce = (&*nonce).try_into().expect("nonce");
+                self.xaes
                     .encrypt_inout_detached(nonce, b"", plain.into())
                     .expect("seal")
                     .into()
@@ -250,6 +298,20 @@ impl Floor {
                 let nonce: &aes_gcm::Nonce<_> = (&*nonce).try_into().ok()?;
                 let tag = (&*tag).try_into().ok()?;
                 self.aes
+                    .decrypt_inout_detached(nonce, b"", ct.into(), tag)
+                    .ok()?;
+            }
+            FloorAlg::XAesCached => {
+                let nonce: &aes_gcm::Nonce<_> = (&nonce[12..]).try_into().ok()?;
+                let tag = (&*tag).try_into().ok()?;
+                self.aes
+                    .decrypt_inout_detached(nonce, b"", ct.into(), tag)
+                    .ok()?;
+            }
+            FloorAlg::XAes => {
+                let nonce: &xaes_256_gcm::Nonce = (&*nonce).try_into().ok()?;
+                let tag = (&*tag).try_into().ok()?;
+                self.xaes
                     .decrypt_inout_detached(nonce, b"", ct.into(), tag)
                     .ok()?;
             }
