@@ -332,7 +332,7 @@ impl SessionEngine {
                 if opened.body.len() > p.max_session_bytes {
                     return Err(Rejection::TooLong);
                 }
-                let session = SessionState::decode(&opened.body)?;
+                let session = SessionState::decode(opened.body.clone())?;
                 Ok((opened, session))
             });
         let contents = decoded.ok().map(|(opened, raw)| {

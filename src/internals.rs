@@ -39,7 +39,7 @@ pub fn encode_body(session: &SessionState) -> Result<Vec<u8>, Error> {
 
 /// A session from a body as [`encode_body`] writes it, as opening a cookie reads it.
 pub fn decode_body(body: &[u8]) -> Result<SessionState, Rejection> {
-    SessionState::decode(body)
+    SessionState::decode(body.to_vec())
 }
 
 /// `session` with its creation and refresh times set (seeds and known-answer tests).

@@ -110,11 +110,12 @@ impl SessionEngine {
         now: u64,
     ) -> Result<(SessionState, bool, Binding), Rejection> {
         let p = self.parts();
-        let opened = seal::open(keys, &p.cookie.name, &[], value, p.writer.max_value_len())?;
+        let mut opened = seal::open(keys, &p.cookie.name, &[], value, p.writer.max_value_len())?;
         if opened.body.len() > p.max_session_bytes {
             return Err(Rejection::TooLong);
         }
-        let mut session = SessionState::decode(&opened.body)?;
+        // The session keeps the body: its entries are read in place.
+        let mut session = SessionState::decode(std::mem::take(&mut opened.body))?;
         // A stamp bound to another value (older, or planted) does not open: ignored.
         let binding = opened.nonce.as_bytes();
         for stamp in stamps {

@@ -1,39 +1,11 @@
 //! The session's bytes: the body a sealed value carries (FORMAT.md, *Session bytes*) and the
 //! body of a refresh stamp.
 
-use std::collections::BTreeMap;
-use std::fmt;
+use serde::{Deserialize, Serialize};
 
-use serde::de::Visitor;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use super::{SessionState, SessionStatus, Value};
+use super::entries::{Entries, read_varint};
+use super::{SessionState, SessionStatus};
 use crate::error::{Error, Rejection};
-
-impl Serialize for Value {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Value;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a byte string")
-            }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Value, E> {
-                Ok(Value(v.to_vec()))
-            }
-            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Value, E> {
-                Ok(Value(v))
-            }
-        }
-        d.deserialize_byte_buf(V)
-    }
-}
 
 /// The body layout, version 1 of the format: postcard of this struct, optionally followed by
 /// an [`Ext`] trailer (see FORMAT.md, *Session bytes → Extension*).
@@ -41,14 +13,7 @@ impl<'de> Deserialize<'de> for Value {
 struct WireOut<'a> {
     created_at: u64,
     refreshed_at: u64,
-    entries: &'a BTreeMap<String, Value>,
-}
-
-#[derive(Deserialize)]
-struct WireIn {
-    created_at: u64,
-    refreshed_at: u64,
-    entries: BTreeMap<String, Value>,
+    entries: &'a Entries,
 }
 
 /// The extension trailer: present only when one of its fields differs from its default, so
@@ -103,7 +68,7 @@ impl SessionState {
             + self
                 .entries
                 .iter()
-                .map(|(k, v)| k.len() + v.0.len() + 10)
+                .map(|(k, v)| k.len() + v.len() + 10)
                 .sum::<usize>();
         let serialize = |e: postcard::Error| Error::Serialize {
             key: String::new(),
@@ -125,10 +90,14 @@ impl SessionState {
         postcard::to_extend(&ext, out).map_err(serialize)
     }
 
-    /// Decodes a body. The whole body must be consumed.
-    pub(crate) fn decode(body: &[u8]) -> Result<SessionState, Rejection> {
-        let (wire, rest) =
-            postcard::take_from_bytes::<WireIn>(body).map_err(|_| Rejection::BadPayload)?;
+    /// Decodes a body, which the session keeps: its entries are read in place. The whole
+    /// body must be consumed.
+    pub(crate) fn decode(body: Vec<u8>) -> Result<SessionState, Rejection> {
+        let mut pos = 0;
+        let created_at = read_varint(&body, &mut pos)?;
+        let refreshed_at = read_varint(&body, &mut pos)?;
+        let (entries, end) = Entries::read(body, pos)?;
+        let rest = entries.trailer(end);
         let ext = if rest.is_empty() {
             Ext::default()
         } else {
@@ -142,13 +111,13 @@ impl SessionState {
                 _ => return Err(Rejection::BadPayload),
             }
         };
-        if wire.refreshed_at < wire.created_at {
+        if refreshed_at < created_at {
             return Err(Rejection::BadPayload);
         }
         Ok(SessionState {
-            entries: wire.entries,
-            created_at: Some(wire.created_at),
-            refreshed_at: Some(wire.refreshed_at),
+            entries,
+            created_at: Some(created_at),
+            refreshed_at: Some(refreshed_at),
             status: SessionStatus::Unchanged,
             touched: false,
             schema: ext.schema,
@@ -209,7 +178,7 @@ mod tests {
         s.insert("b", &"two").unwrap();
         s.set_data(&(3u8, 4u8)).unwrap();
         let body = s.encode_at(1000).unwrap();
-        let back = SessionState::decode(&body).unwrap();
+        let back = SessionState::decode(body.clone()).unwrap();
         assert_eq!(back.get::<u32>("a").unwrap(), Some(1));
         assert_eq!(back.get::<String>("b").unwrap().as_deref(), Some("two"));
         assert_eq!(back.data::<(u8, u8)>().unwrap(), Some((3, 4)));
@@ -219,26 +188,32 @@ mod tests {
 
         let mut trailing = body.clone();
         trailing.push(0);
-        assert_eq!(SessionState::decode(&trailing), Err(Rejection::BadPayload));
         assert_eq!(
-            SessionState::decode(&body[..body.len() - 1]),
+            SessionState::decode(trailing.clone()),
+            Err(Rejection::BadPayload)
+        );
+        assert_eq!(
+            SessionState::decode(body[..body.len() - 1].to_vec()),
             Err(Rejection::BadPayload)
         );
         // refreshed before created is not something this crate writes
         let bad = SessionState::new().with_timestamps(10, 5).encode().unwrap();
-        assert_eq!(SessionState::decode(&bad), Err(Rejection::BadPayload));
+        assert_eq!(
+            SessionState::decode(bad.clone()),
+            Err(Rejection::BadPayload)
+        );
     }
 
     #[test]
     fn same_value_again_is_not_a_change() {
         let mut s =
-            SessionState::decode(&SessionState::new().with_timestamps(1, 1).encode().unwrap())
+            SessionState::decode(SessionState::new().with_timestamps(1, 1).encode().unwrap())
                 .unwrap();
         assert!(!s.remove("nothing"));
         s.clear();
         assert_eq!(s.status(), SessionStatus::Unchanged);
         s.insert("k", &5u8).unwrap();
-        let mut again = SessionState::decode(&s.encode().unwrap()).unwrap();
+        let mut again = SessionState::decode(s.encode().unwrap()).unwrap();
         again.insert("k", &5u8).unwrap();
         assert_eq!(again.status(), SessionStatus::Unchanged);
         again.insert("k", &6u8).unwrap();

@@ -6,16 +6,17 @@
 //! body and back, and decides expiry from the timestamps inside that body.
 
 mod codec;
+mod entries;
 mod key;
 mod reserved;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
+use entries::Entries;
 
 pub use key::{KeyName, SessionKey};
 pub use reserved::{FlashLevel, FlashMessage};
@@ -70,7 +71,7 @@ pub enum SessionStatus {
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct SessionState {
-    entries: BTreeMap<String, Value>,
+    entries: Entries,
     /// Unix seconds; `None` until first sealed.
     created_at: Option<u64>,
     /// Unix seconds the idle deadline was last refreshed; `None` until first sealed.
@@ -99,11 +100,6 @@ impl fmt::Debug for SessionState {
             .finish()
     }
 }
-
-/// A postcard-encoded value; (de)serialized as a byte string so that postcard writes
-/// `len || bytes` and reads it back in one copy.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Value(pub(crate) Vec<u8>);
 
 impl SessionState {
     /// An empty, new session.
@@ -136,7 +132,7 @@ impl SessionState {
         let key = key.key_name();
         match self.entries.get(key) {
             None => Ok(None),
-            Some(v) => decode_value(key, &v.0).map(Some),
+            Some(v) => decode_value(key, v).map(Some),
         }
     }
 
@@ -163,19 +159,17 @@ impl SessionState {
                     .into(),
             });
         }
-        self.insert_raw(key.to_owned(), value)
+        self.insert_raw(key, value)
     }
 
-    fn insert_raw<T: Serialize + ?Sized>(&mut self, key: String, value: &T) -> Result<(), Error> {
+    fn insert_raw<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
         let bytes = postcard::to_allocvec(value).map_err(|e| Error::Serialize {
-            key: key.clone(),
+            key: key.to_owned(),
             reason: e.to_string(),
         })?;
-        if self.entries.get(&key).is_some_and(|old| old.0 == bytes) {
-            return Ok(());
+        if self.entries.set(key, bytes) {
+            self.mark(SessionStatus::Changed);
         }
-        self.entries.insert(key, Value(bytes));
-        self.mark(SessionStatus::Changed);
         Ok(())
     }
 
@@ -188,7 +182,7 @@ impl SessionState {
     /// assert!(!s.remove("a"));
     /// ```
     pub fn remove(&mut self, key: &str) -> bool {
-        let was = self.entries.remove(key).is_some();
+        let was = self.entries.remove(key);
         if was {
             self.mark(SessionStatus::Changed);
         }
@@ -410,7 +404,7 @@ impl SessionState {
     /// s.set_data(&(1u8, "two")).unwrap();
     /// ```
     pub fn set_data<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.insert_raw(WHOLE_STRUCT_KEY.to_string(), value)
+        self.insert_raw(WHOLE_STRUCT_KEY, value)
     }
 
     /// Whether the session holds no data of the application's (queued flash messages and a
@@ -454,7 +448,6 @@ impl SessionState {
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.entries
             .keys()
-            .map(String::as_str)
             .filter(|k| !k.is_empty() && !reserved::is_reserved(k))
     }
 
@@ -507,7 +500,7 @@ impl SessionState {
     /// A lower bound of the encoded length: the bytes of every key and value, without any
     /// framing. Cheap, so an oversized session is refused before it is serialized.
     pub(crate) fn min_encoded_len(&self) -> usize {
-        self.entries.iter().map(|(k, v)| k.len() + v.0.len()).sum()
+        self.entries.iter().map(|(k, v)| k.len() + v.len()).sum()
     }
 
     /// Marks the data changed, so the response re-seals the whole value (a migration).
@@ -532,7 +525,7 @@ impl SessionState {
     /// Every entry's name and the size of its serialized value, in order; the whole-struct
     /// value of [`set_data`](SessionState::set_data) has the empty name (for the inspector).
     pub(crate) fn entry_sizes(&self) -> impl Iterator<Item = (&str, usize)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.0.len()))
+        self.entries.iter().map(|(k, v)| (k, v.len()))
     }
 }
 

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{SessionState, SessionStatus, Value};
+use super::{SessionState, SessionStatus};
 use crate::error::Error;
 
 /// The entry of queued flash messages: postcard of a sequence of [`FlashMessage`].
@@ -77,14 +77,14 @@ impl SessionState {
             level,
             text: text.into(),
         });
-        self.insert_raw(FLASH_KEY.to_owned(), &queued)
+        self.insert_raw(FLASH_KEY, &queued)
     }
 
     /// The queued flash messages, oldest first, removed from the session: each is read once.
     /// Reading other entries does not consume them.
     pub fn take_flashes(&mut self) -> Vec<FlashMessage> {
         let queued = self.queued_flashes();
-        if self.entries.remove(FLASH_KEY).is_some() {
+        if self.entries.remove(FLASH_KEY) {
             self.mark(SessionStatus::Changed);
         }
         queued
@@ -94,21 +94,19 @@ impl SessionState {
     fn queued_flashes(&self) -> Vec<FlashMessage> {
         self.entries
             .get(FLASH_KEY)
-            .and_then(|Value(bytes)| postcard::from_bytes(bytes).ok())
+            .and_then(|bytes| postcard::from_bytes(bytes).ok())
             .unwrap_or_default()
     }
 
     /// The session's CSRF secret, if it has one.
     pub(crate) fn csrf_secret(&self) -> Option<[u8; 32]> {
-        let Value(bytes) = self.entries.get(CSRF_KEY)?;
-        bytes.as_slice().try_into().ok()
+        self.entries.get(CSRF_KEY)?.try_into().ok()
     }
 
     /// Sets the CSRF secret to `secret` (the known-answer vectors fix it).
     #[cfg(test)]
     pub(crate) fn set_csrf_secret(&mut self, secret: [u8; 32]) {
-        self.entries
-            .insert(CSRF_KEY.to_owned(), Value(secret.to_vec()));
+        self.entries.set(CSRF_KEY, secret.to_vec());
         self.mark(SessionStatus::Changed);
     }
 
@@ -121,8 +119,7 @@ impl SessionState {
         let mut secret = [0u8; 32];
         crate::random::fill(&mut secret)?;
         // postcard writes a `[u8; 32]` as its 32 bytes, with no length.
-        self.entries
-            .insert(CSRF_KEY.to_owned(), Value(secret.to_vec()));
+        self.entries.set(CSRF_KEY, secret.to_vec());
         self.mark(SessionStatus::Changed);
         Ok(secret)
     }
@@ -162,6 +159,9 @@ mod tests {
         assert_eq!(taken[0].text, "m4", "the oldest gave way");
         s.flash(FlashLevel::Success, "Hi").unwrap();
         // A sequence of one: level 2 (success), then the string "Hi".
-        assert_eq!(s.entries[FLASH_KEY].0, [0x01, 0x02, 0x02, b'H', b'i']);
+        assert_eq!(
+            s.entries.get(FLASH_KEY).unwrap(),
+            [0x01, 0x02, 0x02, b'H', b'i']
+        );
     }
 }
