@@ -75,11 +75,11 @@ impl Entries {
         let base = &self.base;
         // Stable: entries of one key keep their order, so the last is the one read last.
         self.items
-            .sort_by(|a, b| key_of(base, a).as_bytes().cmp(key_of(base, b).as_bytes()));
+            .sort_by(|a, b| key_bytes(base, a).cmp(key_bytes(base, b)));
         let mut kept: Vec<Item> = Vec::with_capacity(self.items.len());
         for item in self.items.drain(..) {
             match kept.last_mut() {
-                Some(last) if key_of(base, last) == key_of(base, &item) => *last = item,
+                Some(last) if key_bytes(base, last) == key_bytes(base, &item) => *last = item,
                 _ => kept.push(item),
             }
         }
@@ -88,7 +88,7 @@ impl Entries {
 
     fn find(&self, key: &str) -> Result<usize, usize> {
         self.items
-            .binary_search_by(|item| key_of(&self.base, item).as_bytes().cmp(key.as_bytes()))
+            .binary_search_by(|item| key_bytes(&self.base, item).cmp(key.as_bytes()))
     }
 
     /// The value bytes stored under `key`.
@@ -192,6 +192,14 @@ impl Serialize for Entries {
 
 fn slice(base: &[u8], (start, end): (usize, usize)) -> &[u8] {
     base.get(start..end).unwrap_or_default()
+}
+
+/// An entry's key as bytes: what lookups compare, without checking UTF-8 again.
+fn key_bytes<'a>(base: &'a [u8], item: &'a Item) -> &'a [u8] {
+    match item {
+        Item::Read { key, .. } => slice(base, *key),
+        Item::Written { key, .. } => key.as_bytes(),
+    }
 }
 
 fn key_of<'a>(base: &'a [u8], item: &'a Item) -> &'a str {
