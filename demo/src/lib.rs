@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use sealed_session::{
-    Algorithm, Compression, CookieOptions, EpochKeys, Keyring, Keys, Migration, Revalidation,
-    Secret, Session, SessionBuilder, SessionEngine, SessionKey, SessionState, Verdict,
+    Algorithm, Compression, CookieOptions, EpochKeys, FlashLevel, Keyring, Keys, Migration,
+    Revalidation, Secret, Session, SessionBuilder, SessionEngine, SessionKey, SessionState,
+    Verdict,
 };
 
 pub use users::{database_path, Account, StoreError, Users, DEFAULT_DATABASE};
@@ -193,9 +194,7 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
         username: account.username,
         role: account.role,
         permissions: account.permissions,
-        logged_in_at: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        logged_in_at: unix_now(),
     };
     // A new, empty session at every login: the privilege level changes, and nothing planted
     // in the session before the user authenticated (session fixation) may survive into the
@@ -222,6 +221,8 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
     // "Keep me signed in" unless the client said otherwise; sealed in the cookie, so later
     // refreshes and re-seals keep it.
     session.set_persistent(body.remember.unwrap_or(true))?;
+    // Queued after the regenerate, which empties the session: the next `GET /flash` shows it.
+    session.flash(FlashLevel::Success, format!("Welcome, {}", user.username))?;
     Ok((
         200,
         json!({
@@ -229,6 +230,26 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
             "user": { "id": user.id, "username": user.username, "role": user.role },
         }),
     ))
+}
+
+/// `GET /flash`: the queued flash messages, oldest first, each shown once.
+pub fn flash(session: &Session) -> Reply {
+    let messages = session.take_flashes()?;
+    Ok((200, json!({ "messages": messages })))
+}
+
+/// `GET /csrf`: a CSRF token of the session (a new session if there is none), to send as
+/// `X-CSRF-Token` on unsafe requests when the server runs with `SESSION_CSRF=1`. Every call
+/// returns a different string; all of them verify until the session is regenerated (a login)
+/// or ended.
+pub fn csrf(session: &Session) -> Reply {
+    Ok((200, json!({ "csrfToken": session.csrf_token()? })))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// `GET /profile`
@@ -429,6 +450,12 @@ fn env_flag(name: &str, default: bool) -> Result<bool, String> {
     }
 }
 
+/// Whether the CSRF middleware (actix-web) or layer (axum) is installed: `SESSION_CSRF=1`
+/// (default `0`).
+pub fn csrf_from_env() -> Result<bool, String> {
+    env_flag("SESSION_CSRF", false)
+}
+
 /// Builds the session engine from the environment (see README.md), or says what is wrong.
 /// Its revalidation check asks `users`.
 pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
@@ -497,11 +524,13 @@ fn init_logging() {
         .init();
 }
 
-/// What a server needs to start: the session engine, the user store and the port.
+/// What a server needs to start: the session engine, the user store, the port, and whether
+/// unsafe requests need a CSRF token (`SESSION_CSRF`).
 pub struct Startup {
     pub engine: SessionEngine,
     pub users: Users,
     pub port: u16,
+    pub csrf: bool,
 }
 
 /// Starts logging and the metrics recorder, opens the user store (`DATABASE_URL`), and reads
@@ -514,6 +543,7 @@ pub fn startup() -> Option<Startup> {
         Ok(Startup {
             engine: engine_from_env(&users)?,
             port: env_num("PORT", 8080)?,
+            csrf: csrf_from_env()?,
             users,
         })
     });
