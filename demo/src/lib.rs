@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use sealed_session::{
-    Algorithm, Compression, CookieOptions, EpochKeys, FlashLevel, Keyring, Keys, Migration,
-    Revalidation, Secret, Session, SessionBuilder, SessionEngine, SessionKey, SessionState,
-    Verdict,
+    Algorithm, Compression, ConfigError, CookieOptions, EpochKeys, FlashLevel, Keyring, Keys,
+    Migration, Revalidation, Secret, Session, SessionBuilder, SessionEngine, SessionKey,
+    SessionState, Verdict,
 };
 
 pub use users::{database_path, Account, StoreError, Users, DEFAULT_DATABASE};
@@ -487,6 +487,8 @@ pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
             .map_err(|e| e.to_string())?
             .into(),
     };
+    let secure = env_flag("SESSION_SECURE", true)?;
+    let partitioned = env_flag("SESSION_PARTITIONED", false)?;
     let mut config = SessionBuilder::new(keys)
         .idle_timeout(Duration::from_secs(env_num("SESSION_IDLE_SECS", 86_400)?))
         .absolute_timeout(Duration::from_secs(env_num(
@@ -494,7 +496,8 @@ pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
             604_800,
         )?))
         .max_cookies(env_num("SESSION_MAX_COOKIES", 1)?)
-        .secure(env_flag("SESSION_SECURE", true)?);
+        .secure(secure)
+        .partitioned(partitioned);
     // Without SESSION_COOKIE_NAME the library's default: `__Host-session` whenever the
     // cookies are `Secure` (the only name nobody else can plant), `session` otherwise.
     if let Some(name) = env("SESSION_COOKIE_NAME") {
@@ -511,7 +514,13 @@ pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
     let store = users.clone();
     config = config.revalidate(revalidate, move |r| still_valid(store.clone(), r));
     config = config.schema(SCHEMA, migrate);
-    config.build().map_err(|e| e.to_string())
+    config.build().map_err(|e| match e {
+        ConfigError::PartitionedNeedsSecure => {
+            format!("SESSION_PARTITIONED=1 with SESSION_SECURE=0: {e}")
+        }
+        ConfigError::PartitionBudget { .. } => format!("SESSION_PARTITIONED=1: {e}"),
+        e => e.to_string(),
+    })
 }
 
 /// Logs to stderr, at `RUST_LOG` or `info`.
