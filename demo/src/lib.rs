@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 
 use sealed_session::{
     Algorithm, Compression, ConfigError, CookieOptions, EpochKeys, FlashLevel, Keyring, Keys,
-    Migration, Revalidation, Secret, Session, SessionBuilder, SessionEngine, SessionKey,
-    SessionState, Verdict,
+    LegacyImport, LegacyKey, LegacySession, Migration, Revalidation, Secret, Session,
+    SessionBuilder, SessionEngine, SessionKey, SessionState, Verdict,
 };
 
 pub use users::{database_path, Account, StoreError, Users, DEFAULT_DATABASE};
@@ -246,6 +246,48 @@ pub fn csrf(session: &Session) -> Reply {
     Ok((200, json!({ "csrfToken": session.csrf_token()? })))
 }
 
+/// The actix-session importer's conversion (`SESSION_IMPORT_ACTIX_KEY`): the old app's login
+/// session (`userId`, `username`, `role`, `permissions`, `loginCount`) becomes the demo's,
+/// as a login would have written it. The user is looked up in the user store by id, and must
+/// still exist with the same username; its role, permissions and current session generation
+/// come from the store (the old cookie's may be stale), the login count from the cookie.
+/// Anything else (an anonymous session, an unknown user, a value of another type, a store
+/// failure) imports nothing: the request is served without a session and the old cookie is
+/// removed.
+fn import_actix_session(
+    users: &Users,
+    old: &LegacySession,
+    session: &mut SessionState,
+) -> Result<(), sealed_session::Error> {
+    let (Some(id), Some(username)) = (old.get::<u64>("userId")?, old.get::<String>("username")?)
+    else {
+        return Ok(());
+    };
+    let account = match users.account_blocking(id) {
+        Ok(Some(account)) if account.username == username => account,
+        Ok(_) => {
+            tracing::info!(user = id, "import: no such user in the user store");
+            return Ok(());
+        }
+        Err(e) => {
+            tracing::error!(error = %e, user = id, "import: the user store failed");
+            return Ok(());
+        }
+    };
+    let login_count = old.get::<u64>("loginCount").ok().flatten().unwrap_or(0);
+    let user = User {
+        id: account.id,
+        username: account.username,
+        role: account.role,
+        permissions: account.permissions,
+        logged_in_at: unix_now(),
+    };
+    session.insert(LOGIN_COUNT, &login_count)?;
+    session.insert(AUTH_GEN, &account.generation)?;
+    session.insert(USER, &user)?;
+    Ok(())
+}
+
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -457,7 +499,8 @@ pub fn csrf_from_env() -> Result<bool, String> {
 }
 
 /// Builds the session engine from the environment (see README.md), or says what is wrong.
-/// Its revalidation check asks `users`.
+/// Its revalidation check asks `users`, and so does the actix-session importer
+/// (`SESSION_IMPORT_ACTIX_KEY`).
 pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
     let secrets = match env("SESSION_KEYS") {
         Some(list) => Secret::list_from_base64(&list).map_err(|e| format!("SESSION_KEYS: {e}"))?,
@@ -514,11 +557,21 @@ pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
     let store = users.clone();
     config = config.revalidate(revalidate, move |r| still_valid(store.clone(), r));
     config = config.schema(SCHEMA, migrate);
+    if let Some(key) = env("SESSION_IMPORT_ACTIX_KEY") {
+        let key =
+            LegacyKey::from_base64(&key).map_err(|e| format!("SESSION_IMPORT_ACTIX_KEY: {e}"))?;
+        let store = users.clone();
+        config = config.import_legacy(LegacyImport::actix_session(key, move |old, session| {
+            import_actix_session(&store, old, session)
+        }));
+    }
     config.build().map_err(|e| match e {
         ConfigError::PartitionedNeedsSecure => {
             format!("SESSION_PARTITIONED=1 with SESSION_SECURE=0: {e}")
         }
         ConfigError::PartitionBudget { .. } => format!("SESSION_PARTITIONED=1: {e}"),
+        // SESSION_COOKIE_NAME=id: the session's own name is the old cookie's.
+        ConfigError::LegacyCookieName { .. } => format!("SESSION_IMPORT_ACTIX_KEY: {e}"),
         e => e.to_string(),
     })
 }

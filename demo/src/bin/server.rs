@@ -9,8 +9,8 @@
 //! Settings come from the environment (see README.md): `PORT`, `SESSION_KEYS`,
 //! `SESSION_EPOCH_SECS`, `SESSION_COOKIE_NAME`, `SESSION_IDLE_SECS`, `SESSION_ABSOLUTE_SECS`,
 //! `SESSION_MAX_COOKIES`, `SESSION_SECURE`, `SESSION_COMPRESSION`, `SESSION_ALGORITHM`,
-//! `SESSION_REVALIDATE_SECS`, `SESSION_CSRF`, `SESSION_PARTITIONED`, and `DATABASE_URL` (the
-//! user store).
+//! `SESSION_REVALIDATE_SECS`, `SESSION_CSRF`, `SESSION_PARTITIONED`, `SESSION_IMPORT_ACTIX_KEY`,
+//! and `DATABASE_URL` (the user store).
 //!
 //! SIGTERM or ctrl-c stops it gracefully: it stops accepting connections and finishes the
 //! requests in flight (actix-web's own signal handling).
