@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use sealed_session::{
-    Algorithm, Compression, CookieOptions, EpochKeys, Keyring, Keys, Migration, Revalidation,
-    Secret, Session, SessionBuilder, SessionEngine, SessionKey, SessionState, Verdict,
+    Algorithm, Compression, ConfigError, CookieOptions, EpochKeys, FlashLevel, Keyring, Keys,
+    LegacyImport, LegacyKey, LegacySession, Migration, Revalidation, Secret, Session,
+    SessionBuilder, SessionEngine, SessionKey, SessionState, Verdict,
 };
 
 pub use users::{database_path, Account, StoreError, Users, DEFAULT_DATABASE};
@@ -193,9 +194,7 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
         username: account.username,
         role: account.role,
         permissions: account.permissions,
-        logged_in_at: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        logged_in_at: unix_now(),
     };
     // A new, empty session at every login: the privilege level changes, and nothing planted
     // in the session before the user authenticated (session fixation) may survive into the
@@ -222,6 +221,8 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
     // "Keep me signed in" unless the client said otherwise; sealed in the cookie, so later
     // refreshes and re-seals keep it.
     session.set_persistent(body.remember.unwrap_or(true))?;
+    // Queued after the regenerate, which empties the session: the next `GET /flash` shows it.
+    session.flash(FlashLevel::Success, format!("Welcome, {}", user.username))?;
     Ok((
         200,
         json!({
@@ -229,6 +230,68 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
             "user": { "id": user.id, "username": user.username, "role": user.role },
         }),
     ))
+}
+
+/// `GET /flash`: the queued flash messages, oldest first, each shown once.
+pub fn flash(session: &Session) -> Reply {
+    let messages = session.take_flashes()?;
+    Ok((200, json!({ "messages": messages })))
+}
+
+/// `GET /csrf`: a CSRF token of the session (a new session if there is none), to send as
+/// `X-CSRF-Token` on unsafe requests when the server runs with `SESSION_CSRF=1`. Every call
+/// returns a different string; all of them verify until the session is regenerated (a login)
+/// or ended.
+pub fn csrf(session: &Session) -> Reply {
+    Ok((200, json!({ "csrfToken": session.csrf_token()? })))
+}
+
+/// The actix-session importer's conversion (`SESSION_IMPORT_ACTIX_KEY`): the old app's login
+/// session (`userId`, `username`, `role`, `permissions`, `loginCount`) becomes the demo's,
+/// as a login would have written it. The user is looked up in the user store by id, and must
+/// still exist with the same username; its role, permissions and current session generation
+/// come from the store (the old cookie's may be stale), the login count from the cookie.
+/// Anything else (an anonymous session, an unknown user, a value of another type, a store
+/// failure) imports nothing: the request is served without a session and the old cookie is
+/// removed.
+fn import_actix_session(
+    users: &Users,
+    old: &LegacySession,
+    session: &mut SessionState,
+) -> Result<(), sealed_session::Error> {
+    let (Some(id), Some(username)) = (old.get::<u64>("userId")?, old.get::<String>("username")?)
+    else {
+        return Ok(());
+    };
+    let account = match users.account_blocking(id) {
+        Ok(Some(account)) if account.username == username => account,
+        Ok(_) => {
+            tracing::info!(user = id, "import: no such user in the user store");
+            return Ok(());
+        }
+        Err(e) => {
+            tracing::error!(error = %e, user = id, "import: the user store failed");
+            return Ok(());
+        }
+    };
+    let login_count = old.get::<u64>("loginCount").ok().flatten().unwrap_or(0);
+    let user = User {
+        id: account.id,
+        username: account.username,
+        role: account.role,
+        permissions: account.permissions,
+        logged_in_at: unix_now(),
+    };
+    session.insert(LOGIN_COUNT, &login_count)?;
+    session.insert(AUTH_GEN, &account.generation)?;
+    session.insert(USER, &user)?;
+    Ok(())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// `GET /profile`
@@ -429,8 +492,15 @@ fn env_flag(name: &str, default: bool) -> Result<bool, String> {
     }
 }
 
+/// Whether the CSRF middleware (actix-web) or layer (axum) is installed: `SESSION_CSRF=1`
+/// (default `0`).
+pub fn csrf_from_env() -> Result<bool, String> {
+    env_flag("SESSION_CSRF", false)
+}
+
 /// Builds the session engine from the environment (see README.md), or says what is wrong.
-/// Its revalidation check asks `users`.
+/// Its revalidation check asks `users`, and so does the actix-session importer
+/// (`SESSION_IMPORT_ACTIX_KEY`).
 pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
     let secrets = match env("SESSION_KEYS") {
         Some(list) => Secret::list_from_base64(&list).map_err(|e| format!("SESSION_KEYS: {e}"))?,
@@ -460,6 +530,8 @@ pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
             .map_err(|e| e.to_string())?
             .into(),
     };
+    let secure = env_flag("SESSION_SECURE", true)?;
+    let partitioned = env_flag("SESSION_PARTITIONED", false)?;
     let mut config = SessionBuilder::new(keys)
         .idle_timeout(Duration::from_secs(env_num("SESSION_IDLE_SECS", 86_400)?))
         .absolute_timeout(Duration::from_secs(env_num(
@@ -467,7 +539,8 @@ pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
             604_800,
         )?))
         .max_cookies(env_num("SESSION_MAX_COOKIES", 1)?)
-        .secure(env_flag("SESSION_SECURE", true)?);
+        .secure(secure)
+        .partitioned(partitioned);
     // Without SESSION_COOKIE_NAME the library's default: `__Host-session` whenever the
     // cookies are `Secure` (the only name nobody else can plant), `session` otherwise.
     if let Some(name) = env("SESSION_COOKIE_NAME") {
@@ -484,7 +557,23 @@ pub fn engine_from_env(users: &Users) -> Result<SessionEngine, String> {
     let store = users.clone();
     config = config.revalidate(revalidate, move |r| still_valid(store.clone(), r));
     config = config.schema(SCHEMA, migrate);
-    config.build().map_err(|e| e.to_string())
+    if let Some(key) = env("SESSION_IMPORT_ACTIX_KEY") {
+        let key =
+            LegacyKey::from_base64(&key).map_err(|e| format!("SESSION_IMPORT_ACTIX_KEY: {e}"))?;
+        let store = users.clone();
+        config = config.import_legacy(LegacyImport::actix_session(key, move |old, session| {
+            import_actix_session(&store, old, session)
+        }));
+    }
+    config.build().map_err(|e| match e {
+        ConfigError::PartitionedNeedsSecure => {
+            format!("SESSION_PARTITIONED=1 with SESSION_SECURE=0: {e}")
+        }
+        ConfigError::PartitionBudget { .. } => format!("SESSION_PARTITIONED=1: {e}"),
+        // SESSION_COOKIE_NAME=id: the session's own name is the old cookie's.
+        ConfigError::LegacyCookieName { .. } => format!("SESSION_IMPORT_ACTIX_KEY: {e}"),
+        e => e.to_string(),
+    })
 }
 
 /// Logs to stderr, at `RUST_LOG` or `info`.
@@ -497,11 +586,13 @@ fn init_logging() {
         .init();
 }
 
-/// What a server needs to start: the session engine, the user store and the port.
+/// What a server needs to start: the session engine, the user store, the port, and whether
+/// unsafe requests need a CSRF token (`SESSION_CSRF`).
 pub struct Startup {
     pub engine: SessionEngine,
     pub users: Users,
     pub port: u16,
+    pub csrf: bool,
 }
 
 /// Starts logging and the metrics recorder, opens the user store (`DATABASE_URL`), and reads
@@ -514,6 +605,7 @@ pub fn startup() -> Option<Startup> {
         Ok(Startup {
             engine: engine_from_env(&users)?,
             port: env_num("PORT", 8080)?,
+            csrf: csrf_from_env()?,
             users,
         })
     });

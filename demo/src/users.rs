@@ -331,6 +331,44 @@ impl Users {
         .await
     }
 
+    /// The account with this id, without checking a password; `None` if there is no such
+    /// user. Blocking, on the calling thread: for the actix-session importer, whose
+    /// conversion is synchronous and runs once per imported user (one lookup by primary key).
+    pub fn account_blocking(&self, id: u64) -> Result<Option<Account>, StoreError> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(None);
+        };
+        let row = self.with_conn(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT username, role, permissions, session_generation \
+                     FROM users WHERE id = ?1",
+                    [id],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, i64>(3)?,
+                        ))
+                    },
+                )
+                .optional()?)
+        })?;
+        let Some((username, role, permissions, generation)) = row else {
+            return Ok(None);
+        };
+        let permissions = serde_json::from_str(&permissions)
+            .map_err(|e| StoreError(format!("permissions of user {id}: {e}")))?;
+        Ok(Some(Account {
+            id: unsigned(id)?,
+            username,
+            role,
+            permissions,
+            generation: unsigned(generation)?,
+        }))
+    }
+
     /// Logout everywhere: bumps the user's session generation, so that every session sealed
     /// under an older one is rejected at its next revalidation, on any instance. Returns the
     /// new generation; `None` if there is no such user.
@@ -423,6 +461,15 @@ mod tests {
             assert_eq!(b.generation(2).await.unwrap(), Some(0));
             assert_eq!(b.generation(99).await.unwrap(), None);
             assert_eq!(b.bump_generation(99).await.unwrap(), None);
+            let admin = b.account_blocking(1).unwrap().unwrap();
+            assert_eq!(
+                (admin.username.as_str(), admin.role.as_str()),
+                ("admin", "admin")
+            );
+            assert_eq!(admin.permissions, ["read", "write", "delete"]);
+            assert_eq!(admin.generation, 1, "bumped above");
+            assert!(b.account_blocking(99).unwrap().is_none());
+            assert!(b.account_blocking(u64::MAX).unwrap().is_none());
         });
         std::fs::remove_dir_all(&dir).unwrap();
     }

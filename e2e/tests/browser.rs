@@ -576,3 +576,183 @@ fn crate_never_emits_a_cookie_chromium_drops() {
         },
     );
 }
+
+/// The demo's session blob size, and who is logged in, read through the API from the demo's
+/// own page: `(blob size, username or "")`.
+async fn state_via_api(b: &Browser) -> (u64, String) {
+    let size = fetch_blob_size(b).await;
+    let (st, j) = b.fetch("GET", "/profile").await;
+    let user = match st {
+        200 => j["user"]["username"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        401 => String::new(),
+        _ => panic!("GET /profile: {st} {j}"),
+    };
+    (size, user)
+}
+
+/// A page of another origin (another port on 127.0.0.1: the same site, so the `SameSite=Lax`
+/// session cookie goes along) that posts a form to `target` as soon as it loads: the classic
+/// CSRF attack.
+fn attacker(target: String) -> RawServer {
+    RawServer::start(std::sync::Arc::new(move |_method, _path, _cookie| {
+        (
+            200,
+            vec![],
+            format!(
+                "<!doctype html><title>win a prize</title>\
+                 <form id=f method=POST action=\"{target}\"><input name=prize value=1></form>\
+                 <script>document.getElementById('f').submit();</script>"
+            ),
+        )
+    }))
+}
+
+/// Opens the attacker's page, which posts its form to the demo at `port`, and waits until the
+/// browser shows the demo's answer containing `answer`.
+async fn attack(b: &Browser, evil: &RawServer, port: u16, answer: &str) {
+    b.goto(&format!("http://127.0.0.1:{}/", evil.port)).await;
+    b.wait_until(
+        &format!("the attacker's form to reach the demo and get {answer:?}"),
+        &format!(
+            "return location.port === '{port}' && !!document.body \
+             && document.body.innerText.includes({answer:?});"
+        ),
+    )
+    .await;
+}
+
+/// Check 6: with `SESSION_CSRF=1`, a form that a page of another origin posts to the demo is
+/// refused and changes nothing, while the demo page's own UI (which sends the session's
+/// token) logs in and changes state. Without `SESSION_CSRF` the same attack succeeds: the
+/// control, which shows the browser does send the session cookie along.
+#[test]
+fn csrf_refuses_a_form_posted_from_another_origin_while_the_page_works() {
+    run(
+        "csrf_refuses_a_form_posted_from_another_origin_while_the_page_works",
+        |b| async move {
+            let port = browser::free_port();
+            let srv = server(port, &[("SESSION_KEYS", KEY_A), ("SESSION_CSRF", "1")]);
+            b.open_demo(&srv.base()).await;
+            // The page's own UI: a login and state changes, each with the token.
+            login_admin(&b).await;
+            store_blob(&b, 100).await;
+            b.click("save-prefs").await;
+            assert_eq!(b.text("status").await, "Preferences saved.");
+
+            let evil = attacker(format!("http://127.0.0.1:{port}/blob?size=777"));
+            attack(&b, &evil, port, "CSRF check failed").await;
+            let logout = attacker(format!("http://127.0.0.1:{port}/logout"));
+            attack(&b, &logout, port, "CSRF check failed").await;
+
+            b.open_demo(&srv.base()).await;
+            assert_eq!(
+                state_via_api(&b).await,
+                (100, "admin".to_string()),
+                "the attacks changed nothing"
+            );
+            // The page still works after a reload (a token fetched anew), logout included.
+            store_blob(&b, 200).await;
+            assert_eq!(fetch_blob_size(&b).await, 200);
+            b.click("logout").await;
+            assert_eq!(b.text("status").await, "Logged out.");
+            assert_eq!(state_via_api(&b).await, (0, String::new()));
+            srv.stop();
+
+            // The control: the same attack on a server without SESSION_CSRF goes through.
+            let port = browser::free_port();
+            let srv = server(port, &[("SESSION_KEYS", KEY_A)]);
+            b.open_demo(&srv.base()).await;
+            login_admin(&b).await;
+            store_blob(&b, 100).await;
+            let evil = attacker(format!("http://127.0.0.1:{port}/blob?size=777"));
+            attack(&b, &evil, port, "777").await;
+            b.open_demo(&srv.base()).await;
+            assert_eq!(state_via_api(&b).await, (777, "admin".to_string()));
+            srv.stop();
+        },
+    );
+}
+
+/// Check 7: the welcome flash a login queues is shown on the page once: not after a reload.
+#[test]
+fn a_login_flash_is_shown_once() {
+    run("a_login_flash_is_shown_once", |b| async move {
+        let port = browser::free_port();
+        let srv = server(port, &[("SESSION_KEYS", KEY_A)]);
+        b.open_demo(&srv.base()).await;
+        assert_eq!(b.data("flash", "count").await, "0");
+        assert_eq!(b.text("flash").await, "");
+        login_admin(&b).await;
+        assert_eq!(b.data("flash", "count").await, "1");
+        assert_eq!(b.text("flash").await, "Welcome, admin");
+        let level = b
+            .js("const f = document.querySelector('#flash .flash'); return f ? f.dataset.level : null;")
+            .await;
+        assert_eq!(level, "success");
+        // Shown once: the server let go of it.
+        b.reload_demo().await;
+        assert_eq!(b.data("flash", "count").await, "0");
+        assert_eq!(b.text("flash").await, "");
+        assert_eq!(b.data("profile", "user").await, "admin", "still logged in");
+        let (st, j) = b.fetch("GET", "/flash").await;
+        assert_eq!((st, j), (200, serde_json::json!({ "messages": [] })));
+        srv.stop();
+    });
+}
+
+/// Check 8: with `SESSION_PARTITIONED=1` (and `Secure`, which it needs: Chromium treats
+/// http://127.0.0.1 as a secure context), Chromium stores the session as partitioned cookies,
+/// keyed by the top-level site, and the session works across requests and reloads.
+#[test]
+fn partitioned_cookies_are_stored_partitioned_and_the_session_works() {
+    run(
+        "partitioned_cookies_are_stored_partitioned_and_the_session_works",
+        |b| async move {
+            let port = browser::free_port();
+            let srv = Server::start(
+                port,
+                &[
+                    ("SESSION_KEYS", KEY_A),
+                    ("SESSION_PARTITIONED", "1"),
+                    ("SESSION_MAX_COOKIES", "2"),
+                ],
+            );
+            b.open_demo(&srv.base()).await;
+            login_admin(&b).await;
+            store_blob(&b, 4000).await;
+            b.click("counter-btn").await;
+            b.reload_demo().await;
+            assert_eq!(b.data("profile", "user").await, "admin", "after a reload");
+            b.click("counter-btn").await;
+            assert_eq!(b.text("counter").await, "2");
+            assert_eq!(fetch_blob_size(&b).await, 4000);
+
+            let all = b.cdp_cookies().await;
+            let session: Vec<&serde_json::Value> = all
+                .iter()
+                .filter(|c| {
+                    c["name"]
+                        .as_str()
+                        .is_some_and(|n| cookie_jar::is_session_name(n, "__Host-session"))
+                })
+                .collect();
+            assert_eq!(session.len(), 2, "two chunks: {all:#?}");
+            for c in &session {
+                // A cookie set by a top-level page is in that site's partition.
+                let key = &c["partitionKey"];
+                assert_eq!(
+                    key["topLevelSite"], "http://127.0.0.1",
+                    "{} is not partitioned by the top-level site: {c:#}",
+                    c["name"]
+                );
+                assert_eq!(key["hasCrossSiteAncestor"], false, "{c:#}");
+                assert_eq!(c["secure"], true, "{c:#}");
+                assert_eq!(c["httpOnly"], true, "{c:#}");
+            }
+            srv.stop();
+        },
+    );
+}

@@ -21,7 +21,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
-use sealed_session::axum::SessionLayer;
+use sealed_session::axum::{CsrfLayer, SessionLayer};
 use sealed_session::{CookieOptions, Session};
 
 /// What the handlers share: the session cookie's settings and the user store.
@@ -174,6 +174,7 @@ fn main() -> ExitCode {
         engine,
         users,
         port,
+        csrf,
     }) = app::startup()
     else {
         return ExitCode::FAILURE;
@@ -197,6 +198,8 @@ fn main() -> ExitCode {
         .route("/counter", get(session_route!(app::counter)))
         .route("/login", post(login))
         .route("/profile", get(session_route!(app::profile)))
+        .route("/flash", get(session_route!(app::flash)))
+        .route("/csrf", get(session_route!(app::csrf)))
         .route(
             "/admin/dashboard",
             get(session_route!(app::admin_dashboard)),
@@ -218,8 +221,15 @@ fn main() -> ExitCode {
         .route("/cookie-stats", get(cookie_stats))
         .route("/metrics", get(metrics))
         .method_not_allowed_fallback(not_found)
-        .with_state(state)
-        .layer(SessionLayer::new(engine));
+        .with_state(state);
+    // `SESSION_CSRF=1`: unsafe requests need the session's token. The CSRF layer reads the
+    // session, so it is added before (inside) the session layer.
+    let app = if csrf {
+        app.layer(CsrfLayer::new())
+    } else {
+        app
+    };
+    let app = app.layer(SessionLayer::new(engine));
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         app::announce(listener.local_addr()?.port());

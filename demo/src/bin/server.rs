@@ -9,7 +9,8 @@
 //! Settings come from the environment (see README.md): `PORT`, `SESSION_KEYS`,
 //! `SESSION_EPOCH_SECS`, `SESSION_COOKIE_NAME`, `SESSION_IDLE_SECS`, `SESSION_ABSOLUTE_SECS`,
 //! `SESSION_MAX_COOKIES`, `SESSION_SECURE`, `SESSION_COMPRESSION`, `SESSION_ALGORITHM`,
-//! `SESSION_REVALIDATE_SECS`, and `DATABASE_URL` (the user store).
+//! `SESSION_REVALIDATE_SECS`, `SESSION_CSRF`, `SESSION_PARTITIONED`, `SESSION_IMPORT_ACTIX_KEY`,
+//! and `DATABASE_URL` (the user store).
 //!
 //! SIGTERM or ctrl-c stops it gracefully: it stops accepting connections and finishes the
 //! requests in flight (actix-web's own signal handling).
@@ -20,9 +21,10 @@ use std::process::ExitCode;
 
 use actix_web::http::header;
 use actix_web::http::StatusCode;
+use actix_web::middleware::Condition;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 
-use sealed_session::actix::SessionMiddleware;
+use sealed_session::actix::{CsrfMiddleware, SessionMiddleware};
 use sealed_session::{CookieOptions, Session};
 
 /// A shared handler's reply as an actix response.
@@ -106,12 +108,17 @@ async fn serve(startup: app::Startup) -> std::io::Result<()> {
         engine,
         users,
         port,
+        csrf,
     } = startup;
     let cookie = web::Data::new(engine.cookie().clone());
     let users = web::Data::new(users);
     let sessions = SessionMiddleware::new(engine);
     let server = HttpServer::new(move || {
+        // `SESSION_CSRF=1`: unsafe requests need the session's token. The CSRF middleware
+        // reads the session, so it goes inside the session middleware (the last `wrap` is
+        // the outermost).
         App::new()
+            .wrap(Condition::new(csrf, CsrfMiddleware::new()))
             .wrap(sessions.clone())
             .app_data(cookie.clone())
             .app_data(users.clone())
@@ -119,6 +126,8 @@ async fn serve(startup: app::Startup) -> std::io::Result<()> {
             .route("/counter", web::get().to(session_route!(app::counter)))
             .route("/login", web::post().to(login))
             .route("/profile", web::get().to(session_route!(app::profile)))
+            .route("/flash", web::get().to(session_route!(app::flash)))
+            .route("/csrf", web::get().to(session_route!(app::csrf)))
             .route(
                 "/admin/dashboard",
                 web::get().to(session_route!(app::admin_dashboard)),

@@ -393,6 +393,25 @@ impl Browser {
             .collect()
     }
 
+    /// Runs the Chrome DevTools Protocol command `cmd` with `params` through chromedriver
+    /// (`POST /session/{id}/goog/cdp/execute`) and returns its result.
+    pub async fn cdp(&self, cmd: &str, params: Json) -> Json {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: cmd.to_string(),
+                params,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("CDP {cmd}: {e}"))
+    }
+
+    /// Every cookie Chromium holds, as CDP's `Storage.getCookies` reports them: with the
+    /// attributes WebDriver leaves out (`partitionKey`, `sameSite`, `secure`, …).
+    pub async fn cdp_cookies(&self) -> Vec<Json> {
+        let r = self.cdp("Storage.getCookies", json!({})).await;
+        r["cookies"].as_array().cloned().unwrap_or_default()
+    }
+
     /// What the page's script can see of the cookies.
     pub async fn document_cookie(&self) -> String {
         self.js("return document.cookie;")
@@ -407,6 +426,31 @@ impl Browser {
         if let Ok(png) = self.client.screenshot().await {
             let _ = std::fs::write(path, png);
         }
+    }
+}
+
+/// A Chrome DevTools Protocol command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: Json,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 
