@@ -14,7 +14,7 @@ use std::time::Duration;
 use rand::Rng as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use sealed_session::{
     Algorithm, Compression, ConfigError, CookieOptions, EpochKeys, FlashLevel, Keyring, Keys,
@@ -31,7 +31,48 @@ const MAX_BLOB: usize = 65_536;
 pub const DEMO_HTML: &str = include_str!("demo.html");
 
 /// A handler's answer: a status and a JSON body, or a session error (an opaque 500).
-pub type Reply = Result<(u16, Value), sealed_session::Error>;
+pub type Reply = Result<(u16, Body), sealed_session::Error>;
+
+/// A response's JSON, serialized once where the handler returns it. (Building a
+/// `serde_json::Value` first costs a tree of allocations that is serialized and dropped
+/// again: on `GET /profile`, more than the session's own work.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body(String);
+
+impl Body {
+    /// `value` as JSON.
+    pub fn json(value: &impl Serialize) -> Body {
+        match serde_json::to_string(value) {
+            Ok(text) => Body(text),
+            // Only a map with non-string keys or a failing `Serialize` impl can fail; the
+            // demo has neither.
+            Err(_) => Body(r#"{"error":"internal server error"}"#.to_owned()),
+        }
+    }
+
+    /// The JSON text.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// The body parsed back (tests).
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+}
+
+impl From<Value> for Body {
+    fn from(value: Value) -> Body {
+        Body(value.to_string())
+    }
+}
+
+/// A [`Body`] from `json!` syntax.
+macro_rules! body {
+    ($($json:tt)+) => {
+        Body::from(serde_json::json!($($json)+))
+    };
+}
 
 /// The schema version of what the demo stores in sessions (see [`migrate`]): 1 since `User`
 /// gained `logged_in_at`. A cookie of the previous release (schema 0) is migrated on its first
@@ -150,8 +191,8 @@ fn store_failed(e: &StoreError, during: &str) -> Reply {
 }
 
 /// The body of every 500: the same as the session layer's own.
-fn internal_error() -> (u16, Value) {
-    (500, json!({ "error": "internal server error" }))
+fn internal_error() -> (u16, Body) {
+    (500, body!({ "error": "internal server error" }))
 }
 
 /// `PUT /session-data` body.
@@ -168,14 +209,18 @@ pub struct BlobQuery {
 }
 
 fn unauthorized() -> Reply {
-    Ok((401, json!({ "error": "Authentication required" })))
+    Ok((401, body!({ "error": "Authentication required" })))
 }
 
 /// `GET /counter`
 pub fn counter(session: &Session) -> Reply {
     let count = session.get(COUNT)?.unwrap_or(0) + 1;
     session.insert(COUNT, &count)?;
-    Ok((200, json!({ "count": count })))
+    #[derive(Serialize)]
+    struct Count {
+        count: u64,
+    }
+    Ok((200, Body::json(&Count { count })))
 }
 
 /// `POST /login`: checks the password against the user store, and seals the user and their
@@ -186,7 +231,7 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
         .await
     {
         Ok(Some(account)) => account,
-        Ok(None) => return Ok((401, json!({ "error": "Invalid credentials" }))),
+        Ok(None) => return Ok((401, body!({ "error": "Invalid credentials" }))),
         Err(e) => return store_failed(&e, "login"),
     };
     let user = User {
@@ -225,7 +270,7 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
     session.flash(FlashLevel::Success, format!("Welcome, {}", user.username))?;
     Ok((
         200,
-        json!({
+        body!({
             "message": "Logged in",
             "user": { "id": user.id, "username": user.username, "role": user.role },
         }),
@@ -235,7 +280,7 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
 /// `GET /flash`: the queued flash messages, oldest first, each shown once.
 pub fn flash(session: &Session) -> Reply {
     let messages = session.take_flashes()?;
-    Ok((200, json!({ "messages": messages })))
+    Ok((200, body!({ "messages": messages })))
 }
 
 /// `GET /csrf`: a CSRF token of the session (a new session if there is none), to send as
@@ -243,7 +288,7 @@ pub fn flash(session: &Session) -> Reply {
 /// returns a different string; all of them verify until the session is regenerated (a login)
 /// or ended.
 pub fn csrf(session: &Session) -> Reply {
-    Ok((200, json!({ "csrfToken": session.csrf_token()? })))
+    Ok((200, body!({ "csrfToken": session.csrf_token()? })))
 }
 
 /// The actix-session importer's conversion (`SESSION_IMPORT_ACTIX_KEY`): the old app's login
@@ -300,10 +345,17 @@ pub fn profile(session: &Session) -> Reply {
         return unauthorized();
     };
     let login_count = session.get(LOGIN_COUNT)?.unwrap_or(0);
-    Ok((
-        200,
-        json!({ "user": user.view(), "loginCount": login_count }),
-    ))
+    #[derive(Serialize)]
+    struct Profile<'a> {
+        user: UserView<'a>,
+        #[serde(rename = "loginCount")]
+        login_count: u64,
+    }
+    let profile = Profile {
+        user: user.view(),
+        login_count,
+    };
+    Ok((200, Body::json(&profile)))
 }
 
 /// `GET /admin/dashboard`
@@ -312,11 +364,11 @@ pub fn admin_dashboard(session: &Session) -> Reply {
         return unauthorized();
     };
     if user.role != "admin" {
-        return Ok((403, json!({ "error": "Admin access required" })));
+        return Ok((403, body!({ "error": "Admin access required" })));
     }
     Ok((
         200,
-        json!({
+        body!({
             "message": "Welcome to the admin dashboard",
             "user": { "id": user.id, "username": user.username, "role": user.role },
         }),
@@ -333,7 +385,7 @@ pub fn session_data(session: &Session, body: &Preferences) -> Reply {
     }
     Ok((
         200,
-        json!({
+        body!({
             "theme": session.get(THEME)?,
             "language": session.get(LANGUAGE)?,
         }),
@@ -348,7 +400,7 @@ pub fn session_info(session: &Session) -> Reply {
     let d = session.deadlines();
     Ok((
         200,
-        json!({
+        body!({
             "createdAt": d.created_at,
             "idleExpiresAt": d.idle_expires_at,
             "absoluteExpiresAt": d.absolute_expires_at,
@@ -361,14 +413,14 @@ pub fn refresh_session(session: &Session) -> Reply {
     session.touch()?;
     Ok((
         200,
-        json!({ "idleExpiresAt": session.deadlines().idle_expires_at }),
+        body!({ "idleExpiresAt": session.deadlines().idle_expires_at }),
     ))
 }
 
 /// `POST /logout`: needs no user store, so it works while the store is down too.
 pub fn logout(session: &Session) -> Reply {
     session.purge()?;
-    Ok((200, json!({ "message": "Logged out" })))
+    Ok((200, body!({ "message": "Logged out" })))
 }
 
 /// `POST /logout-everywhere`: bumps the user's session generation in the user store, so
@@ -383,7 +435,7 @@ pub async fn logout_everywhere(session: &Session, users: &Users) -> Reply {
         return store_failed(&e, "logout everywhere");
     }
     session.purge()?;
-    Ok((200, json!({ "message": "Logged out everywhere" })))
+    Ok((200, body!({ "message": "Logged out everywhere" })))
 }
 
 /// `POST /blob?size=N`
@@ -391,26 +443,26 @@ pub fn store_blob(session: &Session, query: &BlobQuery) -> Reply {
     if query.size > MAX_BLOB {
         return Ok((
             400,
-            json!({ "error": format!("size must be between 0 and {MAX_BLOB}") }),
+            body!({ "error": format!("size must be between 0 and {MAX_BLOB}") }),
         ));
     }
     // Random bytes do not compress, so the session grows by the full size.
     let mut blob = vec![0u8; query.size];
     rand::rng().fill_bytes(&mut blob);
     session.insert(BLOB, &blob)?;
-    Ok((200, json!({ "size": query.size })))
+    Ok((200, body!({ "size": query.size })))
 }
 
 /// `GET /blob`
 pub fn blob_size(session: &Session) -> Reply {
     let size = session.get(BLOB)?.map_or(0, |b| b.len());
-    Ok((200, json!({ "size": size })))
+    Ok((200, body!({ "size": size })))
 }
 
 /// `DELETE /blob`
 pub fn delete_blob(session: &Session) -> Reply {
     session.remove(BLOB.name())?;
-    Ok((200, json!({ "size": 0 })))
+    Ok((200, body!({ "size": 0 })))
 }
 
 /// `GET /cookie-stats`: how many session cookies (`name`, `name.1`, …) the request carried
@@ -431,7 +483,7 @@ pub fn cookie_stats<'h>(cookie: &CookieOptions, headers: impl Iterator<Item = &'
             }
         }
     }
-    Ok((200, json!({ "cookies": cookies, "bytes": bytes })))
+    Ok((200, body!({ "cookies": cookies, "bytes": bytes })))
 }
 
 /// Whether `name` is one of the session's value cookies: its name, or `name.<i>` for a chunk
@@ -673,6 +725,7 @@ pub fn metrics_text() -> String {
 mod tests {
     use super::*;
     use sealed_session::testing::cookie_header;
+    use serde_json::json;
 
     /// The user as the previous release wrote it.
     #[derive(Serialize)]
@@ -708,7 +761,7 @@ mod tests {
         let (status, body) = profile(&session).unwrap();
         assert_eq!(status, 200);
         assert_eq!(
-            body,
+            body.value(),
             json!({
                 "user": { "id": 2, "username": "user", "role": "user", "permissions": ["read"] },
                 "loginCount": 3,

@@ -19,7 +19,7 @@ use axum::extract::{FromRef, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Router;
 
 use sealed_session::axum::{CsrfLayer, SessionLayer};
 use sealed_session::{CookieOptions, Session};
@@ -48,7 +48,12 @@ fn respond(reply: app::Reply) -> Response {
     match reply {
         Ok((status, body)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, Json(body)).into_response()
+            (
+                status,
+                [(header::CONTENT_TYPE, "application/json")],
+                body.into_string(),
+            )
+                .into_response()
         }
         Err(e) => e.into_response(),
     }

@@ -31,7 +31,9 @@ use sealed_session::{CookieOptions, Session};
 fn respond(reply: app::Reply) -> actix_web::Result<HttpResponse> {
     let (status, body) = reply?;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    Ok(HttpResponse::build(status).json(body))
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body.into_string()))
 }
 
 /// Routes whose handler needs only the session.
