@@ -6,15 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::entries::{Entries, read_varint};
 use super::{SessionState, SessionStatus};
 use crate::error::{Error, Rejection};
-
-/// The body layout, version 1 of the format: postcard of this struct, optionally followed by
-/// an [`Ext`] trailer (see FORMAT.md, *Session bytes → Extension*).
-#[derive(Serialize)]
-struct WireOut<'a> {
-    created_at: u64,
-    refreshed_at: u64,
-    entries: &'a Entries,
-}
+use crate::wire::body::write_varint;
 
 /// The extension trailer: present only when one of its fields differs from its default, so
 /// a deployment that uses none of them writes exactly what earlier releases wrote and read
@@ -55,26 +47,19 @@ impl SessionState {
         self.encode()
     }
 
-    /// Encodes without touching the timestamps (known-answer tests and the fuzzer use it).
+    /// Encodes without touching the timestamps (known-answer tests and the fuzzer use it):
+    /// `varint(created_at) || varint(refreshed_at) || map`, and the [`Ext`] trailer when it is
+    /// not the default (FORMAT.md, *Session bytes*).
     pub(crate) fn encode(&self) -> Result<Vec<u8>, Error> {
-        let wire = WireOut {
-            created_at: self.created_at.unwrap_or(0),
-            refreshed_at: self.refreshed_at.unwrap_or(0),
-            entries: &self.entries,
-        };
-        // Reserve the exact-or-slightly-more size up front: growing a Vec byte by byte from
-        // empty would reallocate several times per response.
-        let estimate = 24
-            + self
-                .entries
-                .iter()
-                .map(|(k, v)| k.len() + v.len() + 10)
-                .sum::<usize>();
+        // Sized up front: growing a Vec from empty would reallocate several times.
+        let mut out = Vec::with_capacity(20 + self.entries.encoded_len_bound() + 16);
+        write_varint(&mut out, self.created_at.unwrap_or(0));
+        write_varint(&mut out, self.refreshed_at.unwrap_or(0));
+        self.entries.write_to(&mut out);
         let serialize = |e: postcard::Error| Error::Serialize {
             key: String::new(),
             reason: e.to_string(),
         };
-        let out = postcard::to_extend(&wire, Vec::with_capacity(estimate)).map_err(serialize)?;
         let ext = Ext {
             schema: self.schema,
             flags: match self.persistent {

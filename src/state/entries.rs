@@ -7,9 +7,8 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
-
 use crate::error::Rejection;
+use crate::wire::body::write_varint;
 
 /// The map of a session: its entries in ascending byte-wise key order, each key once.
 #[derive(Clone, Default)]
@@ -176,17 +175,26 @@ impl fmt::Debug for Entries {
     }
 }
 
-/// Serialized as the map it is: postcard writes `varint(n)` and each key and value (a byte
-/// string) with its length.
-impl Serialize for Entries {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Bytes<'a>(&'a [u8]);
-        impl Serialize for Bytes<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_bytes(self.0)
+impl Entries {
+    /// Appends the map as postcard writes it (FORMAT.md, *Session bytes*): `varint(n)`, then
+    /// each key and value with its length, in key order.
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
+        write_varint(out, self.items.len() as u64);
+        for item in &self.items {
+            for part in [key_bytes(&self.base, item), value_of(&self.base, item)] {
+                write_varint(out, part.len() as u64);
+                out.extend_from_slice(part);
             }
         }
-        s.collect_map(self.iter().map(|(k, v)| (k, Bytes(v))))
+    }
+
+    /// The bytes [`write_to`](Entries::write_to) appends, at most (each varint counted at
+    /// its longest in practice: a session is far below 2^35 bytes).
+    pub(crate) fn encoded_len_bound(&self) -> usize {
+        self.iter()
+            .map(|(k, v)| k.len() + v.len() + 10)
+            .sum::<usize>()
+            + 5
     }
 }
 
@@ -374,6 +382,30 @@ mod reference {
         #[test]
         fn any_bytes_read_as_postcard_reads_them(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             prop_assert_eq!(by_entries(&bytes), by_postcard(&bytes));
+        }
+
+        #[test]
+        fn any_map_is_written_as_postcard_writes_it(
+            pairs in proptest::collection::vec(("[a-c\\x00]{0,3}", proptest::collection::vec(any::<u8>(), 0..200)), 0..8),
+        ) {
+            #[derive(serde::Serialize)]
+            struct Bytes(#[serde(with = "bytes")] Vec<u8>);
+            mod bytes {
+                pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+                    s.serialize_bytes(v)
+                }
+            }
+            let mut entries = Entries::default();
+            let mut map = BTreeMap::new();
+            for (k, v) in &pairs {
+                entries.set(k, v.clone());
+                map.insert(k.clone(), Bytes(v.clone()));
+            }
+            let mut ours = Vec::new();
+            entries.write_to(&mut ours);
+            prop_assert_eq!(&ours, &postcard::to_allocvec(&map).unwrap());
+            prop_assert!(ours.len() <= entries.encoded_len_bound());
+            prop_assert_eq!(by_entries(&ours), by_postcard(&ours));
         }
 
         #[test]

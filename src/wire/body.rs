@@ -107,8 +107,8 @@ pub(super) fn decode_plaintext_at(mut buf: Vec<u8>, start: usize) -> Result<Vec<
     }
 }
 
-/// LEB128, at most 10 bytes (a `u64`).
-pub(super) fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+/// LEB128, at most 10 bytes (a `u64`), minimal: postcard's varint, and the LZ4 length prefix.
+pub(crate) fn write_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
