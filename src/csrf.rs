@@ -19,6 +19,26 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::Error;
 
+/// Origins besides the request's own whose unsafe requests a CSRF layer accepts: shared by
+/// every clone of the layer.
+#[cfg(any(feature = "actix", feature = "axum"))]
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AllowedOrigins(std::sync::Arc<[String]>);
+
+#[cfg(any(feature = "actix", feature = "axum"))]
+impl AllowedOrigins {
+    /// These origins and `origin`.
+    pub(crate) fn with(&self, origin: String) -> AllowedOrigins {
+        let mut all = self.0.to_vec();
+        all.push(origin);
+        AllowedOrigins(all.into())
+    }
+
+    pub(crate) fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+}
+
 #[cfg(any(feature = "actix", feature = "axum"))]
 /// The request header a token is read from.
 pub(crate) const TOKEN_HEADER: &str = "x-csrf-token";

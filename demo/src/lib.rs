@@ -109,6 +109,17 @@ struct UserView<'a> {
 }
 
 impl User {
+    /// The user of `account`, logging in now.
+    fn logged_in(account: Account) -> User {
+        User {
+            id: account.id,
+            username: account.username,
+            role: account.role,
+            permissions: account.permissions,
+            logged_in_at: unix_now(),
+        }
+    }
+
     fn view(&self) -> UserView<'_> {
         UserView {
             id: self.id,
@@ -234,13 +245,8 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
         Ok(None) => return Ok((401, body!({ "error": "Invalid credentials" }))),
         Err(e) => return store_failed(&e, "login"),
     };
-    let user = User {
-        id: account.id,
-        username: account.username,
-        role: account.role,
-        permissions: account.permissions,
-        logged_in_at: unix_now(),
-    };
+    let generation = account.generation;
+    let user = User::logged_in(account);
     // A new, empty session at every login: the privilege level changes, and nothing planted
     // in the session before the user authenticated (session fixation) may survive into the
     // authenticated one. What the demo carries over is named here, read before and written
@@ -261,7 +267,7 @@ pub async fn login(session: &Session, users: &Users, body: &Credentials) -> Repl
     if let Some(language) = language {
         session.insert(LANGUAGE, &language)?;
     }
-    session.insert(AUTH_GEN, &account.generation)?;
+    session.insert(AUTH_GEN, &generation)?;
     session.insert(USER, &user)?;
     // "Keep me signed in" unless the client said otherwise; sealed in the cookie, so later
     // refreshes and re-seals keep it.
@@ -320,15 +326,10 @@ fn import_actix_session(
         }
     };
     let login_count = old.get::<u64>("loginCount").ok().flatten().unwrap_or(0);
-    let user = User {
-        id: account.id,
-        username: account.username,
-        role: account.role,
-        permissions: account.permissions,
-        logged_in_at: unix_now(),
-    };
+    let generation = account.generation;
+    let user = User::logged_in(account);
     session.insert(LOGIN_COUNT, &login_count)?;
-    session.insert(AUTH_GEN, &account.generation)?;
+    session.insert(AUTH_GEN, &generation)?;
     session.insert(USER, &user)?;
     Ok(())
 }

@@ -76,6 +76,28 @@ pub struct Account {
     pub generation: u64,
 }
 
+impl Account {
+    /// An account from its row: the permissions as the JSON list the table keeps, the id and
+    /// generation as SQLite's signed integers.
+    fn from_row(
+        id: i64,
+        username: String,
+        role: String,
+        permissions: &str,
+        generation: i64,
+    ) -> Result<Account, StoreError> {
+        let permissions = serde_json::from_str(permissions)
+            .map_err(|e| StoreError(format!("permissions of user {id}: {e}")))?;
+        Ok(Account {
+            id: unsigned(id)?,
+            username,
+            role,
+            permissions,
+            generation: unsigned(generation)?,
+        })
+    }
+}
+
 /// The store failed (I/O, a locked database past the busy timeout, a malformed row). The
 /// text is for the log only; clients get an opaque 500.
 #[derive(Debug)]
@@ -298,15 +320,7 @@ impl Users {
             if !verify_password(&password, &hash)? {
                 return Ok(None);
             }
-            let permissions = serde_json::from_str(&permissions)
-                .map_err(|e| StoreError(format!("permissions of user {id}: {e}")))?;
-            Ok(Some(Account {
-                id: unsigned(id)?,
-                username,
-                role,
-                permissions,
-                generation: unsigned(generation)?,
-            }))
+            Account::from_row(id, username, role, &permissions, generation).map(Some)
         })
         .await
     }
@@ -358,15 +372,7 @@ impl Users {
         let Some((username, role, permissions, generation)) = row else {
             return Ok(None);
         };
-        let permissions = serde_json::from_str(&permissions)
-            .map_err(|e| StoreError(format!("permissions of user {id}: {e}")))?;
-        Ok(Some(Account {
-            id: unsigned(id)?,
-            username,
-            role,
-            permissions,
-            generation: unsigned(generation)?,
-        }))
+        Account::from_row(id, username, role, &permissions, generation).map(Some)
     }
 
     /// Logout everywhere: bumps the user's session generation, so that every session sealed

@@ -4,7 +4,6 @@
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -12,7 +11,7 @@ use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transfor
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpResponse, web};
 
-use crate::csrf::{MAX_FORM_BYTES, REFUSED_BODY, TOKEN_HEADER, form_token};
+use crate::csrf::{AllowedOrigins, MAX_FORM_BYTES, REFUSED_BODY, TOKEN_HEADER, form_token};
 use crate::session::{CsrfGate, Session, csrf_gate};
 
 /// Refuses unsafe requests (`POST`, `PUT`, `PATCH`, `DELETE`, …) that do not carry a CSRF
@@ -43,7 +42,7 @@ use crate::session::{CsrfGate, Session, csrf_gate};
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct CsrfMiddleware {
-    allowed: Arc<[String]>,
+    allowed: AllowedOrigins,
 }
 
 impl CsrfMiddleware {
@@ -55,10 +54,8 @@ impl CsrfMiddleware {
     /// Also accepts unsafe requests from `origin` (`https://admin.example.com`): another
     /// front end of the same application.
     pub fn allow_origin(self, origin: impl Into<String>) -> CsrfMiddleware {
-        let mut allowed = self.allowed.to_vec();
-        allowed.push(origin.into());
         CsrfMiddleware {
-            allowed: allowed.into(),
+            allowed: self.allowed.with(origin.into()),
         }
     }
 }
@@ -77,7 +74,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(CsrfService {
             service: Rc::new(service),
-            allowed: Arc::clone(&self.allowed),
+            allowed: self.allowed.clone(),
         }))
     }
 }
@@ -86,7 +83,7 @@ where
 #[doc(hidden)]
 pub struct CsrfService<S> {
     service: Rc<S>,
-    allowed: Arc<[String]>,
+    allowed: AllowedOrigins,
 }
 
 impl<S, B> Service<ServiceRequest> for CsrfService<S>
@@ -107,7 +104,7 @@ where
             session,
             req.method().as_str(),
             |name| headers.get(name).map(|v| v.as_bytes()),
-            &self.allowed,
+            self.allowed.as_slice(),
         );
         let (session, form) = match gate {
             CsrfGate::Pass => {

@@ -3,14 +3,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::response::Response;
 use http::{Request, StatusCode, header};
 
-use crate::csrf::{MAX_FORM_BYTES, REFUSED_BODY, TOKEN_HEADER, form_token};
+use crate::csrf::{AllowedOrigins, MAX_FORM_BYTES, REFUSED_BODY, TOKEN_HEADER, form_token};
 use crate::session::{CsrfGate, Session, csrf_gate};
 
 /// A `tower::Layer` that refuses unsafe requests (`POST`, `PUT`, `PATCH`, `DELETE`, …) that
@@ -42,7 +41,7 @@ use crate::session::{CsrfGate, Session, csrf_gate};
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct CsrfLayer {
-    allowed: Arc<[String]>,
+    allowed: AllowedOrigins,
 }
 
 impl CsrfLayer {
@@ -54,10 +53,8 @@ impl CsrfLayer {
     /// Also accepts unsafe requests from `origin` (`https://admin.example.com`): another
     /// front end of the same application.
     pub fn allow_origin(self, origin: impl Into<String>) -> CsrfLayer {
-        let mut allowed = self.allowed.to_vec();
-        allowed.push(origin.into());
         CsrfLayer {
-            allowed: allowed.into(),
+            allowed: self.allowed.with(origin.into()),
         }
     }
 }
@@ -68,7 +65,7 @@ impl<S> tower_layer::Layer<S> for CsrfLayer {
     fn layer(&self, inner: S) -> CsrfService<S> {
         CsrfService {
             inner,
-            allowed: Arc::clone(&self.allowed),
+            allowed: self.allowed.clone(),
         }
     }
 }
@@ -77,7 +74,7 @@ impl<S> tower_layer::Layer<S> for CsrfLayer {
 #[derive(Clone, Debug)]
 pub struct CsrfService<S> {
     inner: S,
-    allowed: Arc<[String]>,
+    allowed: AllowedOrigins,
 }
 
 impl<S> tower_service::Service<Request<Body>> for CsrfService<S>
@@ -100,7 +97,7 @@ where
             session,
             req.method().as_str(),
             |name| headers.get(name).map(|v| v.as_bytes()),
-            &self.allowed,
+            self.allowed.as_slice(),
         );
         let (session, form) = match gate {
             CsrfGate::Pass => {
