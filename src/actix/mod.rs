@@ -59,7 +59,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use crate::engine::SessionEngine;
 use crate::error::Error;
 use crate::response::{ResponseHeaders, error_body, header_value, opaque_body};
-use crate::session::{Session, missing_layer_message, transport_matters, unsecured_host};
+use crate::session::{Session, missing_layer_message, plain_http_host};
 
 pub use csrf::{CsrfFuture, CsrfMiddleware, CsrfService};
 
@@ -146,14 +146,22 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let cookies = req.headers().get_all(header::COOKIE);
-        // Only when a `Secure` cookie would be dropped and nobody was told yet: a flag read.
-        let plain = transport_matters(&self.engine).then(|| {
-            let info = req.connection_info();
-            unsecured_host(info.scheme() == "https", info.host())
-        });
+        // Not `connection_info()`, which parses every forwarding header on every request: the
+        // connection's TLS flag, and the two headers only when the answer depends on them.
+        let headers = req.headers();
+        let host = headers
+            .get(header::HOST)
+            .map(HeaderValue::as_bytes)
+            .or_else(|| req.uri().authority().map(|a| a.as_str().as_bytes()));
+        let plain = plain_http_host(
+            &self.engine,
+            req.app_config().secure() || req.uri().scheme_str() == Some("https"),
+            host,
+            |name| headers.get_all(name).map(HeaderValue::as_bytes),
+        );
         let session = self
             .engine
-            .start_from(cookies.map(HeaderValue::as_bytes), plain.flatten());
+            .start_from(cookies.map(HeaderValue::as_bytes), plain);
         {
             let mut extensions = req.extensions_mut();
             if let Some(outer) = extensions.get::<Session>() {

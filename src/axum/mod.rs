@@ -42,7 +42,7 @@ use http::{HeaderValue, Request, StatusCode, header};
 use crate::engine::SessionEngine;
 use crate::error::Error;
 use crate::response::{error_body, opaque_body};
-use crate::session::{Session, missing_layer_message, plain_http_host};
+use crate::session::{Session, missing_layer_message, plain_http_host_of};
 
 pub use csrf::{CsrfFuture, CsrfLayer, CsrfService};
 
@@ -134,7 +134,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let plain = plain_http_host(&self.engine, req.uri().scheme_str(), req.headers());
+        let plain = plain_http_host_of(&self.engine, req.uri(), req.headers());
         let cookies = req.headers().get_all(header::COOKIE).iter();
         let session = self
             .engine

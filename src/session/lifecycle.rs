@@ -41,7 +41,15 @@ impl SessionEngine {
     /// the first time a `Secure` cookie is set in answer to one, a warning says that the
     /// browser will drop it.
     pub fn start_headers(&self, request_headers: &HeaderMap) -> Session {
-        let plain = plain_http_host(self, None, request_headers);
+        let host = request_headers
+            .get(http::header::HOST)
+            .map(HeaderValue::as_bytes);
+        let plain = plain_http_host(self, false, host, |name| {
+            request_headers
+                .get_all(name)
+                .iter()
+                .map(HeaderValue::as_bytes)
+        });
         self.start_from(
             request_headers
                 .get_all(COOKIE)
@@ -94,62 +102,88 @@ fn engine_legacy_name(engine: &SessionEngine) -> Option<&str> {
 /// is said once.
 static PLAIN_HTTP_WARNED: AtomicBool = AtomicBool::new(false);
 
-/// The host a request was sent to over plain HTTP, when `engine` sets `Secure` cookies, the
-/// request shows no sign of TLS (an `https` URI scheme, `X-Forwarded-Proto: https`, or
-/// `proto=https` in `Forwarded`), its host is not a loopback name (browsers treat
-/// `http://localhost` as secure), and the warning was not said yet. `None` otherwise: the
-/// common cases cost a flag read or a header lookup.
-pub(crate) fn plain_http_host(
+/// The host a request was sent to over plain HTTP, when `engine` sets `Secure` cookies and
+/// the warning was not said yet, the host is not a loopback name (browsers treat
+/// `http://localhost` as secure), and the request shows no sign of TLS: not `tls` (the
+/// connection's own, or an `https` URI), no `X-Forwarded-Proto: https`, no `proto=https` in
+/// `Forwarded`. `header` gives a request header's values by its lowercase name. `None`
+/// otherwise.
+///
+/// Runs on every request until the warning is said, which on a healthy deployment is never:
+/// a flag read, then byte comparisons, with no allocation unless the answer is `Some`.
+pub(crate) fn plain_http_host<'h, I>(
     engine: &SessionEngine,
-    scheme: Option<&str>,
-    headers: &HeaderMap,
-) -> Option<Box<str>> {
-    if !transport_matters(engine) {
+    tls: bool,
+    host: Option<&[u8]>,
+    header: impl Fn(&'static str) -> I,
+) -> Option<Box<str>>
+where
+    I: Iterator<Item = &'h [u8]>,
+{
+    if tls || !transport_matters(engine) {
+        return None;
+    }
+    let host = host?;
+    if is_loopback(host) {
         return None;
     }
     let https = |v: &[u8]| v.trim_ascii().eq_ignore_ascii_case(b"https");
-    let tls = scheme.is_some_and(|s| https(s.as_bytes()))
-        || headers
-            .get_all("x-forwarded-proto")
-            .iter()
-            .any(|v| v.as_bytes().split(|&b| b == b',').any(https))
-        || headers.get_all("forwarded").iter().any(|v| {
-            v.as_bytes()
-                .split(|&b| b == b';' || b == b',')
+    let forwarded_tls = header("x-forwarded-proto").any(|v| v.split(|&b| b == b',').any(https))
+        || header("forwarded").any(|v| {
+            v.split(|&b| b == b';' || b == b',')
                 .any(|p| p.trim_ascii().eq_ignore_ascii_case(b"proto=https"))
         });
-    let host = headers.get(http::header::HOST)?.to_str().ok()?;
-    unsecured_host(tls, host)
+    if forwarded_tls {
+        return None;
+    }
+    std::str::from_utf8(host).ok().map(Box::from)
 }
 
-/// Whether a request's transport needs looking at: `engine` sets `Secure` cookies and the
-/// warning was not said yet.
-pub(crate) fn transport_matters(engine: &SessionEngine) -> bool {
+/// [`plain_http_host`] of an `http` request's parts (http 1.x): the URI's scheme and
+/// authority (HTTP/2), and its headers.
+#[cfg(feature = "axum")]
+pub(crate) fn plain_http_host_of(
+    engine: &SessionEngine,
+    uri: &http::Uri,
+    headers: &HeaderMap,
+) -> Option<Box<str>> {
+    let host = headers
+        .get(http::header::HOST)
+        .map(HeaderValue::as_bytes)
+        .or_else(|| uri.authority().map(|a| a.as_str().as_bytes()));
+    plain_http_host(engine, uri.scheme_str() == Some("https"), host, |name| {
+        headers.get_all(name).iter().map(HeaderValue::as_bytes)
+    })
+}
+
+/// Whether a `Secure` cookie could be dropped and nobody was told yet: `engine` sets
+/// `Secure` cookies and the warning was not said.
+fn transport_matters(engine: &SessionEngine) -> bool {
     engine.parts().cookie.secure && !PLAIN_HTTP_WARNED.load(Ordering::Relaxed)
 }
 
-/// `Some(host)` when a request without TLS went to `host` and it is not a loopback name.
-pub(crate) fn unsecured_host(tls: bool, host: &str) -> Option<Box<str>> {
-    if tls || is_loopback(host) {
-        return None;
-    }
-    Some(host.into())
-}
-
 /// Whether `host` (a `Host` header: a name or address, maybe with a port) is a loopback
-/// name, which browsers treat as a secure context over plain HTTP.
-fn is_loopback(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+/// name, which browsers treat as a secure context over plain HTTP. Compares bytes in place.
+fn is_loopback(host: &[u8]) -> bool {
+    let name = match host.strip_prefix(b"[") {
+        Some(v6) => v6.split(|&b| b == b']').next().unwrap_or_default(),
+        None => match host.iter().rposition(|&b| b == b':') {
+            Some(colon) => host.get(..colon).unwrap_or_default(),
+            None => host,
+        },
     };
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == "localhost"
-        || name.ends_with(".localhost")
-        || name == "::1"
-        || name
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|a| a.is_loopback())
+    let name = name.strip_suffix(b".").unwrap_or(name);
+    let localhost = b"localhost";
+    name.eq_ignore_ascii_case(localhost)
+        || name.len() > localhost.len() + 1
+            && name
+                .get(name.len() - localhost.len() - 1..)
+                .is_some_and(|tail| tail.eq_ignore_ascii_case(b".localhost"))
+        || name == b"::1"
+        || std::str::from_utf8(name)
+            .ok()
+            .and_then(|n| n.parse::<std::net::Ipv4Addr>().ok())
+            .is_some_and(|a| a.is_loopback())
 }
 
 impl Session {
@@ -368,6 +402,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_a_plain_request_to_a_real_host_is_named() {
+        let engine = crate::SessionBuilder::new(crate::Secret::from_bytes(&[1; 32]).unwrap())
+            .build()
+            .unwrap();
+        let plain = |tls: bool, host: &str, headers: &[(&'static str, &'static str)]| {
+            plain_http_host(&engine, tls, Some(host.as_bytes()), |name| {
+                headers
+                    .iter()
+                    .filter(move |(k, _)| *k == name)
+                    .map(|(_, v)| v.as_bytes())
+            })
+        };
+        assert_eq!(plain(false, "app.test", &[]).as_deref(), Some("app.test"));
+        assert_eq!(plain(true, "app.test", &[]), None, "the connection is TLS");
+        assert_eq!(plain(false, "localhost:8080", &[]), None);
+        assert_eq!(
+            plain(false, "app.test", &[("x-forwarded-proto", "http, HTTPS")]),
+            None
+        );
+        assert_eq!(
+            plain(
+                false,
+                "app.test",
+                &[("forwarded", "for=1.2.3.4;Proto=https")]
+            ),
+            None
+        );
+        assert_eq!(
+            plain(false, "app.test", &[("x-forwarded-proto", "http")]).as_deref(),
+            Some("app.test")
+        );
+        let insecure = crate::SessionBuilder::new(crate::Secret::from_bytes(&[1; 32]).unwrap())
+            .secure(false)
+            .build()
+            .unwrap();
+        let none = plain_http_host(&insecure, false, Some(&b"app.test"[..]), |_| {
+            std::iter::empty()
+        });
+        assert_eq!(none, None, "no Secure cookie, nothing to warn about");
+    }
+
+    #[test]
     fn loopback_names_are_secure_contexts() {
         for host in [
             "localhost",
@@ -378,7 +454,7 @@ mod tests {
             "[::1]:8080",
             "localhost.",
         ] {
-            assert!(is_loopback(host), "{host}");
+            assert!(is_loopback(host.as_bytes()), "{host}");
         }
         for host in [
             "app.test",
@@ -386,13 +462,10 @@ mod tests {
             "10.0.0.1",
             "[2001:db8::1]",
             "localhost.example.com",
+            "xlocalhost",
+            ".localhost",
         ] {
-            assert!(!is_loopback(host), "{host}");
+            assert!(!is_loopback(host.as_bytes()), "{host}");
         }
-        assert_eq!(
-            unsecured_host(false, "app.test").as_deref(),
-            Some("app.test")
-        );
-        assert_eq!(unsecured_host(true, "app.test"), None);
     }
 }

@@ -72,14 +72,13 @@ use crate::state::{KeyName, SessionState, SessionStatus};
 use crate::wire::request::RequestCookies;
 
 #[cfg(any(feature = "actix", feature = "axum"))]
-#[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use csrf::{CsrfGate, csrf_gate};
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use lifecycle::missing_layer_message;
-#[cfg(feature = "axum")]
-pub(crate) use lifecycle::plain_http_host;
 #[cfg(feature = "actix")]
-pub(crate) use lifecycle::{transport_matters, unsecured_host};
+pub(crate) use lifecycle::plain_http_host;
+#[cfg(feature = "axum")]
+pub(crate) use lifecycle::plain_http_host_of;
 
 /// One request's session, shared by the handler and the adapter that finishes the response.
 ///
