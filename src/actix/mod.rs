@@ -211,10 +211,15 @@ where
 }
 
 fn header_name(name: &'static str) -> HeaderName {
+    // Built at compile time: `from_static` at run time checks the name on every call.
+    const CDN_CACHE_CONTROL: HeaderName = HeaderName::from_static("cdn-cache-control");
+    const SURROGATE_CONTROL: HeaderName = HeaderName::from_static("surrogate-control");
     match name {
         "set-cookie" => header::SET_COOKIE,
         "cache-control" => header::CACHE_CONTROL,
         "vary" => header::VARY,
+        "cdn-cache-control" => CDN_CACHE_CONTROL,
+        "surrogate-control" => SURROGATE_CONTROL,
         other => HeaderName::from_static(other),
     }
 }
