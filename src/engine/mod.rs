@@ -9,6 +9,8 @@
 mod log;
 mod open;
 mod tools;
+#[cfg(test)]
+mod vectors;
 mod write;
 
 use std::fmt;

@@ -293,5 +293,3 @@ pub(crate) fn open(
 #[cfg(test)]
 mod tests;
 
-#[cfg(test)]
-mod vectors;

@@ -2,10 +2,11 @@
 //! sealed here byte for byte with its fixed nonce (only this crate's internals can pass one),
 //! and `tests/core.rs` opens each through the public API.
 
-use super::*;
-use crate::keys::{Keyring, Keys, Secret};
+use crate::error::Rejection;
+use crate::keys::{Algorithm, Key, Keyring, Keys, Secret};
 use crate::state::SessionState;
-use crate::wire::body::write_varint;
+use crate::wire::body::{Compression, write_varint};
+use crate::wire::seal::{open, seal_with_nonce};
 use serde_json::Value;
 
 fn hex(s: &str) -> Vec<u8> {
