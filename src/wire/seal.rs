@@ -292,4 +292,3 @@ pub(crate) fn open(
 
 #[cfg(test)]
 mod tests;
-
