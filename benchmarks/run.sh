@@ -20,7 +20,8 @@
 #
 # HTTP settings (environment): ROUTES (a subset of the set's routes: read write untouched
 # login), ROUNDS (3), DURATION (seconds per run, 5), CONNECTIONS (16),
-# FRAMEWORKS ("actix axum"), BENCH_PORT (18090), SERVER_CORE (0), CLIENT_CORE (1), OUT (a
+# FRAMEWORKS ("actix axum"), BENCH_FEATURES (features of the benchmarks member for the bench
+# servers, e.g. `ring`: the library's optional AES-256-GCM backend), BENCH_PORT (18090), SERVER_CORE (0), CLIENT_CORE (1), OUT (a
 # directory for the raw results, default a temporary one). Each run starts a fresh server
 # pinned to SERVER_CORE, logs in with `POST /login`, takes the `Cookie` from the response, and
 # drives one route with `wrk -t1 -cCONNECTIONS -dDURATION` pinned to CLIENT_CORE; the server's
@@ -116,7 +117,8 @@ built_http=""
 build_http() {
     [ -n "$built_http" ] && return
     echo "== building the bench servers and the demo servers (release, RUSTFLAGS=)" >&2
-    app_cargo build -q --release -p sealed-session-benchmarks --example http_actix --example http_axum >&2
+    app_cargo build -q --release -p sealed-session-benchmarks --example http_actix --example http_axum \
+        ${BENCH_FEATURES:+--features "$BENCH_FEATURES"} >&2
     app_cargo build -q --release -p sealed-session-demo --features axum --bin server --bin axum_server >&2
     built_http=1
 }

@@ -3,13 +3,13 @@
 
 use std::fmt;
 
-use aes_gcm::Aes256Gcm;
 use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use super::gcm::Gcm;
 use super::secret::Secret;
 use super::xaes::Xaes;
 use crate::error::{ConfigError, Error};
@@ -174,7 +174,7 @@ impl fmt::Display for KeyId {
 #[derive(Clone)]
 enum Cipher {
     XChaCha(Box<XChaCha20Poly1305>),
-    Aes(Box<Aes256Gcm>),
+    Aes(Gcm),
     XAes(Xaes),
 }
 
@@ -226,7 +226,7 @@ impl Key {
             Algorithm::XChaCha20Poly1305 => {
                 Cipher::XChaCha(Box::new(XChaCha20Poly1305::new(raw.into())))
             }
-            Algorithm::Aes256Gcm => Cipher::Aes(Box::new(Aes256Gcm::new(raw.into()))),
+            Algorithm::Aes256Gcm => Cipher::Aes(Gcm::new(raw)),
             Algorithm::XAes256Gcm => Cipher::XAes(Xaes::new(raw)),
         };
         Key {
@@ -272,13 +272,13 @@ impl Key {
                 let Ok(n) = nonce.try_into() else {
                     unreachable!("format passes a 12-byte nonce for AES-256-GCM")
                 };
-                c.encrypt_inout_detached(n, aad, buf.into())
+                return c.seal(n, aad, buf);
             }
             Cipher::XAes(c) => {
                 let Ok(n) = nonce.try_into() else {
                     unreachable!("format passes a 24-byte nonce for XAES-256-GCM")
                 };
-                c.encrypt(n, aad, buf).map(Into::into)
+                return c.encrypt(n, aad, buf);
             }
         };
         match tag {
@@ -303,17 +303,18 @@ impl Key {
             Cipher::XChaCha(c) => {
                 let n = nonce.try_into().map_err(|_| TagMismatch)?;
                 c.decrypt_inout_detached(n, aad, buf.into(), tag)
+                    .map_err(|_| TagMismatch)
             }
             Cipher::Aes(c) => {
                 let n = nonce.try_into().map_err(|_| TagMismatch)?;
-                c.decrypt_inout_detached(n, aad, buf.into(), tag)
+                c.open(n, aad, buf, tag.as_ref()).map_err(|_| TagMismatch)
             }
             Cipher::XAes(c) => {
                 let n = nonce.try_into().map_err(|_| TagMismatch)?;
                 c.decrypt(n, aad, buf, tag.as_ref())
+                    .map_err(|_| TagMismatch)
             }
         }
-        .map_err(|_| TagMismatch)
     }
 }
 

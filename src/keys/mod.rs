@@ -26,6 +26,7 @@
 
 mod aead;
 mod epoch;
+mod gcm;
 mod ring;
 mod secret;
 mod xaes;

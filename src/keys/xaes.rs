@@ -28,12 +28,12 @@
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::aead::KeyInit;
 use aes_gcm::aes::Aes256;
 use aes_gcm::aes::cipher::BlockCipherEncrypt;
 use zeroize::Zeroize;
 
+use super::gcm::{Gcm, Mismatch};
 use crate::error::Error;
 
 /// Bytes of the nonce that select the derived key.
@@ -57,14 +57,14 @@ struct Inner {
     aes: Aes256,
     k1: [u8; 16],
     /// The prefix this process seals under, its cipher, and how many seals it has left.
-    sealing: Mutex<Option<(Prefix, Arc<Aes256Gcm>, u32)>>,
+    sealing: Mutex<Option<(Prefix, Gcm, u32)>>,
     /// Recently seen prefixes and their ciphers, replaced oldest first.
     recent: RwLock<Recent>,
 }
 
 #[derive(Default)]
 struct Recent {
-    entries: Vec<(Prefix, Arc<Aes256Gcm>)>,
+    entries: Vec<(Prefix, Gcm)>,
     next: usize,
 }
 
@@ -115,8 +115,8 @@ impl Xaes {
             _ => {
                 let mut fresh = [0u8; PREFIX_LEN];
                 crate::random::fill(&mut fresh)?;
-                let cipher = Arc::new(self.derive(&fresh));
-                self.remember(fresh, Arc::clone(&cipher));
+                let cipher = self.derive(&fresh);
+                self.remember(fresh, cipher.clone());
                 *sealing = Some((fresh, cipher, PREFIX_SEALS - 1));
                 prefix.copy_from_slice(&fresh);
             }
@@ -125,17 +125,9 @@ impl Xaes {
     }
 
     /// Encrypts `buf` in place under the 24-byte `nonce`; returns the tag.
-    pub(crate) fn encrypt(
-        &self,
-        nonce: &[u8; 24],
-        aad: &[u8],
-        buf: &mut [u8],
-    ) -> Result<[u8; 16], aes_gcm::aead::Error> {
+    pub(crate) fn encrypt(&self, nonce: &[u8; 24], aad: &[u8], buf: &mut [u8]) -> [u8; 16] {
         let (prefix, suffix) = split(nonce);
-        let tag =
-            self.cipher(prefix, true)
-                .encrypt_inout_detached(suffix.into(), aad, buf.into())?;
-        Ok(tag.into())
+        self.cipher(prefix, true).seal(suffix, aad, buf)
     }
 
     /// Decrypts `buf` in place under the 24-byte `nonce` if `tag` verifies.
@@ -145,20 +137,15 @@ impl Xaes {
         aad: &[u8],
         buf: &mut [u8],
         tag: &[u8; 16],
-    ) -> Result<(), aes_gcm::aead::Error> {
+    ) -> Result<(), Mismatch> {
         let (prefix, suffix) = split(nonce);
-        self.cipher(prefix, false).decrypt_inout_detached(
-            suffix.into(),
-            aad,
-            buf.into(),
-            tag.into(),
-        )
+        self.cipher(prefix, false).open(suffix, aad, buf, tag)
     }
 
     /// The AES-256-GCM instance of `prefix`: this process's sealing one, a recent one, or
     /// derived now (and remembered). Seals look at the sealing prefix first; opens at the
     /// recent ones first, under a read lock that concurrent opens share.
-    fn cipher(&self, prefix: &Prefix, sealing_first: bool) -> Arc<Aes256Gcm> {
+    fn cipher(&self, prefix: &Prefix, sealing_first: bool) -> Gcm {
         let found = if sealing_first {
             self.sealing_cipher(prefix)
                 .or_else(|| self.recent_cipher(prefix))
@@ -169,24 +156,24 @@ impl Xaes {
         if let Some(cipher) = found {
             return cipher;
         }
-        let cipher = Arc::new(self.derive(prefix));
-        self.remember(*prefix, Arc::clone(&cipher));
+        let cipher = self.derive(prefix);
+        self.remember(*prefix, cipher.clone());
         cipher
     }
 
-    fn sealing_cipher(&self, prefix: &Prefix) -> Option<Arc<Aes256Gcm>> {
+    fn sealing_cipher(&self, prefix: &Prefix) -> Option<Gcm> {
         let sealing = self
             .inner
             .sealing
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         match sealing.as_ref() {
-            Some((current, cipher, _)) if current == prefix => Some(Arc::clone(cipher)),
+            Some((current, cipher, _)) if current == prefix => Some(cipher.clone()),
             _ => None,
         }
     }
 
-    fn recent_cipher(&self, prefix: &Prefix) -> Option<Arc<Aes256Gcm>> {
+    fn recent_cipher(&self, prefix: &Prefix) -> Option<Gcm> {
         self.inner
             .recent
             .read()
@@ -194,10 +181,10 @@ impl Xaes {
             .entries
             .iter()
             .find(|(p, _)| p == prefix)
-            .map(|(_, c)| Arc::clone(c))
+            .map(|(_, c)| c.clone())
     }
 
-    fn remember(&self, prefix: Prefix, cipher: Arc<Aes256Gcm>) {
+    fn remember(&self, prefix: Prefix, cipher: Gcm) {
         let mut recent = self
             .inner
             .recent
@@ -216,7 +203,7 @@ impl Xaes {
     }
 
     /// AES-256-GCM under `Kx`, the key derived for `prefix`.
-    fn derive(&self, prefix: &Prefix) -> Aes256Gcm {
+    fn derive(&self, prefix: &Prefix) -> Gcm {
         let mut kx = [0u8; 32];
         for (half, counter) in kx.chunks_exact_mut(16).zip([1u8, 2]) {
             let mut block = [0u8; 16];
@@ -229,7 +216,7 @@ impl Xaes {
             half.copy_from_slice(&block);
             block.zeroize();
         }
-        let cipher = Aes256Gcm::new((&kx).into());
+        let cipher = Gcm::new(&kx);
         kx.zeroize();
         cipher
     }
@@ -246,6 +233,7 @@ fn split(nonce: &[u8; 24]) -> (&Prefix, &[u8; 12]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aes_gcm::aead::AeadInOut;
 
     /// The reference: RustCrypto's `xaes-256-gcm`, which derives per message.
     fn reference(key: &[u8; 32]) -> xaes_256_gcm::Xaes256Gcm {
@@ -267,7 +255,7 @@ mod tests {
             let plain: Vec<u8> = (0..usize::from(seed) * 7).map(|i| i as u8).collect();
             let aad = [seed; 5];
             let mut a = plain.clone();
-            let tag_a = ours.encrypt(&nonce, &aad, &mut a).unwrap();
+            let tag_a = ours.encrypt(&nonce, &aad, &mut a);
             let mut b = plain.clone();
             let tag_b = theirs
                 .encrypt_inout_detached((&nonce).into(), &aad, b.as_mut_slice().into())
@@ -326,7 +314,7 @@ mod tests {
                                 let mut nonce = [0u8; 24];
                                 key.fresh_nonce(&mut nonce).unwrap();
                                 let mut buf = [t, i as u8, (i >> 8) as u8].repeat(10);
-                                let tag = key.encrypt(&nonce, b"ad", &mut buf).unwrap();
+                                let tag = key.encrypt(&nonce, b"ad", &mut buf);
                                 (nonce, buf, tag)
                             })
                             .collect()
