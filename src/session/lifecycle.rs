@@ -180,10 +180,11 @@ fn is_loopback(host: &[u8]) -> bool {
                 .get(name.len() - localhost.len() - 1..)
                 .is_some_and(|tail| tail.eq_ignore_ascii_case(b".localhost"))
         || name == b"::1"
-        || std::str::from_utf8(name)
-            .ok()
-            .and_then(|n| n.parse::<std::net::Ipv4Addr>().ok())
-            .is_some_and(|a| a.is_loopback())
+        // 127.0.0.0/8, without parsing an address on every request: digits and dots after
+        // `127.` (a malformed one only spares a warning).
+        || name.strip_prefix(b"127.").is_some_and(|rest| {
+            !rest.is_empty() && rest.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+        })
 }
 
 impl Session {
@@ -464,6 +465,8 @@ mod tests {
             "localhost.example.com",
             "xlocalhost",
             ".localhost",
+            "127.evil.example",
+            "127.",
         ] {
             assert!(!is_loopback(host.as_bytes()), "{host}");
         }
