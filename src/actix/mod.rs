@@ -302,19 +302,43 @@ impl ResponseError for MissingMiddleware {
 /// ```
 impl FromRequest for Session {
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Session, actix_web::Error>>>>;
+    type Future = SessionExtract;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = req.extensions().get::<Session>().cloned();
-        Box::pin(async move {
-            let Some(session) = session else {
-                tracing::error!("{}", missing_layer_message(LAYER));
-                return Err(MissingMiddleware.into());
-            };
+        let Some(session) = req.extensions().get::<Session>().cloned() else {
+            tracing::error!("{}", missing_layer_message(LAYER));
+            return SessionExtract::Ready(ready(Err(MissingMiddleware.into())));
+        };
+        if !session.may_revalidate() {
+            // Nothing to wait for: no allocation, no dynamic call.
+            return SessionExtract::Ready(ready(Ok(session)));
+        }
+        SessionExtract::Checking(Box::pin(async move {
             // A revoked session is purged before the handler can read it.
             session.revalidate().await?;
             Ok(session)
-        })
+        }))
+    }
+}
+
+/// The [`Session`] extractor's future: ready at once unless a revalidation check is
+/// configured, which it runs (or waits for) first.
+#[doc(hidden)]
+pub enum SessionExtract {
+    /// No check configured, or no middleware: the answer is known.
+    Ready(Ready<Result<Session, actix_web::Error>>),
+    /// The revalidation check (if due) runs before the handler sees the session.
+    Checking(Pin<Box<dyn Future<Output = Result<Session, actix_web::Error>>>>),
+}
+
+impl Future for SessionExtract {
+    type Output = Result<Session, actix_web::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            SessionExtract::Ready(ready) => Pin::new(ready).poll(cx),
+            SessionExtract::Checking(checking) => checking.as_mut().poll(cx),
+        }
     }
 }
 

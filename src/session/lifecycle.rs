@@ -188,6 +188,13 @@ fn is_loopback(host: &[u8]) -> bool {
 }
 
 impl Session {
+    /// Whether [`revalidate`](Session::revalidate) can have anything to do: the engine has a
+    /// check configured. Adapters whose extractor future would otherwise be boxed answer at
+    /// once when it has not.
+    pub(crate) fn may_revalidate(&self) -> bool {
+        self.shared.engine.revalidator().is_some()
+    }
+
     /// Runs the configured revalidation check
     /// ([`SessionBuilder::revalidate`](crate::SessionBuilder::revalidate)) if it is due for
     /// this session and applies its verdict: a rejected session is purged before anything
