@@ -96,7 +96,7 @@ impl CookieWriter {
     fn capacity(&self, i: usize, total: usize) -> usize {
         let name = self.chunk_name(i).len();
         let prefix = if i == 0 && total > 1 {
-            digits(total) + 1
+            digits(total as u64) + 1
         } else {
             0
         };
@@ -127,7 +127,7 @@ impl CookieWriter {
             let (part, tail) = rest.split_at(cap.min(rest.len()));
             rest = tail;
             let count = (i == 0 && total > 1).then_some(total);
-            out.push(self.header(i, count, part, max_age));
+            out.push(self.header(i, count, part, max_age, ""));
         }
         debug_assert!(rest.is_empty());
         self.push_removals(&mut out, present & !((1u64 << total) - 1));
@@ -145,9 +145,7 @@ impl CookieWriter {
     fn push_removals(&self, out: &mut Vec<String>, mask: u64) {
         for i in (0..=STAMP).filter(|i| mask & (1 << i) != 0) {
             // An empty value that expires now and in the past, whichever a browser reads.
-            let mut h = self.header(i, None, "", Some(0));
-            h.push_str("; Expires=Thu, 01 Jan 1970 00:00:01 GMT");
-            out.push(h);
+            out.push(self.header(i, None, "", Some(0), EXPIRED));
         }
     }
 
@@ -171,7 +169,7 @@ impl CookieWriter {
     /// The `Set-Cookie` value of a refresh stamp (see FORMAT.md, *Refresh stamps*): the cookie
     /// `<name>.t`, with this configuration's attributes.
     pub(crate) fn stamp_cookie(&self, value: &str, max_age: Option<u64>) -> String {
-        self.header(STAMP, None, value, max_age)
+        self.header(STAMP, None, value, max_age, "")
     }
 
     /// The name of the refresh stamp cookie, `<name>.t` (the AAD of a stamp names it).
@@ -180,7 +178,8 @@ impl CookieWriter {
     }
 
     /// The `Set-Cookie` text of chunk `index` carrying `value` (prefixed with `count.` when
-    /// given: the first of several chunks). Every part is visible ASCII: the name and the
+    /// given: the first of several chunks), ending with `suffix` (a removal's expiry). Every
+    /// part is visible ASCII: the name and the
     /// path and domain were checked when the configuration was built, and the value is
     /// base64url.
     ///
@@ -193,10 +192,21 @@ impl CookieWriter {
         count: Option<usize>,
         value: &str,
         max_age: Option<u64>,
+        suffix: &str,
     ) -> String {
         let name = self.chunk_name(index);
         debug_assert!(name.len() + value.len() <= MAX_COOKIE_BYTES);
-        let mut h = String::with_capacity(name.len() + value.len() + self.attributes.len() + 72);
+        let max_age = max_age.map(|secs| secs.min(i64::MAX as u64));
+        // Exactly the length written: a `String` whose capacity is its length becomes the
+        // header value's bytes without another allocation (`bytes::Bytes: From<Vec<u8>>`).
+        let len = name.len()
+            + 1
+            + count.map_or(0, |c| digits(c as u64) + 1)
+            + value.len()
+            + self.attributes.len()
+            + max_age.map_or(0, |secs| "; Max-Age=".len() + digits(secs))
+            + suffix.len();
+        let mut h = String::with_capacity(len);
         h.push_str(&self.name);
         match index {
             0 => {}
@@ -216,11 +226,17 @@ impl CookieWriter {
         // The engine decides persistence per session: `None` is a browser-session cookie.
         if let Some(secs) = max_age {
             h.push_str("; Max-Age=");
-            push_decimal(&mut h, secs.min(i64::MAX as u64));
+            push_decimal(&mut h, secs);
         }
+        h.push_str(suffix);
+        debug_assert_eq!(h.len(), len);
         h
     }
 }
+
+/// What a removal adds after `Max-Age=0`: an expiry in the past, for browsers that read only
+/// `Expires`.
+const EXPIRED: &str = "; Expires=Thu, 01 Jan 1970 00:00:01 GMT";
 
 struct ChunkName<'a>(&'a str, usize);
 
@@ -230,7 +246,7 @@ impl ChunkName<'_> {
             + match self.1 {
                 0 => 0,
                 STAMP => 2,
-                i => 1 + digits(i),
+                i => 1 + digits(i as u64),
             }
     }
 }
@@ -262,7 +278,8 @@ fn push_decimal(out: &mut String, mut n: u64) {
     }
 }
 
-fn digits(n: usize) -> usize {
+/// How many decimal digits `n` has.
+fn digits(n: u64) -> usize {
     n.checked_ilog10().unwrap_or(0) as usize + 1
 }
 

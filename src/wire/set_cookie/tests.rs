@@ -169,7 +169,7 @@ fn set_cookie_text_is_what_the_cookie_crate_writes() {
                     None => "AbC-_9".to_string(),
                 };
                 assert_eq!(
-                    c.header(index, count, "AbC-_9", max_age),
+                    c.header(index, count, "AbC-_9", max_age, ""),
                     via_cookie_crate(a, &name, &value, max_age),
                     "{c:?} {max_age:?} {index} {count:?}"
                 );
@@ -205,4 +205,28 @@ fn browser_session_cookie_has_no_max_age() {
     assert!(!h[0].contains("Max-Age") && !h[0].contains("Expires"));
     let h = cfg(1).set_cookies("v", Some(100), 0).unwrap();
     assert!(h[0].contains("Max-Age=100"));
+}
+
+#[test]
+fn every_header_fills_exactly_the_capacity_it_was_given() {
+    // A `String` whose capacity is its length becomes a header value without a second
+    // allocation: sizes of every shape (chunks, counts, stamps, lifetimes of any width).
+    let c = cfg(12);
+    for len in [1, 99, 4000, 4100, 20_000, 40_000] {
+        for max_age in [
+            None,
+            Some(0),
+            Some(9),
+            Some(10),
+            Some(1_209_600),
+            Some(u64::MAX),
+        ] {
+            let value = "A".repeat(len);
+            for h in c.set_cookies(&value, max_age, u64::MAX >> 1).unwrap() {
+                assert_eq!(h.len(), h.capacity(), "{h}");
+            }
+            let stamp = c.stamp_cookie("xyz", max_age);
+            assert_eq!(stamp.len(), stamp.capacity(), "{stamp}");
+        }
+    }
 }
