@@ -93,7 +93,7 @@
 //! | `axum` | no | the axum 0.8 extractor and a tower layer (an axum app: `default-features = false, features = ["axum"]`) |
 //! | `metrics` | no | counters and histograms through the `metrics` facade |
 //! | `actix-session-import` | no | opening actix-session 0.11's private cookies once, for a move without logging anyone out |
-//! | `ring` | no | AES-256-GCM (and the keys XAES-256-GCM derives) through `ring`'s assembly: the same bytes, less CPU per request; compiles C and assembly (not for wasm32), and `ring` does not zeroize its key schedules |
+//! | `ring` | no | AES-256-GCM (and the keys XAES-256-GCM derives) through `ring`'s assembly: the same bytes, less CPU per request; compiles C and assembly (for wasm32, keep the pure-Rust default), and `ring` does not zeroize its key schedules |
 //!
 //! # What it protects against, and what it cannot
 //!
