@@ -8,7 +8,7 @@
 use std::fmt;
 
 use crate::error::Rejection;
-use crate::wire::body::write_varint;
+use crate::wire::body::{self, write_varint};
 
 /// The map of a session: its entries in ascending byte-wise key order, each key once.
 #[derive(Clone, Default)]
@@ -225,22 +225,9 @@ fn value_of<'a>(base: &'a [u8], item: &'a Item) -> &'a [u8] {
     }
 }
 
-/// A postcard varint (`u64`): at most 10 bytes, the tenth at most 1, as postcard reads it
-/// (non-minimal encodings accepted).
+/// A postcard varint (`u64`), as [`body::read_varint`] reads it.
 pub(crate) fn read_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, Rejection> {
-    let mut out = 0u64;
-    for i in 0..10 {
-        let byte = *bytes.get(*pos).ok_or(Rejection::BadPayload)?;
-        *pos += 1;
-        out |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return match (i, byte) {
-                (9, b) if b > 1 => Err(Rejection::BadPayload),
-                _ => Ok(out),
-            };
-        }
-    }
-    Err(Rejection::BadPayload)
+    body::read_varint(bytes, pos).ok_or(Rejection::BadPayload)
 }
 
 fn read_len(bytes: &[u8], pos: &mut usize) -> Result<usize, Rejection> {

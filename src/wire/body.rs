@@ -89,7 +89,7 @@ pub(super) fn decode_plaintext_at(mut buf: Vec<u8>, start: usize) -> Result<Vec<
         return Ok(buf);
     }
     let rest = plain.get(1..).unwrap_or_default();
-    let (len, used) = read_varint(rest).ok_or(Rejection::BadCompression)?;
+    let (len, used) = read_minimal_varint(rest).ok_or(Rejection::BadCompression)?;
     let len = usize::try_from(len).map_err(|_| Rejection::BadCompression)?;
     if len > MAX_PLAINTEXT {
         return Err(Rejection::BadCompression);
@@ -116,24 +116,36 @@ pub(crate) fn write_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-/// Reads a LEB128 `u64`; `None` on overflow or truncation. Non-minimal encodings are
-/// rejected so that each length has exactly one encoding.
-fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut v: u64 = 0;
-    for (i, &b) in bytes.iter().enumerate().take(10) {
-        let chunk = u64::from(b & 0x7f);
-        if i == 9 && b > 1 {
+/// Reads the LEB128 `u64` at `*pos` as postcard reads it (at most 10 bytes, the tenth at most
+/// 1; non-minimal encodings accepted), moving `pos` past it; `None` on overflow or truncation.
+/// The one varint reader: the session bytes use it as is, the LZ4 length prefix through
+/// [`read_minimal_varint`].
+pub(crate) fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut out = 0u64;
+    for i in 0..10 {
+        let byte = *bytes.get(*pos)?;
+        *pos += 1;
+        if i == 9 && byte > 1 {
             return None;
         }
-        v |= chunk << (7 * i);
-        if b & 0x80 == 0 {
-            if i > 0 && b == 0 {
-                return None;
-            }
-            return Some((v, i + 1));
+        out |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some(out);
         }
     }
     None
+}
+
+/// [`read_varint`] at the start of `bytes`, refusing non-minimal encodings so that each
+/// length has exactly one; returns the value and the bytes it took.
+fn read_minimal_varint(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut used = 0;
+    let v = read_varint(bytes, &mut used)?;
+    // A final zero byte after others adds nothing: a longer spelling of a shorter varint.
+    if used > 1 && bytes.get(used - 1) == Some(&0) {
+        return None;
+    }
+    Some((v, used))
 }
 
 #[cfg(test)]
@@ -145,11 +157,11 @@ mod tests {
         for v in [0u64, 1, 127, 128, 300, 65_536, u64::MAX] {
             let mut buf = Vec::new();
             write_varint(&mut buf, v);
-            assert_eq!(read_varint(&buf), Some((v, buf.len())));
+            assert_eq!(read_minimal_varint(&buf), Some((v, buf.len())));
         }
-        assert_eq!(read_varint(&[0x80]), None);
-        assert_eq!(read_varint(&[0x80, 0x00]), None, "non-minimal");
-        assert_eq!(read_varint(&[0xff; 11]), None);
+        assert_eq!(read_minimal_varint(&[0x80]), None);
+        assert_eq!(read_minimal_varint(&[0x80, 0x00]), None, "non-minimal");
+        assert_eq!(read_minimal_varint(&[0xff; 11]), None);
     }
 
     #[test]
