@@ -161,18 +161,27 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_flood_of_bad_cookies_writes_one_info_line_a_minute() {
+    /// A builder on a clock the test moves (the returned handle), from 1,000,000 s.
+    fn on_test_clock() -> (SessionBuilder, Arc<AtomicU64>) {
         let now = Arc::new(AtomicU64::new(1_000_000));
         let t = now.clone();
-        let engine = SessionBuilder::new(Secret::from_bytes(&[1; 32]).unwrap())
-            .cookie_name("session")
-            .clock(move || t.load(Ordering::SeqCst))
-            .build()
-            .unwrap();
+        let builder = SessionBuilder::new(Secret::from_bytes(&[1; 32]).unwrap())
+            .clock(move || t.load(Ordering::SeqCst));
+        (builder, now)
+    }
+
+    /// The level of every event `f` emits.
+    fn levels_of(f: impl FnOnce()) -> Vec<tracing::Level> {
         let levels = Levels::default();
-        let subscriber = tracing_subscriber::registry().with(levels.clone());
-        with_default(subscriber, || {
+        with_default(tracing_subscriber::registry().with(levels.clone()), f);
+        levels.0.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn a_flood_of_bad_cookies_writes_one_info_line_a_minute() {
+        let (builder, now) = on_test_clock();
+        let engine = builder.cookie_name("session").build().unwrap();
+        let levels = levels_of(|| {
             for i in 0..1000u64 {
                 if i == 500 {
                     now.fetch_add(REPORT_EVERY, Ordering::SeqCst);
@@ -182,7 +191,6 @@ mod tests {
                 session.finish(&mut http::Response::new(())).unwrap();
             }
         });
-        let levels = levels.0.lock().unwrap();
         let info = levels
             .iter()
             .filter(|l| **l <= tracing::Level::INFO)
@@ -196,16 +204,12 @@ mod tests {
 
     #[test]
     fn a_client_growing_its_session_past_the_limit_writes_one_error_line_a_minute() {
-        let now = Arc::new(AtomicU64::new(1_000_000));
-        let t = now.clone();
-        let engine = SessionBuilder::new(Secret::from_bytes(&[1; 32]).unwrap())
+        let (builder, now) = on_test_clock();
+        let engine = builder
             .compression(crate::Compression::Off)
-            .clock(move || t.load(Ordering::SeqCst))
             .build()
             .unwrap();
-        let levels = Levels::default();
-        let subscriber = tracing_subscriber::registry().with(levels.clone());
-        with_default(subscriber, || {
+        let levels = levels_of(|| {
             for i in 0..100u64 {
                 if i == 50 {
                     now.fetch_add(REPORT_EVERY, Ordering::SeqCst);
@@ -215,7 +219,6 @@ mod tests {
                 assert!(session.finish(&mut http::Response::new(())).is_err());
             }
         });
-        let levels = levels.0.lock().unwrap();
         let errors = levels
             .iter()
             .filter(|l| **l == tracing::Level::ERROR)
